@@ -1,0 +1,1 @@
+"""pars-bot's composition root."""

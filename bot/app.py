@@ -1,0 +1,66 @@
+"""The composition root: settings, database and handlers put together into one Bolt app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from sqlalchemy.engine import Engine
+
+import handlers
+from bot.settings import Settings
+from handlers.context import Deps
+
+
+class ConfigurationError(Exception):
+    """The bot cannot start as configured; the message says which variable to set."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_web_client(settings: Settings) -> WebClient:
+    """A Web API client that honours SLACK_API_URL and retries on 429 and 5xx."""
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine,
+    clock: Callable[[], datetime] = utc_now,
+    socket_mode: bool = False,
+    process_before_response: bool = False,
+) -> App:
+    if not settings.slack_bot_token:
+        raise ConfigurationError("SLACK_BOT_TOKEN is not set: give the bot token (xoxb-...).")
+    if not socket_mode and not settings.slack_signing_secret:
+        raise ConfigurationError(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request from Slack with "
+            "it (Basic Information > App Credentials > Signing Secret)."
+        )
+    app = App(
+        client=create_web_client(settings),
+        signing_secret=settings.slack_signing_secret or "",
+        request_verification_enabled=not socket_mode,
+        process_before_response=process_before_response,
+        logger=logging.getLogger("pars_bot.bolt"),
+    )
+    deps = Deps(engine=engine, timezone=settings.timezone, admins=settings.pars_admins, clock=clock)
+    handlers.register(app, deps)
+    return app

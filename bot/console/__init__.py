@@ -1,0 +1,78 @@
+"""`pars-bot console`: try the bot with no Slack at all."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.app import create_app
+from bot.console.session import HELP, Console, ConsoleClock
+from bot.local_slack import TEAM_ID, LocalSlack
+from bot.settings import Settings
+from storage.db import create_db_engine, upgrade
+
+CONSOLE_SECRET = "pars-console-signing-secret"
+CONSOLE_USER = "U0CONSOLE"
+
+
+def line_reader(stream: TextIO, echo: TextIO | None) -> Callable[[str], str | None]:
+    """Read answers from a script; echo them after their prompt so a transcript reads well."""
+
+    def read(prompt: str) -> str | None:
+        line = stream.readline()
+        if not line:
+            return None
+        if echo is not None and prompt != "pars> ":
+            echo.write(f"{prompt}{line.rstrip()}\n")
+        elif echo is not None:
+            echo.write(f"{prompt}{line}")
+        return line.rstrip("\n")
+
+    return read
+
+
+def tty_reader(prompt: str) -> str | None:
+    try:
+        return input(prompt)
+    except EOFError:
+        return None
+
+
+def run_console(
+    settings: Settings,
+    *,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    user_id: str = CONSOLE_USER,
+) -> None:
+    engine = create_db_engine(settings.database_url)
+    upgrade(engine)
+    with LocalSlack() as slack:
+        local = settings.model_copy(
+            update={
+                "slack_bot_token": "xoxb-console",
+                "slack_signing_secret": CONSOLE_SECRET,
+                "slack_api_url": slack.api_url,
+                # The person at the terminal runs this bot: they are its admin.
+                "pars_admins": settings.pars_admins | {user_id},
+            }
+        )
+        clock = ConsoleClock(settings.timezone)
+        # Listeners finish before dispatch returns, so replies print in order.
+        app = create_app(local, engine=engine, clock=clock, process_before_response=True)
+        interactive = stdin.isatty()
+        read = tty_reader if interactive else line_reader(stdin, stdout)
+        if interactive:
+            stdout.write(f"pars-bot console on {settings.database_url}\n{HELP}\n\n")
+        Console(
+            app=app,
+            slack=slack,
+            secret=CONSOLE_SECRET,
+            clock=clock,
+            user_id=user_id,
+            team_id=TEAM_ID,
+            read=read,
+            out=stdout,
+        ).run()
+    engine.dispose()

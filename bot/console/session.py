@@ -1,0 +1,280 @@
+"""`pars-bot console`: the real Bolt app driven from a terminal or a script, with no Slack.
+
+Each line becomes the request Slack would send (signed, dispatched to the same app); what
+the bot sends back to the local stand-in for Slack is printed as text. A modal is shown as
+a form filled in line by line.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shlex
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from slack_bolt import App, BoltResponse
+
+from bot.console import payloads
+from bot.console.render import Control, Rendered, render_blocks
+from bot.local_slack import Call, LocalSlack
+
+HELP = """Type a slash command as in Slack, e.g. /pars help, or:
+  click LABEL [VALUE]   click a button of the last message (VALUE picks among equal labels)
+  check ID [ID ...]     tick checkboxes of the last message (again to untick)
+  time ISO-DATETIME     pretend it is that moment, e.g. time 2026-04-01T09:00
+  upload FILE           share a spreadsheet (batch work arrives in a later release)
+  quit                  leave
+In a form: Enter keeps the value shown, - clears it, a /pars line leaves the form."""
+
+
+class ConsoleClock:
+    """The console's notion of now: the real clock until `time` sets it."""
+
+    def __init__(self, timezone: ZoneInfo) -> None:
+        self.timezone = timezone
+        self.fixed: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.fixed or datetime.now(UTC)
+
+    def set(self, text: str) -> datetime:
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=self.timezone)
+        self.fixed = moment
+        return moment
+
+
+class Console:
+    def __init__(
+        self,
+        *,
+        app: App,
+        slack: LocalSlack,
+        secret: str,
+        clock: ConsoleClock,
+        user_id: str,
+        team_id: str,
+        read: Callable[[str], str | None],
+        out: TextIO,
+    ) -> None:
+        self.app, self.slack, self.secret, self.clock = app, slack, secret, clock
+        self.user_id, self.team_id = user_id, team_id
+        self.channel_id = "C0CONSOLE"
+        self._read, self._out = read, out
+        self._ids = itertools.count(1)
+        self._last: Rendered | None = None
+        self._last_message: dict[str, Any] = {}
+        self._checked: set[str] = set()
+
+    # -- the loop -----------------------------------------------------------------------------
+    def run(self) -> None:
+        pending: str | None = None
+        while True:
+            line = pending if pending is not None else self._read("pars> ")
+            pending = None
+            if line is None:
+                return
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line in {"quit", "exit"}:
+                return
+            pending = self.handle(line)
+
+    def handle(self, line: str) -> str | None:
+        """Act on one line; returns a line typed inside a form that is to be run next."""
+        word, _, rest = line.partition(" ")
+        if word == "/pars":
+            return self._command(rest)
+        if word == "click":
+            return self._click(rest)
+        if word == "check":
+            self._check(rest)
+            return None
+        if word == "time":
+            self._time(rest)
+            return None
+        if word == "upload":
+            self._say("Spreadsheet uploads arrive in a later release; use /pars commands for now.")
+            return None
+        if word in {"help", "?"}:
+            self._say(HELP)
+            return None
+        self._say(f"I don't know `{word}`. Type help for what the console understands.")
+        return None
+
+    # -- lines --------------------------------------------------------------------------------
+    def _command(self, text: str) -> str | None:
+        body = payloads.slash_command(
+            text,
+            user_id=self.user_id,
+            team_id=self.team_id,
+            channel_id=self.channel_id,
+            response_url=self.slack.response_url(f"cmd{next(self._ids)}"),
+            trigger_id=f"trigger-{next(self._ids)}",
+        )
+        return self._dispatch(body)
+
+    def _click(self, rest: str) -> str | None:
+        if self._last is None or not self._last.buttons:
+            self._say("The last message has no buttons to click.")
+            return None
+        words = shlex.split(rest) if rest else []
+        label = words[0].lower() if words else ""
+        value = words[1] if len(words) > 1 else None
+        matches = [b for b in self._last.buttons if b.label.lower().startswith(label)]
+        if value is not None:
+            matches = [b for b in matches if b.element.get("value") == value]
+        if not label or not matches:
+            labels = ", ".join(f'"{b.label}"' for b in self._last.buttons)
+            self._say(f"Click one of: {labels}")
+            return None
+        if (len(matches) > 1 and len({b.label for b in matches}) > 1) or (
+            len(matches) > 1
+            and value is None
+            and len({b.element.get("value") for b in matches}) > 1
+        ):
+            values = ", ".join(str(b.element.get("value")) for b in matches)
+            self._say(
+                f'Several buttons match; add which one: click "{matches[0].label}" VALUE '
+                f"(one of {values})"
+            )
+            return None
+        return self._press(matches[0])
+
+    def _press(self, button: Control) -> str | None:
+        action = {
+            "type": "button",
+            "block_id": button.block_id,
+            "action_id": button.element["action_id"],
+            "value": button.element.get("value", ""),
+            "text": button.element.get("text"),
+            "action_ts": "1",
+        }
+        body = payloads.block_actions(
+            user_id=self.user_id,
+            team_id=self.team_id,
+            channel_id=self.channel_id,
+            response_url=self.slack.response_url(f"act{next(self._ids)}"),
+            trigger_id=f"trigger-{next(self._ids)}",
+            action=action,
+            message=self._last_message,
+            state=self._checkbox_state(),
+        )
+        return self._dispatch(body)
+
+    def _checkbox_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {}
+        for box in self._last.checkboxes if self._last else []:
+            options = [o for o in box.element.get("options") or [] if o["value"] in self._checked]
+            state[box.block_id] = {
+                box.element["action_id"]: {"type": "checkboxes", "selected_options": options}
+            }
+        return state
+
+    def _check(self, rest: str) -> None:
+        offered = {
+            o["value"]
+            for box in (self._last.checkboxes if self._last else [])
+            for o in box.element.get("options") or []
+        }
+        for value in rest.split():
+            if value not in offered:
+                self._say(f"`{value}` is not a checkbox of the last message.")
+                continue
+            self._checked ^= {value}
+        ticked = ", ".join(sorted(self._checked)) or "nothing"
+        self._say(f"Ticked: {ticked}")
+
+    def _time(self, rest: str) -> None:
+        if not rest.strip():
+            self._say(f"It is {self.clock().astimezone(self.clock.timezone):%Y-%m-%d %H:%M %Z}.")
+            return
+        try:
+            moment = self.clock.set(rest.strip())
+        except ValueError:
+            self._say("Give a date and time such as 2026-04-01T09:00 (provider's time zone).")
+            return
+        self._say(f"It is now {moment.astimezone(self.clock.timezone):%Y-%m-%d %H:%M %Z}.")
+
+    # -- requests and what came back ----------------------------------------------------------
+    def _dispatch(self, body: str) -> str | None:
+        mark = self.slack.mark()
+        response = self.app.dispatch(payloads.bolt_request(body, self.secret))
+        self._show_ack(response)
+        return self._show_calls(self.slack.since(mark))
+
+    def _show_ack(self, response: BoltResponse) -> dict[str, Any]:
+        if response.status >= 400:
+            self._say(f"(the bot answered HTTP {response.status}: {response.body})")
+            return {}
+        if not response.body:
+            return {}
+        try:
+            answer = json.loads(response.body)
+        except ValueError:
+            self._say(response.body)
+            return {}
+        if isinstance(answer, dict) and answer.get("text"):
+            self._show_message(answer)
+        return answer if isinstance(answer, dict) else {}
+
+    def _show_calls(self, calls: list[Call]) -> str | None:
+        for call in calls:
+            if call.method == "response_url" or call.method == "chat.postMessage":
+                prefix = "(DM) " if call.method == "chat.postMessage" else ""
+                self._show_message(call.params, prefix)
+            elif call.method == "views.open":
+                return self._fill_form(call.params["view"])
+            elif call.method == "views.publish":
+                self._say("(App Home updated)")
+        return None
+
+    def _show_message(self, params: dict[str, Any], prefix: str = "") -> None:
+        rendered = render_blocks(params.get("blocks"), params.get("text", ""))
+        if rendered.buttons or rendered.checkboxes or not params.get("replace_original"):
+            self._last, self._last_message = rendered, {"blocks": params.get("blocks") or []}
+            self._checked = set()
+        self._say(prefix + rendered.text)
+
+    def _say(self, text: str) -> None:
+        self._line(text + "\n")
+
+    def _line(self, text: str) -> None:
+        self._out.write(text + "\n")
+        self._out.flush()
+
+    # -- modals -------------------------------------------------------------------------------
+    def _fill_form(self, view: dict[str, Any]) -> str | None:
+        from bot.console.form import Form, LeftForm
+
+        asking: set[str] | None = None  # None: every field
+        while True:
+            form = Form(view, self._read, self._line)
+            try:
+                state = form.fill(only=asking, previous=getattr(self, "_form_state", None))
+            except LeftForm as left:
+                self._form_state = None
+                self._say("(form closed without saving)")
+                return left.line
+            self._form_state = state
+            body = payloads.view_submission(
+                user_id=self.user_id, team_id=self.team_id, view=view, state=state
+            )
+            mark = self.slack.mark()
+            answer = self._show_ack(self.app.dispatch(payloads.bolt_request(body, self.secret)))
+            action = answer.get("response_action")
+            if action == "errors":
+                for block_id, message in answer.get("errors", {}).items():
+                    self._line(f"✗ {form.label(block_id)}: {message}")
+                asking = set(answer.get("errors", {}))
+                continue
+            if action == "update":
+                view, asking, self._form_state = answer["view"], None, None
+                continue
+            self._form_state = None
+            return self._show_calls(self.slack.since(mark))

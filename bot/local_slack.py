@@ -1,0 +1,198 @@
+"""A stand-in for Slack on 127.0.0.1: the Web API and response URLs, recording every call.
+
+The console talks to it so that the real Bolt app runs with no Slack and no tokens; the tests
+use it the same way to see what the bot sent.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+TEAM_ID = "T0LOCAL"
+BOT_USER_ID = "U0PARSBOT"
+
+
+@dataclass
+class Call:
+    method: str  # a Web API method such as "views.open", or "response_url"
+    params: dict[str, Any]
+    path: str = ""
+
+
+@dataclass
+class LocalSlack:
+    guests: set[str] = field(default_factory=set)
+    # A method's canned answer, overriding the default one (e.g. to make it fail).
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Response URLs that answer 404, as Slack does once one has expired.
+    expired_response_urls: set[str] = field(default_factory=set)
+    calls: list[Call] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Condition()
+        self._server: ThreadingHTTPServer | None = None
+        self._views = 0
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def start(self) -> LocalSlack:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self._server = server
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> LocalSlack:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    @property
+    def base(self) -> str:
+        assert self._server is not None, "start() first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/"
+
+    def response_url(self, name: str) -> str:
+        return f"{self.base}/response/{name}"
+
+    # -- what was called ----------------------------------------------------------------------
+    def record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+            self._lock.notify_all()
+
+    def of(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """The calls of `method` once there are `count` of them (listeners may run in threads)."""
+        return self.wait_until(lambda c: c.method == method, count, timeout)
+
+    def wait_until(
+        self, matches: Callable[[Call], bool], count: int = 1, timeout: float = 10.0
+    ) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                found = [c for c in self.calls if matches(c)]
+                if len(found) >= count:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = [(c.method, c.path) for c in self.calls]
+                    raise AssertionError(f"expected {count} matching call(s); saw {seen}")
+                self._lock.wait(remaining)
+
+    def mark(self) -> int:
+        with self._lock:
+            return len(self.calls)
+
+    def since(self, mark: int) -> list[Call]:
+        with self._lock:
+            return list(self.calls[mark:])
+
+    # -- answers ------------------------------------------------------------------------------
+    def answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method in self.answers:
+            return self.answers[method]
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "team_id": TEAM_ID,
+                "team": "Local",
+                "user_id": BOT_USER_ID,
+                "bot_id": "B0PARSBOT",
+                "url": f"{self.base}/",
+            }
+        if method == "users.info":
+            user = str(params.get("user", ""))
+            guest = user in self.guests
+            return {
+                "ok": True,
+                "user": {
+                    "id": user,
+                    "team_id": TEAM_ID,
+                    "name": user.lower(),
+                    "is_restricted": guest,
+                    "is_ultra_restricted": False,
+                },
+            }
+        if method in {"views.open", "views.update", "views.push", "views.publish"}:
+            with self._lock:
+                self._views += 1
+                view_id = f"V{self._views:06d}"
+            view = params.get("view") or {}
+            return {"ok": True, "view": {**view, "id": view_id}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(params.get("users", "")).lstrip("U")}}
+        if method in {"chat.postMessage", "chat.postEphemeral", "chat.update"}:
+            return {"ok": True, "channel": params.get("channel"), "ts": f"{time.time():.6f}"}
+        return {"ok": True}
+
+
+def _decode(body: bytes, content_type: str) -> dict[str, Any]:
+    if not body:
+        return {}
+    if "json" in content_type:
+        return json.loads(body)
+    params: dict[str, Any] = {}
+    for key, value in parse_qsl(body.decode(), keep_blank_values=True):
+        # Block Kit and views travel as JSON text inside form fields.
+        if value[:1] in "[{":
+            try:
+                params[key] = json.loads(value)
+                continue
+            except ValueError:
+                pass
+        params[key] = value
+    return params
+
+
+def _handler_for(slack: LocalSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return None  # quiet: the console prints what matters
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            params = _decode(self.rfile.read(length), self.headers.get("Content-Type", ""))
+            if self.path.startswith("/response/"):
+                slack.record(Call("response_url", params, self.path))
+                if slack.response_url(self.path.removeprefix("/response/")) in (
+                    slack.expired_response_urls
+                ):
+                    self._send(404, b"expired_url", "text/plain")
+                else:
+                    self._send(200, b"ok", "text/plain")
+                return
+            method = self.path.removeprefix("/api/").split("?")[0]
+            slack.record(Call(method, params, self.path))
+            answer = slack.answer(method, params)
+            self._send(200, json.dumps(answer).encode(), "application/json")
+
+        def _send(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler

@@ -1,0 +1,15 @@
+"""Everything Slack-facing: listeners, Block Kit layouts, the modal."""
+
+from slack_bolt import App
+
+from handlers import actions, commands, errors, events, middleware, views
+from handlers.context import Deps
+
+
+def register(app: App, deps: Deps) -> None:
+    middleware.register(app, deps)
+    errors.register(app)
+    commands.register(app)
+    actions.register(app)
+    views.register(app)
+    events.register(app)

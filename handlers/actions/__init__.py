@@ -1,0 +1,25 @@
+"""Block action listeners."""
+
+import re
+
+from slack_bolt import App
+
+from handlers import blocks
+from handlers.actions.buttons import (
+    acknowledge_selection,
+    cancel_counts,
+    close_selected,
+    confirm_lower_counts,
+    open_edit_form,
+    turn_page,
+)
+from handlers.errors import answering_errors
+
+
+def register(app: App) -> None:
+    app.action(blocks.OPEN_EDIT)(answering_errors(open_edit_form))
+    app.action(blocks.SELECT_READY)(answering_errors(acknowledge_selection))
+    app.action(blocks.CLOSE_SELECTED)(answering_errors(close_selected))
+    app.action(re.compile(f"^{blocks.LIST_PAGE}_(prev|next)$"))(answering_errors(turn_page))
+    app.action(blocks.CONFIRM_LOWER_COUNTS)(answering_errors(confirm_lower_counts))
+    app.action(blocks.CANCEL_COUNTS)(answering_errors(cancel_counts))

@@ -1,0 +1,184 @@
+"""The activity modal: built from text by field name, read back into text by field name.
+
+Block IDs are field names, so a problem the store reports on a field lands under its input.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DatePickerElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    StaticMultiSelectElement,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from storage import rules
+from storage.fields import BY_NAME, FIELDS, render
+from storage.models import Activity
+
+CALLBACK_ID = "pars_activity_form"
+ACTION = "value"
+YES_NO = {"yes": "Yes", "no": "No"}
+_MULTILINE_LISTS = {"joint_providers", "supporters"}
+
+
+@dataclass
+class FormState:
+    """What the modal carries in private_metadata between opening and submission."""
+
+    mode: str  # "add" or "edit"
+    activity_id: str | None = None
+    version: int | None = None
+    response_url: str | None = None
+    channel_id: str | None = None
+
+    def dump(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def load(cls, text: str) -> FormState:
+        return cls(**json.loads(text or "{}"))
+
+
+def form_values(activity: Activity) -> dict[str, str]:
+    """A stored activity as the text the form shows."""
+    values = {}
+    for spec in FIELDS:
+        value = getattr(activity, spec.name)
+        if spec.name in _MULTILINE_LISTS and value:
+            values[spec.name] = render(value).replace("; ", "\n")
+        elif spec.name == "outcome_measures" and value:
+            values[spec.name] = ",".join(value)
+        else:
+            values[spec.name] = render(value)
+    return values
+
+
+def _options(table: Mapping[str, str]) -> list[Option]:
+    return [Option(value=code, label=text[:75]) for code, text in table.items()]
+
+
+def _select(table: Mapping[str, str], current: str) -> StaticSelectElement:
+    options = _options(table)
+    initial = next((o for o in options if o.value == current), None)
+    return StaticSelectElement(
+        action_id=ACTION, options=options, initial_option=initial, placeholder="Choose"
+    )
+
+
+def _text(
+    current: str, *, multiline: bool = False, hint: str | None = None, max_length: int | None = None
+) -> PlainTextInputElement:
+    return PlainTextInputElement(
+        action_id=ACTION,
+        initial_value=current or None,
+        multiline=multiline,
+        placeholder=hint,
+        max_length=max_length,
+    )
+
+
+def _element(name: str, current: str, owner_default: str) -> Any:
+    if name == "format":
+        return _select({c: f.label for c, f in rules.FORMATS.items()}, current)
+    if name == "delivery_method":
+        return _select(rules.DELIVERY_METHODS, current)
+    if name == "providership":
+        return _select(rules.PROVIDERSHIP, current)
+    if name in {"cme_finder", "commercial_support", "moc"}:
+        return _select(YES_NO, current)
+    if name in {"start_date", "end_date"}:
+        return DatePickerElement(action_id=ACTION, initial_date=current or None)
+    if name == "outcome_measures":
+        options = _options(rules.OUTCOME_MEASURES)
+        chosen = [o for o in options if o.value in current.split(",")]
+        return StaticMultiSelectElement(
+            action_id=ACTION, options=options, initial_options=chosen or None, placeholder="Choose"
+        )
+    if name == "owner_user_id":
+        return UserSelectElement(action_id=ACTION, initial_user=current or owner_default)
+    hints = {
+        "activity_id": "Leave empty and the bot assigns one, e.g. 2025-0042",
+        "joint_providers": "One organization per line",
+        "supporters": "One per line: Name:monetary:amount or Name:in-kind",
+        "state": "2-letter code, e.g. IL",
+        "country": "3-letter code, e.g. USA",
+        "credits": "e.g. 1.5 (a multiple of 0.25)",
+        "finder_fee": "Amount in dollars, 0 if free",
+        "finder_url": "https://...",
+    }
+    multiline = name in _MULTILINE_LISTS or name == "description"
+    return _text(current, multiline=multiline, hint=hints.get(name))
+
+
+REQUIRED = {"title", "format", "start_date", "end_date"}
+
+
+def activity_modal(
+    *, state: FormState, values: Mapping[str, str], owner_default: str, notice: str | None = None
+) -> View:
+    """The add/edit form, pre-filled with `values` (text by field name)."""
+    blocks: list[Block] = []
+    if notice:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=notice[:3000])]))
+    for spec in FIELDS:
+        blocks.append(
+            InputBlock(
+                block_id=spec.name,
+                label=spec.label,
+                element=_element(spec.name, values.get(spec.name, ""), owner_default),
+                optional=spec.name not in REQUIRED,
+            )
+        )
+    title = "New activity" if state.mode == "add" else f"Edit {state.activity_id}"[:24]
+    return View(
+        type="modal",
+        callback_id=CALLBACK_ID,
+        title=title,
+        submit="Save",
+        close="Cancel",
+        private_metadata=state.dump(),
+        blocks=blocks,
+    )
+
+
+def read_submission(view: Mapping[str, Any]) -> dict[str, str]:
+    """The submitted form as text by field name (empty text for an empty input)."""
+    values: dict[str, str] = {}
+    state = view.get("state", {}).get("values", {})
+    for spec in FIELDS:
+        element = state.get(spec.name, {}).get(ACTION, {})
+        kind = element.get("type")
+        if kind == "datepicker":
+            text = element.get("selected_date") or ""
+        elif kind == "static_select":
+            text = (element.get("selected_option") or {}).get("value", "")
+        elif kind == "multi_static_select":
+            text = ",".join(o["value"] for o in element.get("selected_options") or [])
+        elif kind == "users_select":
+            text = element.get("selected_user") or ""
+        else:
+            text = element.get("value") or ""
+        values[spec.name] = text
+    return values
+
+
+def field_errors(problems: list[tuple[str, str]]) -> dict[str, str]:
+    """Problems by field -> Slack's {block_id: message}, the first problem of each field."""
+    errors: dict[str, str] = {}
+    for name, message in problems:
+        block = name if name in BY_NAME else "title"
+        errors.setdefault(block, message[:500])
+    return errors

@@ -1,0 +1,283 @@
+"""Message layouts and action IDs: the one module the scheduler may use from handlers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    ContextBlock,
+    DividerBlock,
+    MarkdownTextObject,
+    Option,
+    SectionBlock,
+)
+
+from storage import rules
+from storage.activities import ActivityPage
+from storage.fields import FIELDS, label, render
+from storage.models import Activity, LearnerCount
+
+OPEN_EDIT = "pars_open_edit"
+CLOSE_SELECTED = "pars_close_selected"
+SELECT_READY = "pars_select_ready"
+LIST_PAGE = "pars_list_page"
+CONFIRM_LOWER_COUNTS = "pars_confirm_lower_counts"
+CANCEL_COUNTS = "pars_cancel_counts"
+ACTION_IDS = (
+    OPEN_EDIT,
+    CLOSE_SELECTED,
+    SELECT_READY,
+    LIST_PAGE,
+    CONFIRM_LOWER_COUNTS,
+    CANCEL_COUNTS,
+)
+
+# Slack allows at most 10 options in one checkbox group.
+READY_PAGE_SIZE = 10
+LIST_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    blocks: list[dict[str, Any]]
+
+    def kwargs(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def _message(text: str, blocks: Sequence[Block]) -> Message:
+    return Message(text=text, blocks=[b.to_dict() for b in blocks])
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text[:3000]))
+
+
+def plain(text: str) -> Message:
+    return _message(text, [_section(text)])
+
+
+def format_label(code: str | None) -> str:
+    fmt = rules.FORMATS.get(code or "")
+    return fmt.label if fmt else (code or "")
+
+
+def _shown(name: str, value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if name == "format":
+        return format_label(value)
+    if name == "delivery_method":
+        return rules.DELIVERY_METHODS.get(value, value)
+    if name == "providership":
+        return rules.PROVIDERSHIP.get(value, value)
+    if name == "outcome_measures":
+        return ", ".join(rules.OUTCOME_MEASURES.get(v, v) for v in value)
+    if name == "owner_user_id":
+        return f"<@{value}>"
+    if name in {"finder_fee"}:
+        return f"${render(value)}"
+    return render(value)
+
+
+def missing_text(next_status: rules.Status, missing: list[str]) -> str:
+    if not missing:
+        return ""
+    return f"Missing for *{next_status}*: " + ", ".join(label(m) for m in missing)
+
+
+def edit_button(activity_id: str, text: str = "Open edit form") -> ButtonElement:
+    return ButtonElement(text=text, action_id=OPEN_EDIT, value=activity_id)
+
+
+def activity_summary_line(activity: Activity, status: rules.Status) -> str:
+    return (
+        f"`{activity.activity_id}` *{activity.title}* · {format_label(activity.format)} · "
+        f"{activity.start_date} → {activity.end_date} · _{status}_"
+    )
+
+
+def activity_card(
+    activity: Activity,
+    *,
+    status: rules.Status,
+    next_status: rules.Status,
+    missing: list[str],
+    counts: dict[str, LearnerCount],
+) -> Message:
+    """Every field of an activity, its PARS status and what the next status still needs."""
+    header = f"`{activity.activity_id}` *{activity.title}*\nPARS status: *{status}*"
+    if missing:
+        header += "\n" + missing_text(next_status, missing)
+    elif status is rules.Status.ACTIVE:
+        header += f"\nEverything for PARS is in; it can be closed after {activity.end_date}."
+    elif status is rules.Status.READY_TO_CLOSE:
+        header += f"\nReady: `/pars close {activity.activity_id}`"
+    lines = [
+        f"*{f.label}:* {_shown(f.name, getattr(activity, f.name))}"
+        for f in FIELDS
+        if f.name not in {"activity_id", "title"}
+    ]
+    for category, name in rules.LEARNER_CATEGORIES.items():
+        row = counts.get(category)
+        shown = f"{row.count} (as of {row.as_of})" if row else "—"
+        lines.append(f"*{name}:* {shown}")
+    if activity.closed_at:
+        lines.append(f"*Closed:* {activity.closed_at:%Y-%m-%d} by <@{activity.closed_by}>")
+    blocks: list[Block] = [_section(header), DividerBlock()]
+    blocks += [_section("\n".join(lines[i : i + 15])) for i in range(0, len(lines), 15)]
+    if status is not rules.Status.CLOSED:
+        blocks.append(ActionsBlock(elements=[edit_button(activity.activity_id, "Edit")]))
+    text = f"{activity.activity_id} {activity.title}: {status}"
+    return _message(text, blocks)
+
+
+def saved(
+    verb: str,
+    activity: Activity,
+    *,
+    status: rules.Status,
+    next_status: rules.Status,
+    missing: list[str],
+    changes: dict[str, dict[str, str]] | None = None,
+    note: str = "",
+) -> Message:
+    """The reply after an add or edit: what was saved, the status, and what is still missing."""
+    lines = [f"{verb} `{activity.activity_id}` *{activity.title}* — PARS status: *{status}*"]
+    if note:
+        lines.append(note)
+    if changes:
+        for name, change in changes.items():
+            before = change["before"] or "—"
+            after = change["after"] or "—"
+            lines.append(f"• {label(name)}: {before} → {after}")
+    if missing:
+        lines.append(missing_text(next_status, missing))
+    blocks: list[Block] = [_section("\n".join(lines))]
+    if missing:
+        blocks.append(
+            ActionsBlock(elements=[edit_button(activity.activity_id, "Fill in the rest")])
+        )
+    return _message("\n".join(lines), blocks)
+
+
+@dataclass(frozen=True)
+class CloseOutcome:
+    activity_id: str
+    closed: bool
+    message: str
+    can_edit: bool
+
+
+def close_results(outcomes: list[CloseOutcome]) -> Message:
+    blocks: list[Block] = []
+    for outcome in outcomes:
+        mark = "✅" if outcome.closed else "⛔"
+        section = _section(f"{mark} {outcome.message}")
+        if outcome.can_edit:
+            section.accessory = edit_button(outcome.activity_id)
+        blocks.append(section)
+    closed = sum(o.closed for o in outcomes)
+    summary = f"Closed {closed} of {len(outcomes)}."
+    if len(outcomes) > 1:
+        blocks.insert(0, _section(f"*{summary}*"))
+    text = "\n".join([summary] + [o.message for o in outcomes])
+    return _message(text, blocks)
+
+
+def list_message(
+    page: ActivityPage, *, title: str, state: dict[str, Any], selectable: bool
+) -> Message:
+    """A compact list; with `selectable`, checkboxes and a Close selected button."""
+    if page.total == 0:
+        return plain(f"{title}: none.")
+    heading = f"*{title}* — {page.total} activit{'y' if page.total == 1 else 'ies'}"
+    if page.pages > 1:
+        heading += f", page {page.page} of {page.pages}"
+    blocks: list[Block] = [_section(heading)]
+    lines = [activity_summary_line(a, s) for a, s in page.rows]
+    if selectable:
+        options = [
+            Option(value=a.activity_id, text=MarkdownTextObject(text=line[:150]))
+            for (a, _s), line in zip(page.rows, lines, strict=True)
+        ]
+        blocks.append(
+            ActionsBlock(
+                block_id="ready_selection",
+                elements=[CheckboxesElement(action_id=SELECT_READY, options=options)],
+            )
+        )
+    else:
+        blocks.append(_section("\n".join(lines)))
+    buttons: list[ButtonElement] = []
+    if selectable:
+        buttons.append(
+            ButtonElement(
+                text="Close selected",
+                action_id=CLOSE_SELECTED,
+                style="primary",
+                value=json.dumps(state),
+            )
+        )
+    if page.page > 1:
+        buttons.append(
+            ButtonElement(
+                text="← Previous",
+                action_id=f"{LIST_PAGE}_prev",
+                value=json.dumps(state | {"page": page.page - 1}),
+            )
+        )
+    if page.page < page.pages:
+        buttons.append(
+            ButtonElement(
+                text="Next →",
+                action_id=f"{LIST_PAGE}_next",
+                value=json.dumps(state | {"page": page.page + 1}),
+            )
+        )
+    if buttons:
+        blocks.append(ActionsBlock(elements=buttons))
+    text = heading.replace("*", "") + "\n" + "\n".join(lines)
+    return _message(text, blocks)
+
+
+def confirm_lower_counts(message: str, payload: dict[str, Any]) -> Message:
+    blocks: list[Block] = [
+        _section(message + "\nRecord the lower counts anyway?"),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text="Record lower counts",
+                    action_id=CONFIRM_LOWER_COUNTS,
+                    style="danger",
+                    value=json.dumps(payload),
+                ),
+                ButtonElement(text="Cancel", action_id=CANCEL_COUNTS, value="cancel"),
+            ]
+        ),
+    ]
+    return _message(message, blocks)
+
+
+def counts_recorded(
+    activity_id: str, counts: dict[str, int], previous: dict[str, int], as_of: str
+) -> Message:
+    parts = []
+    for category, number in counts.items():
+        was = previous.get(category)
+        change = f" (was {was})" if was is not None else ""
+        parts.append(f"{rules.LEARNER_CATEGORIES[category]}: {number}{change}")
+    text = f"Recorded learner counts of `{activity_id}` as of {as_of}: " + "; ".join(parts) + "."
+    return plain(text)
+
+
+def context_note(text: str) -> dict[str, Any]:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)]).to_dict()

@@ -1,0 +1,217 @@
+"""`/pars add-activity`, `edit`, `show`, `close`, `reopen` and `counts`."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+
+from handlers import blocks
+from handlers.activity_form import FormState, activity_modal, form_values
+from handlers.arguments import field_values, no_stray_words, split_arguments, unknown_key
+from handlers.commands.call import CommandCall
+from handlers.errors import UsageError
+from handlers.summaries import card_message, close_many, saved_message
+from storage import activities as service
+from storage.db import session_scope
+from storage.errors import ActivityClosed, CountDecreaseNeedsConfirmation
+from storage.fields import LEARNER_KEYS
+
+
+def open_activity_form(
+    *,
+    client: WebClient,
+    trigger_id: str,
+    state: FormState,
+    values: dict[str, str],
+    owner_default: str,
+) -> None:
+    client.views_open(
+        trigger_id=trigger_id,
+        view=activity_modal(state=state, values=values, owner_default=owner_default),
+    )
+
+
+def add_activity(call: CommandCall) -> None:
+    if not call.args:
+        open_activity_form(
+            client=call.client,
+            trigger_id=call.trigger_id,
+            state=FormState(mode="add", response_url=call.response_url, channel_id=call.channel_id),
+            values={},
+            owner_default=call.actor.user_id,
+        )
+        return
+    args = split_arguments(call.args, call.usage)
+    no_stray_words(args, call.usage)
+    raw = field_values(args.pairs, call.usage)
+    with session_scope(call.deps.engine) as session:
+        activity = service.create_activity(
+            session=session, team_id=call.team_id, actor=call.actor, raw=raw, now=call.deps.now()
+        )
+        note = (
+            "" if raw.get("activity_id") else f"The bot assigned the ID `{activity.activity_id}`."
+        )
+        message = saved_message(
+            session=session, activity=activity, today=call.deps.today(), verb="Added", note=note
+        )
+    call.reply(message)
+
+
+def _one_id(call: CommandCall, allowed_pairs: bool = False) -> tuple[str, dict[str, str]]:
+    args = split_arguments(call.args, call.usage)
+    if not args.positional:
+        raise UsageError("Which activity? Give its ID.", call.usage)
+    if not allowed_pairs and args.pairs:
+        raise UsageError(f"`{call.usage.split()[1]}` takes only an activity ID.", call.usage)
+    no_stray_words(args, call.usage, allowed=1)
+    return args.positional[0], args.pairs
+
+
+def edit(call: CommandCall) -> None:
+    activity_id, pairs = _one_id(call, allowed_pairs=True)
+    if not pairs:
+        with session_scope(call.deps.engine) as session:
+            activity = service.get_activity(
+                session=session, team_id=call.team_id, activity_id=activity_id
+            )
+            if activity.closed_at is not None:
+                raise ActivityClosed(activity.activity_id)
+            state = FormState(
+                mode="edit",
+                activity_id=activity.activity_id,
+                version=activity.version,
+                response_url=call.response_url,
+                channel_id=call.channel_id,
+            )
+            values = form_values(activity)
+        open_activity_form(
+            client=call.client,
+            trigger_id=call.trigger_id,
+            state=state,
+            values=values,
+            owner_default=call.actor.user_id,
+        )
+        return
+    raw = field_values(pairs, call.usage)
+    with session_scope(call.deps.engine) as session:
+        update = service.update_activity(
+            session=session,
+            team_id=call.team_id,
+            actor=call.actor,
+            activity_id=activity_id,
+            raw=raw,
+            now=call.deps.now(),
+        )
+        verb = "Updated" if update.changes else "No change to"
+        message = saved_message(
+            session=session,
+            activity=update.activity,
+            today=call.deps.today(),
+            verb=verb,
+            changes=update.changes,
+        )
+    call.reply(message)
+
+
+def show(call: CommandCall) -> None:
+    args = split_arguments(call.args, call.usage)
+    share = "share" in [p.lower() for p in args.positional]
+    call.args = [a for a in call.args if a.lower() != "share"]
+    activity_id, _ = _one_id(call)
+    with session_scope(call.deps.engine) as session:
+        activity = service.get_activity(
+            session=session, team_id=call.team_id, activity_id=activity_id
+        )
+        message = card_message(session=session, activity=activity, today=call.deps.today())
+    call.reply(message, share=share)
+
+
+def close(call: CommandCall) -> None:
+    args = split_arguments(call.args, call.usage)
+    if args.pairs:
+        raise UsageError("`close` takes activity IDs only.", call.usage)
+    if not args.positional:
+        raise UsageError("Which activity? Give one ID or several.", call.usage)
+    call.reply(
+        close_many(
+            engine=call.deps.engine,
+            team_id=call.team_id,
+            actor=call.actor,
+            activity_ids=args.positional,
+            now=call.deps.now(),
+            today=call.deps.today(),
+        )
+    )
+
+
+def reopen(call: CommandCall) -> None:
+    activity_id, _ = _one_id(call)
+    with session_scope(call.deps.engine) as session:
+        activity = service.reopen_activity(
+            session=session,
+            team_id=call.team_id,
+            actor=call.actor,
+            activity_id=activity_id,
+            now=call.deps.now(),
+        )
+        message = saved_message(
+            session=session, activity=activity, today=call.deps.today(), verb="Reopened"
+        )
+    call.reply(message)
+
+
+AS_OF_KEYS = {"as-of", "asof", "as_of", "date"}
+COUNT_KEYS = {
+    **LEARNER_KEYS,
+    "physician": "physician",
+    "other": "other",
+    "physician-learners": "physician",
+    "other-learners": "other",
+}
+
+
+def counts(call: CommandCall) -> None:
+    activity_id, pairs = _one_id(call, allowed_pairs=True)
+    numbers: dict[str, str] = {}
+    as_of: str | None = None
+    for key, value in pairs.items():
+        folded = key.lower()
+        if folded in AS_OF_KEYS:
+            as_of = value
+        elif folded in COUNT_KEYS:
+            numbers[COUNT_KEYS[folded]] = value
+        else:
+            raise unknown_key(key, call.usage, extra=("physicians", "others", "as-of"))
+    record_counts(call, activity_id=activity_id, numbers=numbers, as_of=as_of)
+
+
+def record_counts(
+    call: CommandCall,
+    *,
+    activity_id: str,
+    numbers: dict[str, str],
+    as_of: str | None,
+    confirm_lower: bool = False,
+) -> blocks.Message:
+    """Record counts and reply; a lower cumulative count is answered with a confirmation."""
+    try:
+        with session_scope(call.deps.engine) as session:
+            result = service.record_counts(
+                session=session,
+                team_id=call.team_id,
+                actor=call.actor,
+                activity_id=activity_id,
+                counts=numbers,
+                as_of=as_of,
+                now=call.deps.now(),
+                today=call.deps.today(),
+                confirm_lower=confirm_lower,
+            )
+    except CountDecreaseNeedsConfirmation as lower:
+        payload = {"id": lower.activity_id, "counts": numbers, "as_of": as_of}
+        message = blocks.confirm_lower_counts(lower.message, payload)
+    else:
+        message = blocks.counts_recorded(
+            result.activity.activity_id, result.counts, result.previous, result.as_of.isoformat()
+        )
+    call.reply(message)
+    return message

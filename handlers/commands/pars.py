@@ -1,0 +1,158 @@
+"""The `/pars` slash command: reads the subcommand and hands the rest to it."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
+
+from handlers import blocks
+from handlers.arguments import tokenize
+from handlers.commands import activity, listing
+from handlers.commands.call import CommandCall, Subcommand
+from handlers.context import actor_of, deps_of
+from handlers.errors import UsageError
+from storage import rules
+from storage.fields import FIELDS
+
+
+def help_command(call: CommandCall) -> None:
+    if call.args and call.args[0].lower() == "fields":
+        call.reply(blocks.plain(fields_help()))
+        return
+    call.reply(blocks.plain(help_text()))
+
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand(
+        "add-activity",
+        "/pars add-activity [key=value ...]",
+        '/pars add-activity id=GR-2025 title="Medicine Grand Rounds" format=rss '
+        "start=2025-01-07 end=2025-12-16",
+        "Add an activity (no arguments opens a form; without id= the bot assigns one)",
+        activity.add_activity,
+        ("add",),
+    ),
+    Subcommand(
+        "edit",
+        "/pars edit ID [key=value ...]",
+        "/pars edit GR-2025 credits=1 delivery=in-person city=Chicago state=IL country=USA",
+        "Change fields (only an ID opens the form, filled in)",
+        activity.edit,
+    ),
+    Subcommand(
+        "close",
+        "/pars close ID [ID ...]",
+        "/pars close GR-2025 EM-2024-03",
+        "Close activities that ended and have everything PARS needs",
+        activity.close,
+    ),
+    Subcommand(
+        "counts",
+        "/pars counts ID physicians=N others=N [as-of=DATE]",
+        "/pars counts GR-2025 physicians=1040 others=212",
+        "Record learner counts (cumulative for enduring materials, as of the last Dec 31)",
+        activity.counts,
+        ("count",),
+    ),
+    Subcommand(
+        "show",
+        "/pars show ID [share]",
+        "/pars show GR-2025",
+        "Every field, the PARS status and what the next status still needs",
+        activity.show,
+    ),
+    Subcommand(
+        "list",
+        "/pars list [open|ready|closed|unclosed|mine|all] [year=Y] [format=F] [page=N] [share]",
+        "/pars list unclosed year=2025",
+        "A compact list; `ready` lets you tick activities and close them together",
+        listing.list_activities,
+        ("ls",),
+    ),
+    Subcommand(
+        "reopen",
+        "/pars reopen ID",
+        "/pars reopen GR-2025",
+        "Reopen a closed activity (admins only)",
+        activity.reopen,
+    ),
+    Subcommand(
+        "help",
+        "/pars help [fields]",
+        "/pars help fields",
+        "This list; `help fields` lists every field you can set",
+        help_command,
+    ),
+)
+
+# Named in the design and coming in later releases; say so instead of "unknown".
+PLANNED = ("status", "summary", "template", "export", "remind", "config")
+
+_BY_NAME = {name: sub for sub in SUBCOMMANDS for name in (sub.name, *sub.aliases)}
+
+
+def help_text() -> str:
+    lines = ["*pars-bot* keeps your CME activities ready for PARS. Subcommands:"]
+    for sub in SUBCOMMANDS:
+        lines.append(f"• `{sub.usage}` — {sub.summary}\n    e.g. `{sub.example}`")
+    lines.append(
+        "Dates are YYYY-MM-DD or M/D/YYYY. Put values with spaces in double quotes. "
+        "An activity is named by your activity ID."
+    )
+    return "\n".join(lines)
+
+
+def fields_help() -> str:
+    formats = ", ".join(f"`{code}` ({f.label})" for code, f in rules.FORMATS.items())
+    lines = ["*Fields* for `add-activity` and `edit` (key=value):"]
+    lines += [f"• `{f.key}` — {f.label}, e.g. `{f.example}`" for f in FIELDS]
+    lines.append(
+        f"Formats: {formats}. Old PARS activity-type codes (C, IL, RSS, EM, ...) work too."
+    )
+    lines.append("Give a key with nothing after `=` to clear that field, e.g. `city=`.")
+    return "\n".join(lines)
+
+
+def find_subcommand(word: str) -> Subcommand:
+    name = word.lower()
+    if name in _BY_NAME:
+        return _BY_NAME[name]
+    if name in PLANNED:
+        raise UsageError(
+            f"`/pars {name}` is not available in this version yet. `/pars help` lists what is."
+        )
+    close = difflib.get_close_matches(name, [*_BY_NAME, *PLANNED], n=1)
+    hint = f" Did you mean `/pars {close[0]}`?" if close else ""
+    raise UsageError(f"`{word}` is not a /pars subcommand.{hint} `/pars help` lists them all.")
+
+
+def pars_command(
+    ack: Ack,
+    command: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    context: BoltContext,
+    logger: logging.Logger,
+) -> None:
+    ack()
+    tokens = tokenize(command.get("text") or "", "/pars help")
+    sub = find_subcommand(tokens[0]) if tokens else _BY_NAME["help"]
+    call = CommandCall(
+        args=tokens[1:],
+        usage=sub.usage,
+        deps=deps_of(context),
+        actor=actor_of(context),
+        team_id=context.team_id or command.get("team_id", ""),
+        channel_id=command.get("channel_id", ""),
+        trigger_id=command.get("trigger_id", ""),
+        response_url=command.get("response_url", ""),
+        respond=respond,
+        client=client,
+    )
+    logger.debug("/pars %s by %s", sub.name, call.actor.user_id)
+    sub.run(call)

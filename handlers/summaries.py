@@ -1,0 +1,95 @@
+"""Replies that need the store: what was saved and what is missing, closing several at once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from handlers import blocks
+from storage import activities as service
+from storage.db import session_scope
+from storage.errors import ActivityNotFound, CloseRefused, NotPermitted
+from storage.models import Activity
+
+
+def saved_message(
+    *,
+    session: Session,
+    activity: Activity,
+    today: date,
+    verb: str,
+    changes: dict[str, dict[str, str]] | None = None,
+    note: str = "",
+) -> blocks.Message:
+    next_status, missing = service.missing_for_next_status(
+        session=session, activity=activity, today=today
+    )
+    return blocks.saved(
+        verb,
+        activity,
+        status=service.status_of(activity, today=today),
+        next_status=next_status,
+        missing=missing,
+        changes=changes,
+        note=note,
+    )
+
+
+def card_message(*, session: Session, activity: Activity, today: date) -> blocks.Message:
+    next_status, missing = service.missing_for_next_status(
+        session=session, activity=activity, today=today
+    )
+    return blocks.activity_card(
+        activity,
+        status=service.status_of(activity, today=today),
+        next_status=next_status,
+        missing=missing,
+        counts=service.current_counts(session=session, activity=activity),
+    )
+
+
+def close_many(
+    *,
+    engine: Engine,
+    team_id: str,
+    actor: service.Actor,
+    activity_ids: Sequence[str],
+    now: datetime,
+    today: date,
+) -> blocks.Message:
+    """Close each activity in its own transaction and report each, as PARS's batch close does."""
+    outcomes: list[blocks.CloseOutcome] = []
+    for activity_id in dict.fromkeys(activity_ids):
+        try:
+            with session_scope(engine) as session:
+                activity = service.close_activity(
+                    session=session,
+                    team_id=team_id,
+                    actor=actor,
+                    activity_id=activity_id,
+                    now=now,
+                    today=today,
+                )
+                message = f"Closed `{activity.activity_id}` *{activity.title}*."
+            outcomes.append(blocks.CloseOutcome(activity.activity_id, True, message, False))
+        except CloseRefused as refused:
+            outcomes.append(
+                blocks.CloseOutcome(
+                    refused.activity_id, False, _with_counts_hint(refused), bool(refused.missing)
+                )
+            )
+        except (ActivityNotFound, NotPermitted) as error:
+            outcomes.append(blocks.CloseOutcome(activity_id, False, error.message, False))
+    return blocks.close_results(outcomes)
+
+
+def _with_counts_hint(refused: CloseRefused) -> str:
+    if any(m.startswith("learners_") for m in refused.missing):
+        return (
+            f"{refused.message} Record counts with "
+            f"`/pars counts {refused.activity_id} physicians=N others=N`."
+        )
+    return refused.message

@@ -1,0 +1,127 @@
+"""Submission of the add/edit activity modal."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from handlers.activity_form import FormState, activity_modal, field_errors, read_submission
+from handlers.blocks import Message
+from handlers.context import actor_of, deps_of
+from handlers.summaries import saved_message
+from storage import activities as service
+from storage.db import session_scope
+from storage.errors import DuplicateActivityId, ParsError, StaleEdit, ValidationFailed
+
+
+def submit_activity_form(
+    ack: Ack,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    logger: logging.Logger,
+) -> None:
+    deps, actor = deps_of(context), actor_of(context)
+    state = FormState.load(view.get("private_metadata", ""))
+    raw = read_submission(view)
+    team_id = context.team_id or body.get("team", {}).get("id", "")
+    try:
+        with session_scope(deps.engine) as session:
+            if state.mode == "add":
+                activity = service.create_activity(
+                    session=session, team_id=team_id, actor=actor, raw=raw, now=deps.now()
+                )
+                note = (
+                    ""
+                    if raw.get("activity_id")
+                    else (f"The bot assigned the ID `{activity.activity_id}`.")
+                )
+                message = saved_message(
+                    session=session, activity=activity, today=deps.today(), verb="Added", note=note
+                )
+            else:
+                update = service.update_activity(
+                    session=session,
+                    team_id=team_id,
+                    actor=actor,
+                    activity_id=state.activity_id or "",
+                    raw=raw,
+                    now=deps.now(),
+                    expected_version=state.version,
+                )
+                verb = "Updated" if update.changes else "No change to"
+                message = saved_message(
+                    session=session,
+                    activity=update.activity,
+                    today=deps.today(),
+                    verb=verb,
+                    changes=update.changes,
+                )
+    except ValidationFailed as invalid:
+        ack(
+            response_action="errors",
+            errors=field_errors([(p.field, p.message) for p in invalid.problems]),
+        )
+        return
+    except DuplicateActivityId as duplicate:
+        ack(response_action="errors", errors={"activity_id": duplicate.message})
+        return
+    except StaleEdit as stale:
+        ack(
+            response_action="update",
+            view=_stale_form(deps.engine, team_id, state, raw, stale, actor.user_id),
+        )
+        return
+    except ParsError as refused:
+        ack(response_action="errors", errors={"title": refused.message[:500]})
+        return
+    ack()
+    _confirm(client=client, state=state, user_id=actor.user_id, message=message, logger=logger)
+
+
+def _stale_form(
+    engine: Any, team_id: str, state: FormState, raw: dict[str, str], stale: StaleEdit, user_id: str
+) -> Any:
+    """The same form, with the user's own entries kept, now based on the latest version.
+
+    Submitting it again deliberately saves the user's values over the other person's.
+    """
+    with session_scope(engine) as session:
+        current = service.get_activity(
+            session=session, team_id=team_id, activity_id=state.activity_id or ""
+        )
+        state.version = current.version
+    notice = (
+        f":warning: {stale.message} Your entries are kept below. Save again to replace their "
+        "version with yours, or Cancel to keep theirs."
+    )
+    return activity_modal(state=state, values=raw, owner_default=user_id, notice=notice)
+
+
+def _confirm(
+    *,
+    client: WebClient,
+    state: FormState,
+    user_id: str,
+    message: Message,
+    logger: logging.Logger,
+) -> None:
+    """Tell the user what was saved: where they typed the command, else in a DM."""
+    if state.response_url:
+        response = WebhookClient(state.response_url).send(
+            **message.kwargs(), response_type="ephemeral", replace_original=False
+        )
+        if response.status_code == 200:
+            return
+        logger.info("response_url expired (%s); confirming by DM", response.status_code)
+    try:
+        channel = client.conversations_open(users=user_id)["channel"]["id"]
+        client.chat_postMessage(channel=channel, **message.kwargs())
+    except SlackApiError as error:
+        logger.warning("could not confirm a saved activity to %s: %s", user_id, error)

@@ -1,0 +1,100 @@
+"""Typed errors of the store. Each says, in a coordinator's words, what is wrong."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one field of a record."""
+
+    field: str
+    message: str
+
+
+class ParsError(Exception):
+    """Base of every error a user can cause; its message is safe to show them."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationFailed(ParsError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = [f"• {p.message}" for p in problems]
+        super().__init__("Nothing was saved:\n" + "\n".join(lines))
+
+
+class ActivityNotFound(ParsError):
+    def __init__(self, activity_id: str) -> None:
+        self.activity_id = activity_id
+        super().__init__(
+            f"No activity has the ID `{activity_id}`. `/pars list` shows the IDs you have."
+        )
+
+
+class DuplicateActivityId(ParsError):
+    def __init__(self, activity_id: str) -> None:
+        self.activity_id = activity_id
+        super().__init__(
+            f"An activity with the ID `{activity_id}` already exists. Use "
+            f"`/pars edit {activity_id} ...` to change it, or choose another ID."
+        )
+
+
+class StaleEdit(ParsError):
+    """The activity changed after the user loaded it; their version would overwrite it."""
+
+    def __init__(self, activity_id: str, changed_by: str | None, fields: list[str]) -> None:
+        self.activity_id = activity_id
+        self.changed_by = changed_by
+        self.fields = fields
+        who = f"<@{changed_by}>" if changed_by else "Someone"
+        what = f"{', '.join(fields)} of " if fields else ""
+        super().__init__(
+            f"{who} changed {what}`{activity_id}` after you opened it. "
+            "Your changes were not saved over theirs."
+        )
+
+
+class NotPermitted(ParsError):
+    pass
+
+
+class ActivityClosed(ParsError):
+    def __init__(self, activity_id: str) -> None:
+        self.activity_id = activity_id
+        super().__init__(
+            f"`{activity_id}` is closed, so it can no longer be changed. "
+            f"An admin can reopen it with `/pars reopen {activity_id}`."
+        )
+
+
+class CloseRefused(ParsError):
+    def __init__(self, activity_id: str, reason: str, missing: list[str]) -> None:
+        self.activity_id = activity_id
+        self.missing = missing
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class LowerCount:
+    category: str
+    previous: int
+    new: int
+
+
+class CountDecreaseNeedsConfirmation(ParsError):
+    """A cumulative count went down: usually a typo, so the user is asked first."""
+
+    def __init__(self, activity_id: str, decreases: list[LowerCount]) -> None:
+        self.activity_id = activity_id
+        self.decreases = decreases
+        parts = [f"{d.category} {d.previous} → {d.new}" for d in decreases]
+        super().__init__(
+            f"Counts of `{activity_id}` are cumulative, and this would lower them "
+            f"({'; '.join(parts)}). Nothing was saved yet."
+        )

@@ -1,0 +1,520 @@
+"""The fields of an activity as people type them: names, parsing, checks.
+
+Slash commands, modals and (later) spreadsheet rows all give text; this module is the one
+place that turns text into values and reports every problem of a record at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from storage import rules
+from storage.errors import Problem
+
+DATE_HINT = "YYYY-MM-DD or M/D/YYYY, e.g. 2025-01-07"
+
+
+class FieldError(ValueError):
+    """A value that cannot be read; the message names what the right form is."""
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[\s_]+", "-", text.strip().lower())
+
+
+def parse_text(limit: int) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = " ".join(raw.split()) if limit <= 500 else raw.strip()
+        if len(value) > limit:
+            raise FieldError(f"is {len(value)} characters long; at most {limit} fit")
+        return value
+
+    return parse
+
+
+def parse_activity_id(raw: str) -> str:
+    value = raw.strip()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}", value):
+        raise FieldError(
+            f'"{value}" is not a usable activity ID: use up to 64 letters, digits, '
+            "dashes, dots, slashes or underscores, with no spaces (e.g. GR-2025)"
+        )
+    return value
+
+
+def parse_date(raw: str) -> date:
+    value = raw.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", value):
+            return datetime.strptime(value, "%Y-%m-%d").date()
+        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", value):
+            return datetime.strptime(value, "%m/%d/%Y").date()
+    except ValueError:
+        raise FieldError(f'"{value}" is not a real date') from None
+    raise FieldError(f'"{value}" is not a date; use {DATE_HINT}')
+
+
+def parse_decimal(raw: str, *, what: str) -> Decimal:
+    value = raw.strip().lstrip("$").replace(",", "")
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise FieldError(f'"{raw.strip()}" is not a number; give {what}') from None
+    if not number.is_finite():
+        raise FieldError(f'"{raw.strip()}" is not a number; give {what}')
+    return number
+
+
+def parse_credits(raw: str) -> Decimal:
+    number = parse_decimal(raw, what="the credits as a number such as 1, 1.5 or 20.25")
+    if number <= 0 or number > rules.MAX_CREDITS:
+        raise FieldError(f"must be more than 0 and at most {rules.MAX_CREDITS}")
+    if number % rules.CREDIT_STEP != 0:
+        raise FieldError(f"{number} is not a multiple of 0.25")
+    return number.quantize(Decimal("0.01"))
+
+
+def parse_money(raw: str) -> Decimal:
+    if raw.strip().lower() in {"free", "none", "no fee"}:
+        return Decimal("0.00")
+    number = parse_decimal(raw, what="an amount in dollars such as 0, 150 or 49.99")
+    if number < 0:
+        raise FieldError("cannot be negative")
+    return number.quantize(Decimal("0.01"))
+
+
+def parse_count(raw: str) -> int:
+    value = raw.strip().replace(",", "")
+    if not re.fullmatch(r"\d+", value):
+        raise FieldError(f'"{raw.strip()}" is not a whole number of 0 or more')
+    return int(value)
+
+
+YES = {"yes", "y", "true", "1", "x"}
+NO = {"no", "n", "false", "0"}
+
+
+def parse_yes_no(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in YES:
+        return True
+    if value in NO:
+        return False
+    raise FieldError(f'"{raw.strip()}" is not yes or no')
+
+
+def choice_parser(
+    table: Mapping[str, str], aliases: Mapping[str, str] | None = None
+) -> Callable[[str], str]:
+    lookup = {_fold(code): code for code in table}
+    lookup |= {_fold(label): code for code, label in table.items()}
+    lookup |= {_fold(alias): code for alias, code in (aliases or {}).items()}
+
+    def parse(raw: str) -> str:
+        code = lookup.get(_fold(raw))
+        if code is None:
+            raise FieldError(f'"{raw.strip()}" is not one of: {", ".join(table)}')
+        return code
+
+    return parse
+
+
+def parse_format(raw: str) -> str:
+    legacy = rules.LEGACY_ACTIVITY_TYPES.get(raw.strip().upper())
+    if legacy:
+        return legacy[0]
+    return choice_parser(
+        {code: f.label for code, f in rules.FORMATS.items()}, rules.FORMAT_ALIASES
+    )(raw)
+
+
+def parse_state(raw: str) -> str:
+    value = raw.strip().upper()
+    if value not in rules.US_STATES:
+        raise FieldError(f'"{raw.strip()}" is not a 2-letter US state code (e.g. IL, TX)')
+    return value
+
+
+COUNTRY_NAMES = {
+    "US": "USA",
+    "U.S.": "USA",
+    "U.S.A.": "USA",
+    "UNITED STATES": "USA",
+    "UNITED STATES OF AMERICA": "USA",
+    "CANADA": "CAN",
+    "CA": "CAN",
+    "MEXICO": "MEX",
+    "UNITED KINGDOM": "GBR",
+    "UK": "GBR",
+}
+
+
+def parse_country(raw: str) -> str:
+    value = raw.strip().upper()
+    value = COUNTRY_NAMES.get(value, value)
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise FieldError(f'"{raw.strip()}" is not a 3-letter country code (e.g. USA, CAN)')
+    return value
+
+
+def parse_url(raw: str) -> str:
+    value = raw.strip().strip("<>").split("|")[0]  # Slack wraps links as <url|label>
+    if not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", value, flags=re.IGNORECASE):
+        raise FieldError(f'"{raw.strip()}" is not a web address starting with https://')
+    return value
+
+
+def parse_names(raw: str) -> list[str]:
+    # Names of organizations often contain commas, so only ';' and new lines separate them.
+    return [" ".join(n.split()) for n in re.split(r"[;\n]", raw) if n.strip()]
+
+
+_OUTCOME_LOOKUP = {_fold(code): code for code in rules.OUTCOME_MEASURES} | {
+    _fold(label): code for code, label in rules.OUTCOME_MEASURES.items()
+}
+_OUTCOME_LOOKUP |= {"patient": "patient-outcomes", "community": "community-health"}
+_OUTCOME_LOOKUP |= {
+    "population-health": "community-health",
+    "community-population-health": "community-health",
+}
+
+
+def parse_outcomes(raw: str) -> list[str]:
+    codes: list[str] = []
+    for part in re.split(r"[;,\n]", raw):
+        if not part.strip():
+            continue
+        key = _fold(re.sub(r"^\s*(learner|change in)\s+", "", part, flags=re.IGNORECASE))
+        key = key.replace("/", "-")
+        code = _OUTCOME_LOOKUP.get(key)
+        if code is None:
+            raise FieldError(
+                f'"{part.strip()}" is not an outcome measure; use any of: '
+                + ", ".join(rules.OUTCOME_MEASURES)
+            )
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+SUPPORTERS_HINT = 'e.g. "Acme Pharma:monetary:5000; Beta Devices:in-kind"'
+
+
+def parse_supporters(raw: str) -> list[dict[str, Any]]:
+    supporters: list[dict[str, Any]] = []
+    for part in re.split(r"[;\n]", raw):
+        if not part.strip():
+            continue
+        pieces = [p.strip() for p in part.split(":")]
+        name = pieces[0]
+        kind_raw = pieces[1] if len(pieces) > 1 else ""
+        try:
+            kind = choice_parser(rules.SUPPORT_KINDS, {"inkind": "in-kind"})(kind_raw)
+        except FieldError:
+            raise FieldError(
+                f'"{part.strip()}" needs a name and monetary or in-kind, {SUPPORTERS_HINT}'
+            ) from None
+        if not name or len(pieces) > 3:
+            raise FieldError(f'"{part.strip()}" is not name:kind[:amount], {SUPPORTERS_HINT}')
+        amount: str | None = None
+        if kind == "monetary":
+            if len(pieces) < 3 or not pieces[2]:
+                raise FieldError(
+                    f'monetary support from "{name}" needs an amount, {SUPPORTERS_HINT}'
+                )
+            money = parse_money(pieces[2])
+            if money <= 0:
+                raise FieldError(f'monetary support from "{name}" must be more than 0')
+            amount = str(money)
+        elif len(pieces) == 3 and pieces[2]:
+            raise FieldError(f'in-kind support from "{name}" takes no amount')
+        supporters.append({"name": name, "kind": kind, "amount": amount})
+    return supporters
+
+
+def parse_user(raw: str) -> str:
+    value = raw.strip()
+    match = re.fullmatch(r"<@([UW][A-Z0-9]+)(\|[^>]*)?>", value) or re.fullmatch(
+        r"([UW][A-Z0-9]{2,})", value
+    )
+    if not match:
+        raise FieldError(
+            f'"{value}" is not a Slack user; mention them (owner=@name) or give a member ID '
+            "such as U0123ABCD"
+        )
+    return match.group(1)
+
+
+def render(value: Any) -> str:
+    """A value as a user would type it back."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):
+            return "; ".join(
+                ":".join(str(p) for p in (s["name"], s["kind"], s.get("amount")) if p)
+                for s in value
+            )
+        return "; ".join(str(v) for v in value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    key: str
+    label: str
+    parse: Callable[[str], Any]
+    example: str
+    aliases: tuple[str, ...] = ()
+
+
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec(
+        "activity_id",
+        "id",
+        "Activity ID",
+        parse_activity_id,
+        "id=GR-2025",
+        ("activity-id", "provider-activity-id", "internal-id"),
+    ),
+    FieldSpec(
+        "title", "title", "Title", parse_text(500), 'title="Medicine Grand Rounds"', ("name",)
+    ),
+    FieldSpec(
+        "format",
+        "format",
+        "Format",
+        parse_format,
+        "format=rss",
+        ("activity-format", "activity-type", "type"),
+    ),
+    FieldSpec(
+        "delivery_method",
+        "delivery",
+        "Delivery method",
+        choice_parser(
+            rules.DELIVERY_METHODS,
+            {
+                "in person": "in-person",
+                "live": "live-streamed",
+                "virtual": "live-streamed",
+                "online": "live-streamed",
+                "livestream": "live-streamed",
+                "streamed": "live-streamed",
+            },
+        ),
+        "delivery=in-person",
+        ("delivery-method", "method"),
+    ),
+    FieldSpec(
+        "start_date", "start", "Start date", parse_date, "start=2025-01-07", ("start-date", "begin")
+    ),
+    FieldSpec("end_date", "end", "End date", parse_date, "end=2025-12-16", ("end-date", "finish")),
+    FieldSpec("city", "city", "City", parse_text(100), "city=Chicago"),
+    FieldSpec("state", "state", "State", parse_state, "state=IL", ("province",)),
+    FieldSpec("country", "country", "Country", parse_country, "country=USA"),
+    FieldSpec(
+        "credits",
+        "credits",
+        "AMA PRA Category 1 credits",
+        parse_credits,
+        "credits=1.5",
+        ("ama-credits", "category-1-credits", "credit", "cat1-credits", "hours"),
+    ),
+    FieldSpec(
+        "description",
+        "description",
+        "Description",
+        parse_text(5000),
+        'description="Weekly case conference"',
+        ("desc", "activity-description"),
+    ),
+    FieldSpec(
+        "providership",
+        "providership",
+        "Providership",
+        choice_parser(rules.PROVIDERSHIP, {"directly": "direct", "jointly": "joint"}),
+        "providership=direct",
+        ("provided", "provider-type"),
+    ),
+    FieldSpec(
+        "joint_providers",
+        "joint-providers",
+        "Joint providers",
+        parse_names,
+        'joint-providers="Univ. Hospital; State Society"',
+        ("joint-provider", "joint"),
+    ),
+    FieldSpec(
+        "cme_finder", "finder", "Listed in CME Finder", parse_yes_no, "finder=no", ("cme-finder",)
+    ),
+    FieldSpec("finder_fee", "fee", "CME Finder fee", parse_money, "fee=0", ("finder-fee",)),
+    FieldSpec(
+        "finder_registration",
+        "registration",
+        "CME Finder registration",
+        parse_text(200),
+        'registration="Open to all"',
+        ("finder-registration",),
+    ),
+    FieldSpec(
+        "finder_url",
+        "url",
+        "CME Finder activity URL",
+        parse_url,
+        "url=https://cme.example.org/gr",
+        ("finder-url", "activity-url", "link"),
+    ),
+    FieldSpec(
+        "outcome_measures",
+        "outcomes",
+        "Outcome measures",
+        parse_outcomes,
+        "outcomes=knowledge,competence",
+        ("outcome-measures", "outcome", "measures"),
+    ),
+    FieldSpec(
+        "commercial_support",
+        "commercial-support",
+        "Commercial support",
+        parse_yes_no,
+        "commercial-support=no",
+        ("commercial", "support"),
+    ),
+    FieldSpec(
+        "supporters",
+        "supporters",
+        "Commercial supporters",
+        parse_supporters,
+        'supporters="Acme Pharma:monetary:5000"',
+        ("supporter", "commercial-supporters"),
+    ),
+    FieldSpec("moc", "moc", "Registered for MOC", parse_yes_no, "moc=no"),
+    FieldSpec("moc_board", "moc-board", "MOC board", parse_text(200), "moc-board=ABIM", ("board",)),
+    FieldSpec(
+        "moc_credit_type",
+        "moc-credit-type",
+        "MOC credit type",
+        parse_text(200),
+        'moc-credit-type="Medical Knowledge"',
+        ("moc-type",),
+    ),
+    FieldSpec("moc_credits", "moc-credits", "MOC credits", parse_credits, "moc-credits=1.5"),
+    FieldSpec("owner_user_id", "owner", "Owner", parse_user, "owner=@jane", ("assignee",)),
+)
+
+BY_NAME: dict[str, FieldSpec] = {f.name: f for f in FIELDS}
+_BY_KEY: dict[str, FieldSpec] = {}
+for _spec in FIELDS:
+    for _k in (_spec.key, _spec.name, *_spec.aliases):
+        _BY_KEY[_fold(_k)] = _spec
+
+# Extra names that are not fields but are worth a hint; these are learner counts.
+LEARNER_KEYS = {"physicians": "physician", "others": "other"}
+
+
+def resolve_key(key: str) -> FieldSpec | None:
+    return _BY_KEY.get(_fold(key))
+
+
+def suggest_key(key: str, extra: tuple[str, ...] = ()) -> str | None:
+    candidates = [f.key for f in FIELDS] + list(extra)
+    close = difflib.get_close_matches(_fold(key), candidates, n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    alias = difflib.get_close_matches(_fold(key), list(_BY_KEY), n=1, cutoff=0.75)
+    return _BY_KEY[alias[0]].key if alias else None
+
+
+def label(name: str) -> str:
+    if name.startswith("learners_"):
+        return rules.LEARNER_CATEGORIES[name.removeprefix("learners_")]
+    return BY_NAME[name].label
+
+
+def parse_values(raw: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]:
+    """Text by field name -> values by field name, and every problem found.
+
+    An empty text clears the field (None). A legacy activity-type code that implies a delivery
+    method (C, IL) sets it unless the same record gives one.
+    """
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for name, text in raw.items():
+        spec = BY_NAME[name]
+        if text is None or not str(text).strip():
+            values[name] = None
+            continue
+        try:
+            value = spec.parse(str(text))
+        except FieldError as exc:
+            problems.append(Problem(name, f"{spec.label}: {exc} (e.g. `{spec.example}`)"))
+            continue
+        values[name] = value if value != [] else None
+    legacy = rules.LEGACY_ACTIVITY_TYPES.get(str(raw.get("format") or "").strip().upper())
+    if legacy and legacy[1] and not (raw.get("delivery_method") or "").strip():
+        values["delivery_method"] = legacy[1]
+    return values, problems
+
+
+def check_record(record: Mapping[str, Any], changed: set[str]) -> list[Problem]:
+    """Checks across fields of a whole record (after merging a change into what was stored).
+
+    Only rules that make a record wrong belong here; fields still to be filled in are not
+    problems but what `rules.missing_for_*` reports.
+    """
+    problems: list[Problem] = []
+    for name in rules.missing_for_draft(_Record(record)):
+        problems.append(
+            Problem(name, f"{label(name)} is required (e.g. `{BY_NAME[name].example}`)")
+        )
+    start, end, fmt = record.get("start_date"), record.get("end_date"), record.get("format")
+    if start and end:
+        if end < start:
+            problems.append(Problem("end_date", f"End date {end} is before the start date {start}"))
+        elif fmt in rules.FORMATS and end > rules.latest_end(fmt, start):
+            spec = rules.FORMATS[fmt]
+            years = "3 years" if spec.max_span_years == 3 else "1 year"
+            extra = " (split a longer series into one activity per year)" if fmt == "rss" else ""
+            problems.append(
+                Problem(
+                    "end_date",
+                    f"A {spec.label.lower()} may span at most {years}: with start {start} the end "
+                    f"date can be {rules.latest_end(fmt, start)} at the latest, not {end}{extra}",
+                )
+            )
+    if (
+        record.get("delivery_method")
+        and fmt in rules.FORMATS
+        and not rules.FORMATS[fmt].has_delivery_method
+        and "delivery_method" in changed
+    ):
+        problems.append(
+            Problem("delivery_method", "Delivery method applies only to live courses and RSS")
+        )
+    if record.get("state") and (record.get("country") or rules.US) != rules.US:
+        problems.append(Problem("state", "State applies only to activities in the USA"))
+    return problems
+
+
+class _Record:
+    """Attribute access over a mapping, so the rules read plain dicts and stored rows alike."""
+
+    def __init__(self, record: Mapping[str, Any]) -> None:
+        self._record = record
+
+    def __getattr__(self, name: str) -> Any:
+        return self._record.get(name)

@@ -1,0 +1,98 @@
+"""The tables. Every row belongs to one Slack workspace (team_id) and every query filters on it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Column, Field, SQLModel
+
+# The version column doubles as SQLAlchemy's optimistic-lock column: an UPDATE that finds
+# another version than the one it read changes nothing and raises, so two concurrent
+# edits can never silently overwrite each other.
+_activity_version = Column("version", sa.Integer, nullable=False, default=1)
+
+
+class Activity(SQLModel, table=True):
+    __tablename__ = "activity"
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "activity_id", name="uq_activity_team_activity_id"),
+    )
+    __mapper_args__ = {"version_id_col": _activity_version}
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    activity_id: str = Field(max_length=64)
+    title: str = Field(max_length=500)
+    format: str = Field(max_length=32)
+    delivery_method: str | None = Field(default=None, max_length=32)
+    start_date: date
+    end_date: date = Field(index=True)
+    city: str | None = Field(default=None, max_length=100)
+    state: str | None = Field(default=None, max_length=2)
+    country: str | None = Field(default=None, max_length=3)
+    credits: Decimal | None = Field(default=None, max_digits=7, decimal_places=2)
+    description: str | None = Field(default=None, sa_type=sa.Text)
+    providership: str | None = Field(default=None, max_length=16)
+    joint_providers: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    cme_finder: bool | None = None
+    finder_fee: Decimal | None = Field(default=None, max_digits=10, decimal_places=2)
+    finder_registration: str | None = Field(default=None, max_length=200)
+    finder_url: str | None = Field(default=None, max_length=1000)
+    outcome_measures: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    commercial_support: bool | None = None
+    supporters: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    moc: bool | None = None
+    moc_board: str | None = Field(default=None, max_length=200)
+    moc_credit_type: str | None = Field(default=None, max_length=200)
+    moc_credits: Decimal | None = Field(default=None, max_digits=7, decimal_places=2)
+    owner_user_id: str | None = Field(default=None, max_length=32, index=True)
+    closed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    closed_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    created_by: str = Field(max_length=32)
+    updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    updated_by: str = Field(max_length=32)
+    version: int = Field(default=1, sa_column=_activity_version)
+
+
+class LearnerCount(SQLModel, table=True):
+    """One recorded count of one learner category; the newest per category is current.
+
+    A small table keyed by category rather than two columns, so that Joint Accreditation's
+    per-profession counts fit later without a new schema.
+    """
+
+    __tablename__ = "learner_count"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    activity_pk: int = Field(foreign_key="activity.id", index=True, ondelete="CASCADE")
+    category: str = Field(max_length=32)
+    count: int
+    as_of: date
+    recorded_by: str = Field(max_length=32)
+    recorded_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what, when: one row per change of one activity."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    activity_pk: int | None = Field(
+        default=None, foreign_key="activity.id", index=True, ondelete="SET NULL"
+    )
+    activity_id: str = Field(max_length=64)
+    action: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    # {field: {"before": text, "after": text}}, as the user would type the values.
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    batch_id: str | None = Field(default=None, max_length=64, index=True)
+    # The activity's version after this change, so a refused stale edit can say what changed.
+    version: int | None = None

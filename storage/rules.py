@@ -1,0 +1,228 @@
+"""The PARS rules: formats, statuses, required fields, span limits.
+
+Every value the PARS documentation leaves uncertain lives in one table here, so that a
+correction is a one-line change (see shared/PARS.md).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol
+
+
+class Status(enum.StrEnum):
+    DRAFT = "Draft"
+    ACTIVE = "Active"
+    READY_TO_CLOSE = "Ready to Close"
+    CLOSED = "Closed"
+
+
+@dataclass(frozen=True)
+class Format:
+    code: str
+    label: str
+    max_span_years: int
+    has_delivery_method: bool
+
+
+FORMATS: dict[str, Format] = {
+    f.code: f
+    for f in (
+        Format("live-course", "Live course", 1, True),
+        Format("rss", "Regularly scheduled series", 1, True),
+        Format("enduring", "Enduring material", 3, False),
+        Format("journal", "Journal CME", 1, False),
+        Format("manuscript-review", "Manuscript review", 1, False),
+        Format("test-item-writing", "Test-item writing", 1, False),
+        Format("committee-learning", "Committee learning", 1, False),
+        Format("pi", "Performance/quality improvement", 1, False),
+        Format("isl", "Internet searching and learning", 1, False),
+        Format("lft", "Learning from teaching", 1, False),
+        Format("other", "Other/blended learning", 1, False),
+    )
+}
+
+ENDURING = "enduring"
+
+# Delivery methods of live courses and RSS. "hybrid" is not confirmed by ACCME's public pages;
+# it is accepted and treated like in-person (a location is required). Remove it here if PARS
+# turns out not to have it.
+DELIVERY_METHODS: dict[str, str] = {
+    "in-person": "In person",
+    "live-streamed": "Live-streamed",
+    "hybrid": "Hybrid (in person and live-streamed)",
+}
+DELIVERY_NEEDING_LOCATION = frozenset({"in-person", "hybrid"})
+
+# Older PARS "activity types", still found in providers' spreadsheets: code -> (format, delivery).
+LEGACY_ACTIVITY_TYPES: dict[str, tuple[str, str | None]] = {
+    "C": ("live-course", "in-person"),
+    "IL": ("live-course", "live-streamed"),
+    "RSS": ("rss", None),
+    "EM": ("enduring", None),
+    "IEM": ("enduring", None),
+    "JN": ("journal", None),
+    "MR": ("manuscript-review", None),
+    "TIW": ("test-item-writing", None),
+    "CML": ("committee-learning", None),
+    "PI": ("pi", None),
+    "ISL": ("isl", None),
+    "LFT": ("lft", None),
+}
+
+# Other spellings staff type for a format (lower-case, compared after folding punctuation).
+FORMAT_ALIASES: dict[str, str] = {
+    "live": "live-course",
+    "course": "live-course",
+    "regularly scheduled series": "rss",
+    "regularly-scheduled-series": "rss",
+    "enduring material": "enduring",
+    "enduring-material": "enduring",
+    "journal cme": "journal",
+    "journal-cme": "journal",
+    "performance improvement": "pi",
+    "quality improvement": "pi",
+    "pi-cme": "pi",
+    "internet searching": "isl",
+    "learning from teaching": "lft",
+    "other/blended": "other",
+    "blended": "other",
+}
+
+PROVIDERSHIP: dict[str, str] = {"direct": "Directly provided", "joint": "Jointly provided"}
+
+# Not confirmed against today's PARS (see PARS.md): the bot's list of outcome measures.
+OUTCOME_MEASURES: dict[str, str] = {
+    "knowledge": "Knowledge",
+    "competence": "Competence",
+    "performance": "Performance",
+    "patient-outcomes": "Patient outcomes",
+    "community-health": "Community/population health",
+}
+
+SUPPORT_KINDS: dict[str, str] = {"monetary": "Monetary", "in-kind": "In-kind"}
+
+LEARNER_CATEGORIES: dict[str, str] = {"physician": "Physician learners", "other": "Other learners"}
+
+# fmt: off
+US_STATES = frozenset({
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL",
+    "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE",
+    "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD",
+    "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "AS", "GU", "MP", "PR", "VI",
+})
+# fmt: on
+US = "USA"
+
+CREDIT_STEP = Decimal("0.25")
+MAX_CREDITS = Decimal("1000")
+
+
+class ActivityLike(Protocol):
+    """What the rules read of an activity: a stored one or one about to be stored."""
+
+    title: str | None
+    format: str | None
+    delivery_method: str | None
+    start_date: date | None
+    end_date: date | None
+    city: str | None
+    state: str | None
+    country: str | None
+    credits: Decimal | None
+    description: str | None
+    providership: str | None
+    joint_providers: list[str] | None
+    cme_finder: bool | None
+    finder_fee: Decimal | None
+    finder_registration: str | None
+    finder_url: str | None
+    outcome_measures: list[str] | None
+    commercial_support: bool | None
+    supporters: list[dict[str, Any]] | None
+    moc: bool | None
+    moc_board: str | None
+    moc_credit_type: str | None
+    moc_credits: Decimal | None
+
+
+def _blank(value: object) -> bool:
+    return value is None or value == "" or value == []
+
+
+def missing_for_draft(a: ActivityLike) -> list[str]:
+    return [f for f in ("title", "format", "start_date", "end_date") if _blank(getattr(a, f))]
+
+
+def missing_for_active(a: ActivityLike) -> list[str]:
+    """Fields PARS needs before an activity is Active (and so before Ready to Close)."""
+    missing = missing_for_draft(a)
+    fmt = FORMATS.get(a.format or "")
+    if fmt and fmt.has_delivery_method:
+        if _blank(a.delivery_method):
+            missing.append("delivery_method")
+        elif a.delivery_method in DELIVERY_NEEDING_LOCATION:
+            missing += [f for f in ("city", "country") if _blank(getattr(a, f))]
+            if (a.country or US) == US and _blank(a.state):
+                missing.append("state")
+    missing += [f for f in ("credits", "description", "providership") if _blank(getattr(a, f))]
+    if a.cme_finder is None:
+        missing.append("cme_finder")
+    elif a.cme_finder:
+        missing += [
+            f for f in ("finder_fee", "finder_registration", "finder_url") if _blank(getattr(a, f))
+        ]
+    return missing
+
+
+def missing_for_close(a: ActivityLike, counted: set[str]) -> list[str]:
+    """Fields PARS needs to close, beyond Active; `counted` holds the learner categories on file."""
+    missing = missing_for_active(a)
+    if a.providership == "joint" and _blank(a.joint_providers):
+        missing.append("joint_providers")
+    if _blank(a.outcome_measures):
+        missing.append("outcome_measures")
+    if a.commercial_support is None:
+        missing.append("commercial_support")
+    elif a.commercial_support and _blank(a.supporters):
+        missing.append("supporters")
+    missing += [f"learners_{c}" for c in LEARNER_CATEGORIES if c not in counted]
+    if a.moc:
+        missing += [
+            f for f in ("moc_board", "moc_credit_type", "moc_credits") if _blank(getattr(a, f))
+        ]
+    return missing
+
+
+def derive_status(a: ActivityLike, *, closed: bool, today: date) -> Status:
+    if closed:
+        return Status.CLOSED
+    if missing_for_active(a):
+        return Status.DRAFT
+    if a.end_date is not None and a.end_date < today:
+        return Status.READY_TO_CLOSE
+    return Status.ACTIVE
+
+
+def has_ended(a: ActivityLike, today: date) -> bool:
+    return a.end_date is not None and a.end_date < today
+
+
+def add_years(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+def latest_end(fmt_code: str, start: date) -> date:
+    """The last end date PARS accepts for a format: its span limit in years from the start."""
+    return add_years(start, FORMATS[fmt_code].max_span_years)
+
+
+def last_december_31(today: date) -> date:
+    """The most recent 31 December that has fully passed."""
+    return date(today.year - 1, 12, 31)

@@ -1,0 +1,54 @@
+"""Shared fixtures: a migrated database on SQLite always, and on PostgreSQL when
+PARS_TEST_DATABASE_URL names one (each test starts from empty tables)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+
+from storage.db import create_db_engine, upgrade
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("PARS_TEST_DATABASE_URL") else [])
+
+# A fixed instant for tests: 25 Nov 2026, mid-afternoon in Chicago.
+NOW = datetime(2026, 11, 25, 21, 0, tzinfo=UTC)
+TODAY = date(2026, 11, 25)
+
+
+@pytest.fixture(scope="session")
+def _postgres_engine() -> Iterator[Engine]:
+    engine = create_db_engine(os.environ["PARS_TEST_DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        engine = create_db_engine(f"sqlite:///{tmp_path / 'pars.db'}")
+        upgrade(engine)
+        yield engine
+        engine.dispose()
+        return
+    engine = request.getfixturevalue("_postgres_engine")
+    yield engine
+    with engine.begin() as connection:
+        tables = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
+        connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session

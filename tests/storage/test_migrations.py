@@ -1,0 +1,235 @@
+"""The schema: migrations match the models; SQLite is set up safely; engines and sessions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, select
+
+from storage.db import (
+    alembic_config,
+    create_db_engine,
+    is_reachable,
+    normalize_url,
+    session_scope,
+    upgrade,
+)
+from storage.models import Activity, AuditEvent, LearnerCount
+from tests.conftest import BACKENDS, NOW
+
+TABLES = {"activity", "learner_count", "audit_event"}
+
+
+def head_revision(engine: Engine) -> str:
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    assert head is not None
+    return head
+
+
+def test_the_migrated_schema_matches_the_models(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "compare_server_default": True}
+        )
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_there_is_one_head() -> None:
+    engine = sa.create_engine("sqlite://")
+    heads = ScriptDirectory.from_config(alembic_config(engine)).get_heads()
+    assert len(heads) == 1
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database with no tables at all: a new SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        engine = create_db_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+        yield engine
+        engine.dispose()
+        return
+    url = normalize_url(os.environ["PARS_TEST_DATABASE_URL"])
+    schema = "migration_check"
+    with sa.create_engine(url).begin() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    engine = sa.create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    yield engine
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
+
+
+def test_upgrade_creates_the_tables_and_downgrade_removes_them(empty_engine: Engine) -> None:
+    assert sa.inspect(empty_engine).get_table_names() == []
+    upgrade(empty_engine)
+    inspector = sa.inspect(empty_engine)
+    assert set(inspector.get_table_names()) == TABLES | {"alembic_version"}
+    with empty_engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == head_revision(
+            empty_engine
+        )
+    unique = inspector.get_unique_constraints("activity")
+    assert [sorted(u["column_names"]) for u in unique] == [["activity_id", "team_id"]]
+
+    upgrade(empty_engine)  # already at head: nothing to do, nothing breaks
+    command.downgrade(alembic_config(empty_engine), "base")
+    assert set(sa.inspect(empty_engine).get_table_names()) <= {"alembic_version"}
+
+
+# --- SQLite ----------------------------------------------------------------------------------
+
+
+def pragma(engine: Engine, name: str) -> object:
+    with engine.connect() as connection:
+        return connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+
+
+def test_sqlite_file_database_uses_foreign_keys_and_wal(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'pars.db'}")
+    assert pragma(engine, "foreign_keys") == 1
+    assert pragma(engine, "journal_mode") == "wal"
+    assert pragma(engine, "busy_timeout") == 30000
+    # Every pooled connection gets them, not only the first.
+    with engine.connect() as first, engine.connect() as second:
+        for connection in (first, second):
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def test_sqlite_in_memory_database_still_enforces_foreign_keys() -> None:
+    engine = create_db_engine("sqlite://")
+    assert pragma(engine, "foreign_keys") == 1
+    assert pragma(engine, "journal_mode") == "memory"
+
+
+def _activity(team_id: str = "T1", activity_id: str = "GR-2026") -> Activity:
+    return Activity(
+        team_id=team_id,
+        activity_id=activity_id,
+        title="Grand Rounds",
+        format="rss",
+        start_date=date(2026, 1, 7),
+        end_date=date(2026, 11, 18),
+        created_at=NOW,
+        created_by="U1",
+        updated_at=NOW,
+        updated_by="U1",
+    )
+
+
+def test_a_count_must_belong_to_an_existing_activity(session: Session) -> None:
+    session.add(
+        LearnerCount(
+            team_id="T1",
+            activity_pk=4242,
+            category="physician",
+            count=3,
+            as_of=date(2026, 1, 1),
+            recorded_by="U1",
+            recorded_at=NOW,
+        )
+    )
+    with pytest.raises(sa.exc.IntegrityError):
+        session.flush()
+    session.rollback()
+
+
+def test_deleting_an_activity_removes_its_counts_but_keeps_its_audit(
+    session: Session, engine: Engine
+) -> None:
+    activity = _activity()
+    session.add(activity)
+    session.flush()
+    session.add(
+        LearnerCount(
+            team_id="T1",
+            activity_pk=activity.id,
+            category="physician",
+            count=3,
+            as_of=date(2026, 1, 1),
+            recorded_by="U1",
+            recorded_at=NOW,
+        )
+    )
+    session.add(
+        AuditEvent(
+            team_id="T1",
+            activity_pk=activity.id,
+            activity_id="GR-2026",
+            action="create",
+            user_id="U1",
+            at=NOW,
+            changes={},
+        )
+    )
+    session.commit()
+    with engine.begin() as connection:  # as the database does it, not the ORM
+        connection.execute(sa.delete(Activity.__table__))
+    with Session(engine) as fresh:
+        assert fresh.exec(select(LearnerCount)).all() == []
+        [event] = fresh.exec(select(AuditEvent)).all()
+        assert (event.activity_pk, event.activity_id) == (None, "GR-2026")
+
+
+def test_json_columns_round_trip(session: Session, engine: Engine) -> None:
+    activity = _activity()
+    activity.supporters = [{"name": "Acme, Inc.", "kind": "monetary", "amount": "5000.00"}]
+    activity.outcome_measures = ["knowledge", "patient-outcomes"]
+    session.add(activity)
+    session.commit()
+    with Session(engine) as fresh:
+        stored = fresh.exec(select(Activity)).one()
+        assert stored.supporters == activity.supporters
+        assert stored.outcome_measures == ["knowledge", "patient-outcomes"]
+
+
+# --- engines and sessions --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        (
+            "postgres://pars:s3cret@db.example.com:5432/pars",
+            "postgresql+psycopg://pars:s3cret@db.example.com:5432/pars",
+        ),
+        (
+            "postgresql://pars:s3cret@db.example.com/pars",
+            "postgresql+psycopg://pars:s3cret@db.example.com/pars",
+        ),
+        ("postgresql+psycopg://pars@db/pars", "postgresql+psycopg://pars@db/pars"),
+        ("sqlite:///pars.db", "sqlite:///pars.db"),
+    ],
+)
+def test_hosting_platform_urls_use_psycopg(given: str, used: str) -> None:
+    assert normalize_url(given) == used
+
+
+def test_is_reachable(engine: Engine) -> None:
+    assert is_reachable(engine)
+    nowhere = create_db_engine("postgresql://nobody@127.0.0.1:1/none")
+    assert not is_reachable(nowhere)
+    nowhere.dispose()
+
+
+def test_session_scope_commits_whole_or_not_at_all(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        session.add(_activity(activity_id="KEPT"))
+    with pytest.raises(RuntimeError), session_scope(engine) as session:
+        session.add(_activity(activity_id="DROPPED-1"))
+        session.flush()
+        session.add(_activity(activity_id="DROPPED-2"))
+        raise RuntimeError("the handler failed half-way")
+    with Session(engine) as fresh:
+        assert [a.activity_id for a in fresh.exec(select(Activity)).all()] == ["KEPT"]
