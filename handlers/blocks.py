@@ -61,6 +61,10 @@ def _section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=text[:3000]))
 
 
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def plain(text: str) -> Message:
     return _message(text, [_section(text)])
 
@@ -206,8 +210,14 @@ def list_message(
     lines = [activity_summary_line(a, s) for a, s in page.rows]
     if selectable:
         options = [
-            Option(value=a.activity_id, text=MarkdownTextObject(text=line[:150]))
-            for (a, _s), line in zip(page.rows, lines, strict=True)
+            Option(
+                value=a.activity_id,
+                text=MarkdownTextObject(text=_clip(f"`{a.activity_id}` *{a.title}*", 75)),
+                description=MarkdownTextObject(
+                    text=_clip(f"{format_label(a.format)} · ended {a.end_date}", 75)
+                ),
+            )
+            for a, _s in page.rows
         ]
         blocks.append(
             ActionsBlock(

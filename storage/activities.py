@@ -310,6 +310,10 @@ def update_activity(
         and "delivery_method" not in raw
     ):
         changed["delivery_method"] = None  # the new format has no delivery method
+    if "owner_user_id" in changed and not changed["owner_user_id"]:
+        problems.append(
+            Problem("owner_user_id", "Owner cannot be emptied; give the person now responsible")
+        )
     if "activity_id" in changed and not changed["activity_id"]:
         problems.append(
             Problem(
@@ -497,10 +501,20 @@ def record_counts(
     latest = current_counts(session=session, activity=activity)
     previous = {c: row.count for c, row in latest.items()}
     if activity.format == rules.ENDURING and not confirm_lower:
+        # Cumulative: compare with the count as of the same date or earlier, so that
+        # correcting an older year's figure is not taken for a drop.
+        earlier = {
+            row.category: row.count
+            for row in sorted(
+                count_history(session=session, activity=activity),
+                key=lambda r: (r.as_of, r.recorded_at, r.id or 0),
+            )
+            if row.as_of <= when
+        }
         lower = [
-            LowerCount(rules.LEARNER_CATEGORIES[c], previous[c], n)
+            LowerCount(rules.LEARNER_CATEGORIES[c], earlier[c], n)
             for c, n in parsed.items()
-            if c in previous and n < previous[c]
+            if c in earlier and n < earlier[c]
         ]
         if lower:
             raise CountDecreaseNeedsConfirmation(activity.activity_id, lower)

@@ -190,7 +190,7 @@ def parse_outcomes(raw: str) -> list[str]:
     for part in re.split(r"[;,\n]", raw):
         if not part.strip():
             continue
-        key = _fold(re.sub(r"^\s*(learner|change in)\s+", "", part, flags=re.IGNORECASE))
+        key = _fold(re.sub(r"^\s*((learner|change in)\s+)+", "", part, flags=re.IGNORECASE))
         key = key.replace("/", "-")
         code = _OUTCOME_LOOKUP.get(key)
         if code is None:
@@ -260,7 +260,7 @@ def render(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+        return format(value.normalize(), "f")
     if isinstance(value, list):
         if value and isinstance(value[0], dict):
             return "; ".join(

@@ -231,7 +231,7 @@ def test_create_is_audited_with_who_when_and_values(session: Session) -> None:
     )
     assert utc(event.at) == NOW
     assert event.changes["title"] == {"before": "", "after": "Medicine Grand Rounds"}
-    assert event.changes["credits"] == {"before": "", "after": "1.50"}
+    assert event.changes["credits"] == {"before": "", "after": "1.5"}
     assert event.changes["start_date"] == {"before": "", "after": "2026-01-07"}
     assert "city" not in event.changes  # nothing to say about fields left empty
 
@@ -388,7 +388,7 @@ def test_update_returns_the_diff_and_audits_it(session: Session, engine: Engine)
     session.commit()
     assert result.changes == {
         "title": {"before": "Medicine Grand Rounds", "after": "Internal Medicine Grand Rounds"},
-        "credits": {"before": "1", "after": "1.50"},
+        "credits": {"before": "1", "after": "1.5"},
     }
     stored = reload(engine, TEAM, "GR-2026")
     assert stored.title == "Internal Medicine Grand Rounds"
@@ -841,6 +841,28 @@ def test_a_lower_enduring_count_needs_confirmation(session: Session) -> None:
     activity = confirmed.activity
     current = svc.current_counts(session=session, activity=activity)
     assert {c: row.count for c, row in current.items()} == {"physician": 25, "other": 95}
+
+
+def test_correcting_an_older_years_count_is_not_a_drop(session: Session) -> None:
+    create(session, ENDURING, activity_id="EM-1")
+    record(session, "EM-1", as_of="2024-12-31", physician="100", other="40")
+    record(session, "EM-1", as_of="2025-12-31", physician="250", other="90")
+    # 2024's figure was 120, not 100: higher than 2024's, lower than 2025's, no question asked.
+    fixed = record(session, "EM-1", as_of="2024-12-31", physician="120", other="40")
+    assert fixed.counts == {"physician": 120, "other": 40}
+    with pytest.raises(CountDecreaseNeedsConfirmation):
+        record(session, "EM-1", as_of="2024-12-31", physician="90", other="40")
+
+
+def test_the_owner_cannot_be_emptied(session: Session) -> None:
+    create(session, activity_id="GR-2026")
+    session.commit()
+    with pytest.raises(ValidationFailed) as refused:
+        update(session, "GR-2026", owner_user_id="")
+    assert [p.field for p in refused.value.problems] == ["owner_user_id"]
+    assert svc.get_activity(session=session, team_id=TEAM, activity_id="GR-2026").owner_user_id == (
+        JANE.user_id
+    )
 
 
 def test_a_lower_count_is_fine_for_other_formats(session: Session) -> None:

@@ -458,3 +458,9 @@ def test_every_field_example_parses() -> None:
             continue  # "@jane" stands for a mention Slack turns into <@U...>
         _, problems = parse_values({spec.name: text.strip('"')})
         assert problems == [], spec.name
+
+
+def test_outcome_prefixes_may_be_combined() -> None:
+    values, problems = parse_values({"outcome_measures": "Change in learner performance"})
+    assert problems == []
+    assert values["outcome_measures"] == ["performance"]

@@ -1,0 +1,124 @@
+"""`pars-bot console` driven through stdin, as a script would drive it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+PARS_BOT = shutil.which("pars-bot") or str(Path(__file__).parents[2] / ".venv/bin/pars-bot")
+
+
+def console(tmp_path: Path, script: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PARS_"))}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'pars.db'}"
+    done = subprocess.run(
+        [PARS_BOT, "console"],
+        input=script,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.stdout
+
+
+def stored(tmp_path: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(tmp_path / "pars.db") as connection:
+        return connection.execute(sql).fetchall()
+
+
+@pytest.fixture(autouse=True)
+def _needs_the_program() -> None:
+    assert Path(PARS_BOT).exists(), "install the project first: make install"
+
+
+def test_inline_commands_from_a_script(tmp_path: Path) -> None:
+    out = console(
+        tmp_path,
+        '/pars add-activity id=GR-2025 title="Medicine Grand Rounds" format=rss '
+        "start=2025-01-07 end=2025-12-16\n/pars show GR-2025\n/pars list all\n",
+    )
+    assert "Added `GR-2025`" in out
+    assert "PARS status: *Draft*" in out
+    assert "Regularly scheduled series" in out
+    assert stored(tmp_path, "select activity_id, title, team_id from activity") == [
+        ("GR-2025", "Medicine Grand Rounds", "T0LOCAL")
+    ]
+
+
+def test_errors_are_explained_and_nothing_is_saved(tmp_path: Path) -> None:
+    out = console(
+        tmp_path,
+        '/pars add-activity title="X" fromat=rss\n'
+        '/pars add-activity title="X" format=rss start=2025-01-01 end=2026-06-01\n'
+        "/pars frobnicate\n",
+    )
+    assert "Did you mean `format=`?" in out
+    assert "at most 1 year" in out
+    assert "is not a /pars subcommand" in out
+    assert "HTTP 500" not in out
+    assert stored(tmp_path, "select count(*) from activity") == [(0,)]
+
+
+def test_the_form_is_filled_line_by_line(tmp_path: Path) -> None:
+    answers = [
+        "",  # activity ID: let the bot assign one
+        "Cardiology Update",  # title
+        "3",  # format: Enduring material
+        "",  # delivery method
+        "2025-03-01",  # start
+        "2025-02-01",  # end: before the start, refused below
+    ] + [""] * 19  # every other field left empty
+    fixes = ["2027-03-01"]  # the form asks again for the end date only
+    out = console(tmp_path, "/pars add-activity\n" + "\n".join(answers + fixes) + "\n")
+    assert "== New activity ==" in out
+    assert "✗ End date:" in out and "before the start date" in out
+    assert "assigned the ID `2025-0001`" in out
+    assert stored(tmp_path, "select activity_id, format, end_date from activity") == [
+        ("2025-0001", "enduring", "2027-03-01")
+    ]
+
+
+def test_a_command_typed_in_a_form_leaves_it(tmp_path: Path) -> None:
+    out = console(tmp_path, "/pars add-activity\n\n/pars help\n")
+    assert "(form closed without saving)" in out
+    assert "Subcommands:" in out
+    assert stored(tmp_path, "select count(*) from activity") == [(0,)]
+
+
+COMPLETE = (
+    "delivery=in-person city=Chicago state=IL country=USA credits=1 description=Weekly "
+    "providership=direct finder=no outcomes=knowledge commercial-support=no"
+)
+
+
+def test_time_check_and_click_close_selected(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            "time 2026-01-15T10:00",
+            '/pars add-activity id=A-1 title="One" format=rss start=2025-01-07 end=2025-12-16',
+            f"/pars edit A-1 {COMPLETE}",
+            "/pars counts A-1 physicians=10 others=2",
+            '/pars add-activity id=A-2 title="Two" format=rss start=2025-01-07 end=2025-12-16',
+            "/pars list ready",
+            "check A-1 A-2",
+            "click Close",
+        ]
+    )
+    out = console(tmp_path, script + "\n")
+    assert "It is now 2026-01-15 10:00 CST" in out
+    assert "Ready to close" in out  # A-1 only: A-2 is still a Draft
+    assert "`A-2` is not a checkbox" in out
+    assert "Closed `A-1`" in out
+    assert stored(tmp_path, "select activity_id from activity where closed_at is not null") == [
+        ("A-1",)
+    ]
