@@ -200,7 +200,8 @@ def parse_outcomes(raw: str) -> list[str]:
             )
         if code not in codes:
             codes.append(code)
-    return codes
+    # The table's order, so that the same choice made in another order is no change.
+    return [code for code in rules.OUTCOME_MEASURES if code in codes]
 
 
 SUPPORTERS_HINT = 'e.g. "Acme Pharma:monetary:5000; Beta Devices:in-kind"'

@@ -464,3 +464,9 @@ def test_outcome_prefixes_may_be_combined() -> None:
     values, problems = parse_values({"outcome_measures": "Change in learner performance"})
     assert problems == []
     assert values["outcome_measures"] == ["performance"]
+
+
+def test_outcomes_in_another_order_are_the_same_choice() -> None:
+    first, _ = parse_values({"outcome_measures": "competence, knowledge"})
+    second, _ = parse_values({"outcome_measures": "Knowledge;Competence"})
+    assert first["outcome_measures"] == second["outcome_measures"] == ["knowledge", "competence"]
