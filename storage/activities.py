@@ -390,20 +390,7 @@ def close_activity(
             + ".",
             missing,
         )
-    activity.closed_at = now
-    activity.closed_by = actor.user_id
-    activity.updated_at = now
-    activity.updated_by = actor.user_id
-    _flush_update(session, activity, None)
-    _audit(
-        session=session,
-        activity=activity,
-        action="close",
-        actor=actor,
-        now=now,
-        changes={"status": {"before": str(rules.Status.READY_TO_CLOSE), "after": "Closed"}},
-        batch_id=None,
-    )
+    _set_closed(session, activity, actor=actor, now=now, closed=True)
     return activity
 
 
@@ -417,21 +404,32 @@ def reopen_activity(
     activity = get_activity(session=session, team_id=team_id, activity_id=activity_id)
     if activity.closed_at is None:
         raise ParsError(f"`{activity.activity_id}` is not closed, so there is nothing to reopen.")
-    activity.closed_at = None
-    activity.closed_by = None
+    _set_closed(session, activity, actor=actor, now=now, closed=False)
+    return activity
+
+
+def _set_closed(
+    session: Session, activity: Activity, *, actor: Actor, now: datetime, closed: bool
+) -> None:
+    activity.closed_at = now if closed else None
+    activity.closed_by = actor.user_id if closed else None
     activity.updated_at = now
     activity.updated_by = actor.user_id
     _flush_update(session, activity, None)
+    status = (
+        {"before": str(rules.Status.READY_TO_CLOSE), "after": str(rules.Status.CLOSED)}
+        if closed
+        else {"before": str(rules.Status.CLOSED), "after": "reopened"}
+    )
     _audit(
         session=session,
         activity=activity,
-        action="reopen",
+        action="close" if closed else "reopen",
         actor=actor,
         now=now,
-        changes={"status": {"before": "Closed", "after": "reopened"}},
+        changes={"status": status},
         batch_id=None,
     )
-    return activity
 
 
 @dataclass(frozen=True)
