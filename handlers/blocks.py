@@ -57,8 +57,21 @@ def _message(text: str, blocks: Sequence[Block]) -> Message:
     return Message(text=text, blocks=[b.to_dict() for b in blocks])
 
 
+SECTION_LIMIT = 3000
+
+
 def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text[:3000]))
+    return SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT]))
+
+
+def line_sections(lines: Sequence[str]) -> list[SectionBlock]:
+    """Lines in as few sections as Slack's 3,000 characters per section allow, none cut."""
+    chunks: list[list[str]] = []
+    for line in lines:
+        if not chunks or len("\n".join([*chunks[-1], line])) > SECTION_LIMIT:
+            chunks.append([])
+        chunks[-1].append(line)
+    return [_section("\n".join(chunk)) for chunk in chunks]
 
 
 def _clip(text: str, limit: int) -> str:
@@ -226,7 +239,7 @@ def list_message(
             )
         )
     else:
-        blocks.append(_section("\n".join(lines)))
+        blocks += line_sections(lines)
     buttons: list[ButtonElement] = []
     if selectable:
         buttons.append(

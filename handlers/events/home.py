@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
-from slack_sdk.models.blocks import HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, HeaderBlock, MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
 
 from handlers import blocks
@@ -15,25 +15,23 @@ from handlers.context import deps_of
 from storage import activities as service
 from storage.db import session_scope
 
+HOME_ROWS = 25
+
 
 def home_view(*, rows_unclosed: list[str], rows_open: list[str]) -> View:
-    sections = [HeaderBlock(text="Your PARS work")]
-    sections.append(
-        SectionBlock(
-            text=MarkdownTextObject(
-                text="*Ended but not closed*\n" + ("\n".join(rows_unclosed) or "None — well done.")
-            )
-        )
+    sections: list[Block] = [HeaderBlock(text="Your PARS work")]
+    sections += blocks.line_sections(
+        ["*Ended but not closed*", *(rows_unclosed or ["None — well done."])]
     )
-    sections.append(
-        SectionBlock(
-            text=MarkdownTextObject(text="*Still running*\n" + ("\n".join(rows_open) or "None."))
-        )
-    )
+    sections += blocks.line_sections(["*Still running*", *(rows_open or ["None."])])
     sections.append(
         SectionBlock(text=MarkdownTextObject(text="Type `/pars help` for every command."))
     )
     return View(type="home", blocks=sections)
+
+
+def _more(shown: int, total: int, command: str) -> list[str]:
+    return [f"…and {total - shown} more: `{command}`"] if total > shown else []
 
 
 def publish_home(
@@ -42,22 +40,25 @@ def publish_home(
     if event.get("tab") not in (None, "home"):
         return
     deps, user_id = deps_of(context), event["user"]
+    today = deps.today()
     with session_scope(deps.engine) as session:
         common = {
             "session": session,
             "team_id": context.team_id or "",
-            "today": deps.today(),
+            "today": today,
             "owner_user_id": user_id,
-            "per_page": 25,
         }
-        unclosed = service.list_activities(views=["unclosed", "mine"], **common)
-        running = service.list_activities(views=["open", "mine"], **common)
+        unclosed = service.list_activities(views=["unclosed", "mine"], per_page=HOME_ROWS, **common)
+        # Open activities come ordered by end date, so the ended ones (unclosed.total of them)
+        # come first: one page that large plus HOME_ROWS holds the first running ones too.
+        open_ = service.list_activities(
+            views=["open", "mine"], per_page=unclosed.total + HOME_ROWS, **common
+        )
+    running = [(a, s) for a, s in open_.rows if not a.end_date < today][:HOME_ROWS]
     rows_unclosed = [blocks.activity_summary_line(a, s) for a, s in unclosed.rows]
-    rows_open = [
-        blocks.activity_summary_line(a, s)
-        for a, s in running.rows
-        if not (a.end_date < deps.today())
-    ]
+    rows_unclosed += _more(len(rows_unclosed), unclosed.total, "/pars list unclosed mine")
+    rows_open = [blocks.activity_summary_line(a, s) for a, s in running]
+    rows_open += _more(len(rows_open), open_.total - unclosed.total, "/pars list open mine")
     client.views_publish(
         user_id=user_id, view=home_view(rows_unclosed=rows_unclosed, rows_open=rows_open)
     )
