@@ -100,6 +100,8 @@ def _shown(name: str, value: Any) -> str:
         return ", ".join(rules.OUTCOME_MEASURES.get(v, v) for v in value)
     if name == "owner_user_id":
         return f"<@{value}>"
+    if name == "description":
+        return _clip(value, 300)
     if name in {"finder_fee"}:
         return f"${render(value)}"
     return render(value)

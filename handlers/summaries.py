@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from slack_sdk.models.views import View
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from handlers import blocks
+from handlers.activity_form import FormState, activity_modal, form_values
 from storage import activities as service
 from storage.db import session_scope
-from storage.errors import ActivityNotFound, CloseRefused, NotPermitted
+from storage.errors import ActivityClosed, ActivityNotFound, CloseRefused, NotPermitted
 from storage.models import Activity
 
 
@@ -93,3 +95,30 @@ def _with_counts_hint(refused: CloseRefused) -> str:
             f"`/pars counts {refused.activity_id} physicians=N others=N`."
         )
     return refused.message
+
+
+def edit_form(
+    *,
+    engine: Engine,
+    team_id: str,
+    actor: service.Actor,
+    activity_id: str,
+    response_url: str | None,
+    channel_id: str | None,
+) -> View:
+    """The edit modal, filled in; refused up front when the user could not save it anyway."""
+    with session_scope(engine) as session:
+        activity = service.get_activity(session=session, team_id=team_id, activity_id=activity_id)
+        if activity.closed_at is not None:
+            raise ActivityClosed(activity.activity_id)
+        service.ensure_may_change(activity, actor)
+        state = FormState(
+            mode="edit",
+            activity_id=activity.activity_id,
+            version=activity.version,
+            response_url=response_url,
+            channel_id=channel_id,
+        )
+        return activity_modal(
+            state=state, values=form_values(activity), owner_default=actor.user_id
+        )

@@ -154,7 +154,8 @@ def _diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict
     }
 
 
-def _ensure_may_change(activity: Activity, actor: Actor) -> None:
+def ensure_may_change(activity: Activity, actor: Actor) -> None:
+    """Owners and admins change an activity; anyone may change one that has no owner."""
     if actor.is_admin or activity.owner_user_id in (None, actor.user_id):
         return
     raise NotPermitted(
@@ -294,7 +295,7 @@ def update_activity(
     activity = get_activity(session=session, team_id=team_id, activity_id=activity_id)
     if activity.closed_at is not None:
         raise ActivityClosed(activity.activity_id)
-    _ensure_may_change(activity, actor)
+    ensure_may_change(activity, actor)
     if expected_version is not None and activity.version != expected_version:
         who, names = changes_since(session=session, activity=activity, version=expected_version)
         raise StaleEdit(activity.activity_id, who, names)
@@ -372,7 +373,7 @@ def close_activity(
     aid = activity.activity_id
     if activity.closed_at is not None:
         raise CloseRefused(aid, f"`{aid}` is already closed.", [])
-    _ensure_may_change(activity, actor)
+    ensure_may_change(activity, actor)
     if not rules.has_ended(activity, today):
         raise CloseRefused(
             aid,
@@ -487,7 +488,7 @@ def record_counts(
     activity = get_activity(session=session, team_id=team_id, activity_id=activity_id)
     if activity.closed_at is not None:
         raise ActivityClosed(activity.activity_id)
-    _ensure_may_change(activity, actor)
+    ensure_may_change(activity, actor)
     when = as_of_date or default_as_of(activity, today)
     if when < activity.start_date:
         problems.append(

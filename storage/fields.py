@@ -339,7 +339,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         "description",
         "description",
         "Description",
-        parse_text(5000),
+        parse_text(3000),
         'description="Weekly case conference"',
         ("desc", "activity-description"),
     ),

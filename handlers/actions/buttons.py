@@ -10,14 +10,12 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from handlers import blocks
-from handlers.activity_form import FormState, activity_modal, form_values
 from handlers.commands.listing import render_list
 from handlers.context import actor_of, deps_of
 from handlers.errors import UsageError
-from handlers.summaries import close_many
+from handlers.summaries import close_many, edit_form
 from storage import activities as service
 from storage.db import session_scope
-from storage.errors import ActivityClosed
 
 
 def _team(body: dict[str, Any], context: BoltContext) -> str:
@@ -28,25 +26,15 @@ def open_edit_form(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     ack()
-    deps = deps_of(context)
-    with session_scope(deps.engine) as session:
-        activity = service.get_activity(
-            session=session, team_id=_team(body, context), activity_id=action["value"]
-        )
-        if activity.closed_at is not None:
-            raise ActivityClosed(activity.activity_id)
-        state = FormState(
-            mode="edit",
-            activity_id=activity.activity_id,
-            version=activity.version,
-            response_url=body.get("response_url"),
-            channel_id=(body.get("channel") or {}).get("id"),
-        )
-        values = form_values(activity)
-    client.views_open(
-        trigger_id=body["trigger_id"],
-        view=activity_modal(state=state, values=values, owner_default=actor_of(context).user_id),
+    view = edit_form(
+        engine=deps_of(context).engine,
+        team_id=_team(body, context),
+        actor=actor_of(context),
+        activity_id=action["value"],
+        response_url=body.get("response_url"),
+        channel_id=(body.get("channel") or {}).get("id"),
     )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def acknowledge_selection(ack: Ack) -> None:

@@ -2,43 +2,23 @@
 
 from __future__ import annotations
 
-from slack_sdk import WebClient
-
 from handlers import blocks
-from handlers.activity_form import FormState, activity_modal, form_values
+from handlers.activity_form import FormState, activity_modal
 from handlers.arguments import field_values, no_stray_words, split_arguments, unknown_key
 from handlers.commands.call import CommandCall
 from handlers.errors import UsageError
-from handlers.summaries import card_message, close_many, saved_message
+from handlers.summaries import card_message, close_many, edit_form, saved_message
 from storage import activities as service
 from storage.db import session_scope
-from storage.errors import ActivityClosed, CountDecreaseNeedsConfirmation
+from storage.errors import CountDecreaseNeedsConfirmation
 from storage.fields import LEARNER_KEYS
-
-
-def open_activity_form(
-    *,
-    client: WebClient,
-    trigger_id: str,
-    state: FormState,
-    values: dict[str, str],
-    owner_default: str,
-) -> None:
-    client.views_open(
-        trigger_id=trigger_id,
-        view=activity_modal(state=state, values=values, owner_default=owner_default),
-    )
 
 
 def add_activity(call: CommandCall) -> None:
     if not call.args:
-        open_activity_form(
-            client=call.client,
-            trigger_id=call.trigger_id,
-            state=FormState(mode="add", response_url=call.response_url, channel_id=call.channel_id),
-            values={},
-            owner_default=call.actor.user_id,
-        )
+        state = FormState(mode="add", response_url=call.response_url, channel_id=call.channel_id)
+        view = activity_modal(state=state, values={}, owner_default=call.actor.user_id)
+        call.client.views_open(trigger_id=call.trigger_id, view=view)
         return
     args = split_arguments(call.args, call.usage)
     no_stray_words(args, call.usage)
@@ -69,27 +49,15 @@ def _one_id(call: CommandCall, allowed_pairs: bool = False) -> tuple[str, dict[s
 def edit(call: CommandCall) -> None:
     activity_id, pairs = _one_id(call, allowed_pairs=True)
     if not pairs:
-        with session_scope(call.deps.engine) as session:
-            activity = service.get_activity(
-                session=session, team_id=call.team_id, activity_id=activity_id
-            )
-            if activity.closed_at is not None:
-                raise ActivityClosed(activity.activity_id)
-            state = FormState(
-                mode="edit",
-                activity_id=activity.activity_id,
-                version=activity.version,
-                response_url=call.response_url,
-                channel_id=call.channel_id,
-            )
-            values = form_values(activity)
-        open_activity_form(
-            client=call.client,
-            trigger_id=call.trigger_id,
-            state=state,
-            values=values,
-            owner_default=call.actor.user_id,
+        view = edit_form(
+            engine=call.deps.engine,
+            team_id=call.team_id,
+            actor=call.actor,
+            activity_id=activity_id,
+            response_url=call.response_url,
+            channel_id=call.channel_id,
         )
+        call.client.views_open(trigger_id=call.trigger_id, view=view)
         return
     raw = field_values(pairs, call.usage)
     with session_scope(call.deps.engine) as session:
@@ -181,18 +149,7 @@ def counts(call: CommandCall) -> None:
             numbers[COUNT_KEYS[folded]] = value
         else:
             raise unknown_key(key, call.usage, extra=("physicians", "others", "as-of"))
-    record_counts(call, activity_id=activity_id, numbers=numbers, as_of=as_of)
-
-
-def record_counts(
-    call: CommandCall,
-    *,
-    activity_id: str,
-    numbers: dict[str, str],
-    as_of: str | None,
-    confirm_lower: bool = False,
-) -> blocks.Message:
-    """Record counts and reply; a lower cumulative count is answered with a confirmation."""
+    # A lower cumulative count is answered with a confirmation instead of being saved.
     try:
         with session_scope(call.deps.engine) as session:
             result = service.record_counts(
@@ -204,7 +161,6 @@ def record_counts(
                 as_of=as_of,
                 now=call.deps.now(),
                 today=call.deps.today(),
-                confirm_lower=confirm_lower,
             )
     except CountDecreaseNeedsConfirmation as lower:
         payload = {"id": lower.activity_id, "counts": numbers, "as_of": as_of}
@@ -214,4 +170,3 @@ def record_counts(
             result.activity.activity_id, result.counts, result.previous, result.as_of.isoformat()
         )
     call.reply(message)
-    return message

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, func, select
 
 from storage.models import Activity, AuditEvent
-from tests.scenario.conftest import ALICE, BOB, GUEST, Workspace
+from tests.scenario.conftest import ALICE, BOB, Workspace
 
 ADD_GR = (
     'add-activity id=GR-2025 title="Medicine Grand Rounds" format=rss '
@@ -121,13 +121,6 @@ def test_close_before_end_date_is_refused(workspace: Workspace) -> None:
         'add-activity id=LC-1 title="Course" format=live-course start=2026-11-01 end=2026-12-05'
     )
     assert "can be closed only after its end date" in workspace.pars("close LC-1").text
-
-
-def test_guest_is_refused(workspace: Workspace) -> None:
-    name = workspace.command(ADD_GR, user=GUEST)
-    assert not workspace.calls("response_url")  # refused in the acknowledgement itself
-    assert name
-    assert activity_count(workspace) == 0
 
 
 def test_only_owner_or_admin_changes_an_activity(workspace: Workspace) -> None:

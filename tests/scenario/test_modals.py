@@ -324,13 +324,22 @@ def test_a_stale_edit_keeps_the_entries_and_says_who_changed_what(workspace: Wor
     assert set(events[2].changes) == {"credits", "city"}
 
 
-def test_someone_elses_activity_cannot_be_saved_from_the_form(workspace: Workspace) -> None:
+def test_someone_elses_activity_gets_no_form(workspace: Workspace) -> None:
     workspace.pars(ADD_GR)
-    workspace.command("edit GR-2025", user=BOB)
+    reply = workspace.reply(workspace.command("edit GR-2025", user=BOB))
+    assert "belongs to @U0ALICE" in reply.text
+    assert reply.ephemeral
+    assert not workspace.calls("views.open")
+
+
+def test_a_form_saved_after_a_reassignment_is_refused(workspace: Workspace) -> None:
+    workspace.pars(ADD_GR)
+    workspace.command("edit GR-2025")
     view = workspace.opened_view()
-    body = ack_body(workspace.submit(view, form_state(view, credits="3"), user=BOB))
+    workspace.pars(f"edit GR-2025 owner=<@{BOB}|bob>", user=ADMIN)
+    body = ack_body(workspace.submit(view, form_state(view, credits="3")))
     assert body["response_action"] == "errors"
-    assert f"belongs to <@{ALICE}>" in body["errors"]["title"]
+    assert f"belongs to <@{BOB}>" in body["errors"]["title"]
     activity = stored(workspace, "GR-2025")
     assert activity is not None and activity.credits == Decimal("1.00")
 
