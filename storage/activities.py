@@ -276,6 +276,23 @@ def changes_since(
     return (events[-1].user_id if events else None), names
 
 
+def values_before(*, session: Session, activity: Activity, version: int) -> dict[str, Any]:
+    """Each field changed after `version`, with the value it had at `version`."""
+    events = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.activity_pk == activity.id, col(AuditEvent.version) > version)
+        .order_by(col(AuditEvent.id))
+    ).all()
+    texts: dict[str, str] = {}
+    for event in events:
+        for name, change in event.changes.items():
+            if name in BY_NAME and name not in texts:
+                texts[name] = change["before"]
+    values, problems = parse_values(texts)
+    unreadable = {p.field for p in problems}
+    return {name: value for name, value in values.items() if name not in unreadable}
+
+
 def update_activity(
     *,
     session: Session,

@@ -10,13 +10,20 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from handlers.activity_form import FormState, activity_modal, field_errors, read_submission
+from handlers.activity_form import (
+    FormState,
+    activity_modal,
+    field_errors,
+    form_values,
+    read_submission,
+)
 from handlers.blocks import Message
 from handlers.context import actor_of, deps_of
 from handlers.summaries import saved_message
 from storage import activities as service
 from storage.db import session_scope
 from storage.errors import DuplicateActivityId, ParsError, StaleEdit, ValidationFailed
+from storage.fields import label, parse_values
 
 
 def submit_activity_form(
@@ -88,20 +95,36 @@ def submit_activity_form(
 def _stale_form(
     engine: Any, team_id: str, state: FormState, raw: dict[str, str], stale: StaleEdit, user_id: str
 ) -> Any:
-    """The same form, with the user's own entries kept, now based on the latest version.
+    """The form again, on the latest version: their changes taken in, the user's kept.
 
-    Submitting it again deliberately saves the user's values over the other person's.
+    A field only the other person changed shows their value; a field both changed shows the
+    user's, and saving again deliberately puts it over theirs.
     """
     with session_scope(engine) as session:
         current = service.get_activity(
             session=session, team_id=team_id, activity_id=state.activity_id or ""
         )
+        original = service.values_before(
+            session=session, activity=current, version=state.version or 0
+        )
+        latest = form_values(current)
         state.version = current.version
-    notice = (
-        f":warning: {stale.message} Your entries are kept below. Save again to replace their "
-        "version with yours, or Cancel to keep theirs."
-    )
-    return activity_modal(state=state, values=raw, owner_default=user_id, notice=notice)
+    mine, _problems = parse_values(raw)
+    values, both = dict(raw), []
+    for name, was in original.items():
+        if name in mine and mine[name] == was:
+            values[name] = latest[name]  # untouched by the user: take the other change
+        else:
+            both.append(label(name))
+    notice = f":warning: {stale.message} Their changes are in the form below, with yours."
+    if both:
+        notice += (
+            f" You both changed {', '.join(both)}: the form shows your value. Save to put it "
+            "over theirs, or Cancel to keep their version."
+        )
+    else:
+        notice += " Save to keep both."
+    return activity_modal(state=state, values=values, owner_default=user_id, notice=notice)
 
 
 def _confirm(

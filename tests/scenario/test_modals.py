@@ -288,7 +288,7 @@ def test_a_stale_edit_keeps_the_entries_and_says_who_changed_what(workspace: Wor
     again = body["view"]
     notice = " ".join(section_texts(again))
     assert f"<@{ADMIN}> changed AMA PRA Category 1 credits of `GR-2025`" in notice
-    assert "Your entries are kept" in notice
+    assert "You both changed AMA PRA Category 1 credits: the form shows your value" in notice
     kept = {name: block["element"] for name, block in inputs(again).items()}
     assert kept["credits"]["initial_value"] == "1.5"
     assert kept["city"]["initial_value"] == "Evanston"
@@ -322,6 +322,29 @@ def test_a_stale_edit_keeps_the_entries_and_says_who_changed_what(workspace: Wor
         ("update", ALICE),
     ]
     assert set(events[2].changes) == {"credits", "city"}
+
+
+def test_a_stale_form_takes_in_changes_the_user_did_not_make(workspace: Workspace) -> None:
+    workspace.pars(ADD_GR)
+    name = workspace.command("edit GR-2025")
+    view = workspace.opened_view()
+    workspace.pars("edit GR-2025 credits=2", user=ADMIN)
+
+    body = ack_body(workspace.submit(view, form_state(view, city="Evanston")))
+    again = body["view"]
+    notice = " ".join(section_texts(again))
+    assert "Their changes are in the form below, with yours. Save to keep both." in notice
+    kept = {name: block["element"] for name, block in inputs(again).items()}
+    assert kept["credits"]["initial_value"] == "2"  # the admin's, not the stale 1
+    assert kept["city"]["initial_value"] == "Evanston"
+
+    assert ack_body(workspace.submit(again, form_state(again))) == {}
+    assert "• City: Chicago → Evanston" in workspace.reply(name).text
+    activity = stored(workspace, "GR-2025")
+    assert activity is not None and (activity.credits, activity.city) == (
+        Decimal("2.00"),
+        "Evanston",
+    )
 
 
 def test_someone_elses_activity_gets_no_form(workspace: Workspace) -> None:
