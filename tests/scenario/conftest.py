@@ -29,6 +29,17 @@ SECRET = "test-signing-secret"
 ALICE, BOB, ADMIN, GUEST = "U0ALICE", "U0BOB", "U0ADMIN", "U0GUEST"
 CHICAGO = ZoneInfo("America/Chicago")
 
+# A weekly series that ended in 2025, and everything PARS needs of it but learner counts.
+ADD_GR = (
+    'add-activity id=GR-2025 title="Medicine Grand Rounds" format=rss '
+    "start=2025-01-07 end=2025-12-16"
+)
+COMPLETE = (
+    "delivery=in-person city=Chicago state=IL country=USA credits=1 "
+    'description="Weekly case conference" providership=direct finder=no '
+    "outcomes=knowledge commercial-support=no"
+)
+
 
 class Clock:
     def __init__(self, now: datetime) -> None:

@@ -8,13 +8,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from storage.models import Activity, LearnerCount
-from tests.scenario.conftest import ALICE, BOB, Workspace, ack_body, form_state
-
-COMPLETE = (
-    "delivery=in-person city=Chicago state=IL country=USA credits=1 "
-    'description="Weekly case conference" providership=direct finder=no '
-    "outcomes=knowledge commercial-support=no"
-)
+from tests.scenario.conftest import ALICE, BOB, COMPLETE, Workspace, ack_body, form_state
 
 
 def add(

@@ -5,17 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, func, select
 
 from storage.models import Activity, AuditEvent
-from tests.scenario.conftest import ALICE, BOB, Workspace
-
-ADD_GR = (
-    'add-activity id=GR-2025 title="Medicine Grand Rounds" format=rss '
-    "start=2025-01-07 end=2025-12-16"
-)
-COMPLETE = (
-    "delivery=in-person city=Chicago state=IL country=USA credits=1 "
-    'description="Weekly case conference" providership=direct finder=no '
-    "outcomes=knowledge commercial-support=no"
-)
+from tests.scenario.conftest import ADD_GR, ALICE, BOB, COMPLETE, Workspace
 
 
 def activity_count(workspace: Workspace) -> int:

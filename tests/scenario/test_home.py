@@ -5,13 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.scenario.conftest import ALICE, BOB, Workspace, section_texts
-
-COMPLETE = (
-    "delivery=in-person city=Chicago state=IL country=USA credits=1 "
-    'description="Weekly case conference" providership=direct finder=no '
-    "outcomes=knowledge commercial-support=no"
-)
+from tests.scenario.conftest import ALICE, BOB, COMPLETE, Workspace, section_texts
 
 
 def open_home(workspace: Workspace, user: str = ALICE) -> dict[str, Any]:

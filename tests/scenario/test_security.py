@@ -12,22 +12,14 @@ from bot.console import payloads
 from handlers.middleware import GUEST_REFUSAL
 from storage.models import Activity
 from tests.scenario.conftest import (
+    ADD_GR,
     ALICE,
+    COMPLETE,
     GUEST,
     SECRET,
     Workspace,
     ack_body,
     form_state,
-)
-
-ADD_GR = (
-    'add-activity id=GR-2025 title="Medicine Grand Rounds" format=rss '
-    "start=2025-01-07 end=2025-12-16"
-)
-COMPLETE = (
-    "delivery=in-person city=Chicago state=IL country=USA credits=1 "
-    'description="Weekly case conference" providership=direct finder=no '
-    "outcomes=knowledge commercial-support=no"
 )
 
 
