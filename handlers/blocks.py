@@ -215,7 +215,13 @@ def close_results(outcomes: list[CloseOutcome]) -> Message:
 def list_message(
     page: ActivityPage, *, title: str, state: dict[str, Any], selectable: bool
 ) -> Message:
-    """A compact list; with `selectable`, checkboxes and a Close selected button."""
+    """A compact list; with `selectable`, checkboxes and a Close selected button.
+
+    A list shared in the channel has no buttons: a click would replace everybody's copy
+    with the clicker's own list, or close activities in front of the whole channel.
+    """
+    interactive = not state.get("share")
+    selectable = selectable and interactive
     if page.total == 0:
         return plain(f"{title}: none.")
     heading = f"*{title}* — {page.total} activit{'y' if page.total == 1 else 'ies'}"
@@ -252,7 +258,7 @@ def list_message(
                 value=json.dumps(state),
             )
         )
-    if page.page > 1:
+    if page.page > 1 and interactive:
         buttons.append(
             ButtonElement(
                 text="← Previous",
@@ -260,7 +266,7 @@ def list_message(
                 value=json.dumps(state | {"page": page.page - 1}),
             )
         )
-    if page.page < page.pages:
+    if page.page < page.pages and interactive:
         buttons.append(
             ButtonElement(
                 text="Next →",

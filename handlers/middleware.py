@@ -10,7 +10,6 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from handlers.context import Deps
 from storage.activities import Actor
@@ -67,7 +66,7 @@ def register(app: App, deps: Deps) -> None:
         context["actor"] = Actor(user_id=user_id, is_admin=user_id in deps.admins)
         try:
             guest = guests.is_guest(client, context.team_id or "", user_id)
-        except SlackApiError as error:
+        except Exception as error:
             logger.warning("users.info failed for %s: %s", user_id, error)
             return _refuse(body, context, UNVERIFIED)
         if guest:

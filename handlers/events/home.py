@@ -58,6 +58,7 @@ def publish_home(
     rows_unclosed = [blocks.activity_summary_line(a, s) for a, s in unclosed.rows]
     rows_unclosed += _more(len(rows_unclosed), unclosed.total, "/pars list unclosed mine")
     rows_open = [blocks.activity_summary_line(a, s) for a, s in running]
+    # `list open mine` shows these along with the ended ones above.
     rows_open += _more(len(rows_open), open_.total - unclosed.total, "/pars list open mine")
     client.views_publish(
         user_id=user_id, view=home_view(rows_unclosed=rows_unclosed, rows_open=rows_open)

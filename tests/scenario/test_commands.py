@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, func, select
 
+from bot.console.render import render_blocks
 from storage.models import Activity, AuditEvent
 from tests.scenario.conftest import ADD_GR, ALICE, BOB, COMPLETE, Workspace
 
@@ -124,3 +125,15 @@ def test_workspaces_do_not_see_each_other(workspace: Workspace) -> None:
     workspace.pars(ADD_GR, team="T0OTHER")
     assert "No activity has the ID" in workspace.pars("show GR-2025").text
     assert "Medicine Grand Rounds" in workspace.pars("show GR-2025", team="T0OTHER").text
+
+
+def test_a_shared_list_goes_to_the_channel_without_buttons(workspace: Workspace) -> None:
+    workspace.pars(ADD_GR)
+    workspace.pars(f"edit GR-2025 {COMPLETE}")
+    private = workspace.pars("list ready")
+    assert "Close selected" in [b.label for b in render_blocks(private.params["blocks"]).buttons]
+    shared = workspace.pars("list ready share")
+    assert not shared.ephemeral
+    assert "GR-2025" in shared.text
+    rendered = render_blocks(shared.params["blocks"])
+    assert rendered.buttons == [] and rendered.checkboxes == []
