@@ -40,6 +40,8 @@ class FormState:
 
     mode: str  # "add" or "edit"
     activity_id: str | None = None
+    # The row itself, so a form still finds its activity after someone renames the ID.
+    activity_pk: int | None = None
     version: int | None = None
     response_url: str | None = None
     channel_id: str | None = None

@@ -115,6 +115,7 @@ def edit_form(
         state = FormState(
             mode="edit",
             activity_id=activity.activity_id,
+            activity_pk=activity.id,
             version=activity.version,
             response_url=response_url,
             channel_id=channel_id,

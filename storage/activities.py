@@ -77,6 +77,14 @@ def get_activity(*, session: Session, team_id: str, activity_id: str) -> Activit
     return activity
 
 
+def get_activity_by_pk(*, session: Session, team_id: str, pk: int) -> Activity:
+    """The activity behind a form, whatever its ID has been renamed to since."""
+    activity = session.get(Activity, pk)
+    if activity is None or activity.team_id != team_id:
+        raise ActivityNotFound(str(pk))
+    return activity
+
+
 def status_of(activity: Activity, *, today: date) -> rules.Status:
     return rules.derive_status(activity, closed=activity.closed_at is not None, today=today)
 

@@ -9,6 +9,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
+from sqlmodel import Session
 
 from handlers.activity_form import (
     FormState,
@@ -24,6 +25,7 @@ from storage import activities as service
 from storage.db import session_scope
 from storage.errors import DuplicateActivityId, ParsError, StaleEdit, ValidationFailed
 from storage.fields import label, parse_values
+from storage.models import Activity
 
 
 def submit_activity_form(
@@ -57,7 +59,7 @@ def submit_activity_form(
                     session=session,
                     team_id=team_id,
                     actor=actor,
-                    activity_id=state.activity_id or "",
+                    activity_id=_form_activity(session, team_id, state).activity_id,
                     raw=raw,
                     now=deps.now(),
                     expected_version=state.version,
@@ -92,6 +94,14 @@ def submit_activity_form(
     _confirm(client=client, state=state, user_id=actor.user_id, message=message, logger=logger)
 
 
+def _form_activity(session: Session, team_id: str, state: FormState) -> Activity:
+    if state.activity_pk is not None:
+        return service.get_activity_by_pk(session=session, team_id=team_id, pk=state.activity_pk)
+    return service.get_activity(
+        session=session, team_id=team_id, activity_id=state.activity_id or ""
+    )
+
+
 def _stale_form(
     engine: Any, team_id: str, state: FormState, raw: dict[str, str], stale: StaleEdit, user_id: str
 ) -> Any:
@@ -101,14 +111,13 @@ def _stale_form(
     user's, and saving again deliberately puts it over theirs.
     """
     with session_scope(engine) as session:
-        current = service.get_activity(
-            session=session, team_id=team_id, activity_id=state.activity_id or ""
-        )
+        current = _form_activity(session, team_id, state)
         original = service.values_before(
             session=session, activity=current, version=state.version or 0
         )
         latest = form_values(current)
         state.version = current.version
+        state.activity_id = current.activity_id
     mine, _problems = parse_values(raw)
     values, both = dict(raw), []
     for name, was in original.items():

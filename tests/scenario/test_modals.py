@@ -347,6 +347,26 @@ def test_a_stale_form_takes_in_changes_the_user_did_not_make(workspace: Workspac
     )
 
 
+def test_a_form_still_saves_after_the_activity_was_renamed(workspace: Workspace) -> None:
+    workspace.pars(ADD_GR)
+    name = workspace.command("edit GR-2025")
+    view = workspace.opened_view()
+    workspace.pars("edit GR-2025 id=GR-2025-A", user=ADMIN)
+
+    body = ack_body(workspace.submit(view, form_state(view, city="Evanston")))
+    assert body["response_action"] == "update"
+    again = body["view"]
+    kept = {name: block["element"] for name, block in inputs(again).items()}
+    assert kept["activity_id"]["initial_value"] == "GR-2025-A"  # the admin's new ID
+    assert kept["city"]["initial_value"] == "Evanston"
+
+    assert ack_body(workspace.submit(again, form_state(again))) == {}
+    assert "Updated `GR-2025-A`" in workspace.reply(name).text
+    renamed = stored(workspace, "GR-2025-A")
+    assert renamed is not None and renamed.city == "Evanston"
+    assert stored(workspace, "GR-2025") is None
+
+
 def test_someone_elses_activity_gets_no_form(workspace: Workspace) -> None:
     workspace.pars(ADD_GR)
     reply = workspace.reply(workspace.command("edit GR-2025", user=BOB))
