@@ -37,7 +37,12 @@ class GuestCheck:
             known = self._known.get(key)
         if known and known[1] > time.monotonic():
             return known[0]
-        user = client.users_info(user=user_id)["user"]
+        # Asked before Slack's request is acknowledged: no retries and a short timeout, so a
+        # rate-limited or slow Slack means a clear refusal, not a missed 3-second window.
+        quick = WebClient(
+            token=client.token, base_url=client.base_url, timeout=2, retry_handlers=[]
+        )
+        user = quick.users_info(user=user_id)["user"]
         guest = bool(user.get("is_restricted") or user.get("is_ultra_restricted"))
         with self._lock:
             self._known[key] = (guest, time.monotonic() + self._ttl)
@@ -46,6 +51,11 @@ class GuestCheck:
 
 def _user_id(body: dict[str, Any]) -> str | None:
     return body.get("user_id") or (body.get("user") or {}).get("id")
+
+
+def _home_visitor(body: dict[str, Any]) -> str | None:
+    event = body.get("event") or {}
+    return event.get("user") if event.get("type") == "app_home_opened" else None
 
 
 def register(app: App, deps: Deps) -> None:
@@ -60,8 +70,17 @@ def register(app: App, deps: Deps) -> None:
         next: Callable[[], BoltResponse],
     ) -> BoltResponse | None:
         context["deps"] = deps
+        visitor = _home_visitor(body)
+        if visitor is not None:
+            # A guest's App Home stays empty: nothing about the office's activities.
+            try:
+                guest = guests.is_guest(client, context.team_id or "", visitor)
+            except Exception as error:
+                logger.warning("users.info failed for %s: %s", visitor, error)
+                return BoltResponse(status=200, body="")
+            return BoltResponse(status=200, body="") if guest else next()
         user_id = _user_id(body)
-        if user_id is None:  # events: the listener reads its user from the event
+        if user_id is None:  # other events: messages are ignored until batch uploads
             return next()
         context["actor"] = Actor(user_id=user_id, is_admin=user_id in deps.admins)
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.scenario.conftest import ALICE, BOB, COMPLETE, Workspace, section_texts
+from tests.scenario.conftest import ALICE, BOB, COMPLETE, GUEST, Workspace, section_texts
 
 
 def open_home(workspace: Workspace, user: str = ALICE) -> dict[str, Any]:
@@ -147,3 +147,15 @@ def test_a_file_shared_event_is_acknowledged(workspace: Workspace) -> None:
     assert response.status == 200
     time.sleep(0.2)
     assert not workspace.sent()
+
+
+def test_a_guest_gets_no_app_home(workspace: Workspace) -> None:
+    workspace.pars(
+        'add-activity id=GR-2025 title="Medicine Grand Rounds" format=rss '
+        "start=2025-01-07 end=2025-12-16"
+    )
+    refused = workspace.send_event({"type": "app_home_opened", "user": GUEST, "tab": "home"})
+    assert refused.status == 200  # acknowledged, so Slack does not retry
+    open_home(workspace, user=ALICE)
+    # The guest's event was settled in the middleware before Alice's: hers is the only Home.
+    assert [c.params["user_id"] for c in workspace.calls("views.publish")] == [ALICE]

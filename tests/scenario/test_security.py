@@ -6,7 +6,7 @@ import json
 import time
 
 from slack_bolt.request import BoltRequest
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot.console import payloads
 from handlers.middleware import GUEST_REFUSAL
@@ -148,3 +148,20 @@ def test_a_guest_cannot_confirm_lower_counts(workspace: Workspace) -> None:
     assert answer.text == GUEST_REFUSAL
     shown = workspace.pars("show EM-1").text
     assert "Physician learners:* 120" in shown
+
+
+def test_when_slack_cannot_say_who_you_are_nothing_happens(workspace: Workspace) -> None:
+    workspace.slack.answers["users.info"] = {"ok": False, "error": "ratelimited"}
+    response = workspace.send(
+        payloads.slash_command(
+            ADD_GR,
+            user_id=ALICE,
+            team_id=workspace.team_id,
+            channel_id="C0CME",
+            response_url=workspace.slack.response_url("unverified"),
+            trigger_id="t-unverified",
+        )
+    )
+    assert "couldn't check your Slack account" in ack_body(response)["text"]
+    with Session(workspace.engine) as session:
+        assert session.exec(select(func.count()).select_from(Activity)).one() == 0
