@@ -42,6 +42,7 @@ ACTION_IDS = (
 # Slack allows at most 10 options in one checkbox group.
 READY_PAGE_SIZE = 10
 LIST_PAGE_SIZE = 20
+HISTORY_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,14 @@ def activity_card(
     next_status: rules.Status,
     missing: list[str],
     counts: dict[str, LearnerCount],
+    history: Sequence[LearnerCount] = (),
+    interactive: bool = True,
 ) -> Message:
-    """Every field of an activity, its PARS status and what the next status still needs."""
+    """Every field of an activity, its PARS status and what the next status still needs.
+
+    `history` is the count history, newest first; a shared card (`interactive` off) has no
+    Edit button for the whole channel.
+    """
     header = f"`{activity.activity_id}` *{activity.title}*\nPARS status: *{status}*"
     if missing:
         header += "\n" + missing_text(next_status, missing)
@@ -149,11 +156,17 @@ def activity_card(
         row = counts.get(category)
         shown = f"{row.count} (as of {row.as_of})" if row else "—"
         lines.append(f"*{name}:* {shown}")
+    if len(history) > len(counts):  # more than the current figures: show how they grew
+        lines.append("*Count history* (newest first):")
+        lines += [
+            f"• {rules.LEARNER_CATEGORIES.get(row.category, row.category)}: {row.count} as of "
+            f"{row.as_of}, by <@{row.recorded_by}> on {row.recorded_at:%Y-%m-%d}"
+            for row in history[:HISTORY_ROWS]
+        ]
     if activity.closed_at:
         lines.append(f"*Closed:* {activity.closed_at:%Y-%m-%d} by <@{activity.closed_by}>")
-    blocks: list[Block] = [_section(header), DividerBlock()]
-    blocks += [_section("\n".join(lines[i : i + 15])) for i in range(0, len(lines), 15)]
-    if status is not rules.Status.CLOSED:
+    blocks: list[Block] = [_section(header), DividerBlock(), *line_sections(lines)]
+    if interactive and status is not rules.Status.CLOSED:
         blocks.append(ActionsBlock(elements=[edit_button(activity.activity_id, "Edit")]))
     text = f"{activity.activity_id} {activity.title}: {status}"
     return _message(text, blocks)

@@ -40,7 +40,9 @@ def saved_message(
     )
 
 
-def card_message(*, session: Session, activity: Activity, today: date) -> blocks.Message:
+def card_message(
+    *, session: Session, activity: Activity, today: date, share: bool = False
+) -> blocks.Message:
     next_status, missing = service.missing_for_next_status(
         session=session, activity=activity, today=today
     )
@@ -50,6 +52,8 @@ def card_message(*, session: Session, activity: Activity, today: date) -> blocks
         next_status=next_status,
         missing=missing,
         counts=service.current_counts(session=session, activity=activity),
+        history=service.count_history(session=session, activity=activity),
+        interactive=not share,
     )
 
 

@@ -89,7 +89,9 @@ def show(call: CommandCall) -> None:
         activity = service.get_activity(
             session=session, team_id=call.team_id, activity_id=activity_id
         )
-        message = card_message(session=session, activity=activity, today=call.deps.today())
+        message = card_message(
+            session=session, activity=activity, today=call.deps.today(), share=share
+        )
     call.reply(message, share=share)
 
 

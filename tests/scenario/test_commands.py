@@ -137,3 +137,24 @@ def test_a_shared_list_goes_to_the_channel_without_buttons(workspace: Workspace)
     assert "GR-2025" in shared.text
     rendered = render_blocks(shared.params["blocks"])
     assert rendered.buttons == [] and rendered.checkboxes == []
+
+
+def test_show_lists_the_count_history(workspace: Workspace) -> None:
+    workspace.pars(ADD_GR)
+    workspace.pars("counts GR-2025 physicians=500 others=100 as-of=2025-06-30")
+    workspace.pars("counts GR-2025 physicians=1040 others=212")
+    shown = workspace.pars("show GR-2025").text
+    assert "Physician learners:* 1040 (as of 2025-12-16)" in shown
+    assert "Count history" in shown
+    assert "Physician learners: 500 as of 2025-06-30, by @U0ALICE on 2026-11-25" in shown
+
+
+def test_a_shared_card_goes_to_the_channel_without_an_edit_button(workspace: Workspace) -> None:
+    workspace.pars(ADD_GR)
+    assert [
+        b.label for b in render_blocks(workspace.pars("show GR-2025").params["blocks"]).buttons
+    ] == ["Edit"]
+    shared = workspace.pars("show GR-2025 share")
+    assert not shared.ephemeral
+    assert "Medicine Grand Rounds" in shared.text
+    assert render_blocks(shared.params["blocks"]).buttons == []
