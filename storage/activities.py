@@ -490,9 +490,14 @@ def record_counts(
     now: datetime,
     today: date,
     confirm_lower: bool = False,
+    seen_count_id: int | None = None,
     batch_id: str | None = None,
 ) -> CountsRecorded:
-    """Record learner counts (text by learner category) as of a date, keeping the history."""
+    """Record learner counts (text by learner category) as of a date, keeping the history.
+
+    `seen_count_id` is the newest count the user saw when asked to confirm lower counts: if
+    any count was recorded since (a double click, a colleague), nothing is recorded.
+    """
     problems: list[Problem] = []
     parsed: dict[str, int] = {}
     for category, text in counts.items():
@@ -541,7 +546,14 @@ def record_counts(
             if c in earlier and n < earlier[c]
         ]
         if lower:
-            raise CountDecreaseNeedsConfirmation(activity.activity_id, lower)
+            raise CountDecreaseNeedsConfirmation(
+                activity.activity_id, lower, _last_count_id(session, activity)
+            )
+    if seen_count_id is not None and _last_count_id(session, activity) != seen_count_id:
+        raise ParsError(
+            f"The learner counts of `{activity.activity_id}` changed since you were asked, so "
+            f"nothing was recorded. `/pars show {activity.activity_id}` has the current figures."
+        )
     for category, number in parsed.items():
         session.add(
             LearnerCount(
@@ -570,6 +582,12 @@ def record_counts(
     )
     session.flush()
     return CountsRecorded(activity, when, parsed, previous)
+
+
+def _last_count_id(session: Session, activity: Activity) -> int | None:
+    return session.exec(
+        select(func.max(LearnerCount.id)).where(LearnerCount.activity_pk == activity.id)
+    ).one()
 
 
 LIST_VIEWS = ("open", "ready", "closed", "unclosed", "mine", "all")

@@ -90,9 +90,13 @@ class LowerCount:
 class CountDecreaseNeedsConfirmation(ParsError):
     """A cumulative count went down: usually a typo, so the user is asked first."""
 
-    def __init__(self, activity_id: str, decreases: list[LowerCount]) -> None:
+    def __init__(
+        self, activity_id: str, decreases: list[LowerCount], last_count_id: int | None
+    ) -> None:
         self.activity_id = activity_id
         self.decreases = decreases
+        # The newest count on file when the user was asked; a confirmation names it back.
+        self.last_count_id = last_count_id
         parts = [f"{d.category} {d.previous} → {d.new}" for d in decreases]
         super().__init__(
             f"Counts of `{activity_id}` are cumulative, and this would lower them "

@@ -99,6 +99,7 @@ def confirm_lower_counts(
             now=deps.now(),
             today=deps.today(),
             confirm_lower=True,
+            seen_count_id=payload.get("seen"),
         )
     message = blocks.counts_recorded(
         result.activity.activity_id, result.counts, result.previous, result.as_of.isoformat()

@@ -165,7 +165,12 @@ def counts(call: CommandCall) -> None:
                 today=call.deps.today(),
             )
     except CountDecreaseNeedsConfirmation as lower:
-        payload = {"id": lower.activity_id, "counts": numbers, "as_of": as_of}
+        payload = {
+            "id": lower.activity_id,
+            "counts": numbers,
+            "as_of": as_of,
+            "seen": lower.last_count_id,
+        }
         message = blocks.confirm_lower_counts(lower.message, payload)
     else:
         message = blocks.counts_recorded(

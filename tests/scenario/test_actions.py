@@ -276,6 +276,14 @@ def test_lower_counts_are_recorded_once_confirmed(workspace: Workspace) -> None:
     assert "Physician learners:* 90 (as of 2025-12-31)" in shown
 
 
+def test_a_second_click_on_record_lower_counts_records_nothing(workspace: Workspace) -> None:
+    question = lower_counts_question(workspace)
+    workspace.reply(workspace.click(question, "Record lower counts"))
+    again = workspace.reply(workspace.click(question, "Record lower counts"))
+    assert "changed since you were asked, so nothing was recorded" in again.text
+    assert len(counts_of(workspace, "EM-1")) == 4  # the first two, and the confirmed two
+
+
 def test_cancel_records_no_lower_counts(workspace: Workspace) -> None:
     question = lower_counts_question(workspace)
     answer = workspace.reply(workspace.click(question, "Cancel"))

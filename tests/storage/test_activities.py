@@ -843,6 +843,33 @@ def test_a_lower_enduring_count_needs_confirmation(session: Session) -> None:
     assert {c: row.count for c, row in current.items()} == {"physician": 25, "other": 95}
 
 
+def test_a_confirmation_is_void_once_other_counts_were_recorded(session: Session) -> None:
+    create(session, ENDURING, activity_id="EM-1")
+    record(session, "EM-1", physician="250", other="90")
+    with pytest.raises(CountDecreaseNeedsConfirmation) as asked:
+        record(session, "EM-1", physician="25", other="95")
+    seen = asked.value.last_count_id
+    assert seen is not None
+    record(session, "EM-1", physician="260", other="90", actor=ADMIN)  # a colleague, meanwhile
+    session.commit()
+    before = snapshot(session)
+    with pytest.raises(ParsError, match="changed since you were asked"):
+        svc.record_counts(
+            session=session,
+            team_id=TEAM,
+            actor=JANE,
+            activity_id="EM-1",
+            counts={"physician": "25"},
+            as_of=None,
+            now=LATER,
+            today=TODAY,
+            confirm_lower=True,
+            seen_count_id=seen,
+        )
+    session.rollback()
+    assert snapshot(session) == before
+
+
 def test_correcting_an_older_years_count_is_not_a_drop(session: Session) -> None:
     create(session, ENDURING, activity_id="EM-1")
     record(session, "EM-1", as_of="2024-12-31", physician="100", other="40")
