@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import shlex
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -123,26 +122,30 @@ class Console:
         if self._last is None or not self._last.buttons:
             self._say("The last message has no buttons to click.")
             return None
-        words = shlex.split(rest) if rest else []
-        label = words[0].lower() if words else ""
-        value = words[1] if len(words) > 1 else None
-        matches = [b for b in self._last.buttons if b.label.lower().startswith(label)]
-        if value is not None:
-            matches = [b for b in matches if b.element.get("value") == value]
-        if not label or not matches:
-            labels = ", ".join(f'"{b.label}"' for b in self._last.buttons)
+        buttons = self._last.buttons
+        words = rest.replace('"', " ").split()
+        # `click Close selected` names a label; `click Open edit form GR-1` adds a value.
+        tries = [(" ".join(words), None)]
+        if len(words) > 1:
+            tries.append((" ".join(words[:-1]), words[-1]))
+        matches: list[Control] = []
+        for label, value in tries:
+            matches = [
+                b
+                for b in buttons
+                if label
+                and b.label.lower().startswith(label.lower())
+                and (value is None or b.element.get("value") == value)
+            ]
+            if matches:
+                break
+        if not matches:
+            labels = ", ".join(f'"{b.label}"' for b in buttons)
             self._say(f"Click one of: {labels}")
             return None
-        if (len(matches) > 1 and len({b.label for b in matches}) > 1) or (
-            len(matches) > 1
-            and value is None
-            and len({b.element.get("value") for b in matches}) > 1
-        ):
-            values = ", ".join(str(b.element.get("value")) for b in matches)
-            self._say(
-                f'Several buttons match; add which one: click "{matches[0].label}" VALUE '
-                f"(one of {values})"
-            )
+        if len({(b.label, b.element.get("value")) for b in matches}) > 1:
+            choices = ", ".join(f"{b.label} {b.element.get('value')}" for b in matches)
+            self._say(f"Several buttons match; say which: click LABEL VALUE (one of: {choices})")
             return None
         return self._press(matches[0])
 

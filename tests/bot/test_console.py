@@ -111,7 +111,7 @@ def test_time_check_and_click_close_selected(tmp_path: Path) -> None:
             '/pars add-activity id=A-2 title="Two" format=rss start=2025-01-07 end=2025-12-16',
             "/pars list ready",
             "check A-1 A-2",
-            "click Close",
+            "click Close selected",
         ]
     )
     out = console(tmp_path, script + "\n")
@@ -121,4 +121,25 @@ def test_time_check_and_click_close_selected(tmp_path: Path) -> None:
     assert "Closed `A-1`" in out
     assert stored(tmp_path, "select activity_id from activity where closed_at is not null") == [
         ("A-1",)
+    ]
+
+
+def test_click_asks_which_when_buttons_share_a_label(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            '/pars add-activity id=A-1 title="One" format=rss start=2025-01-07 end=2025-12-16',
+            '/pars add-activity id=A-2 title="Two" format=rss start=2025-01-07 end=2025-12-16',
+            "/pars close A-1 A-2",
+            "click Open edit form",
+            "click Open edit form A-2",
+            "",  # activity ID: keep
+            "Two, revised",  # title
+        ]
+    )
+    out = console(tmp_path, script + "\n" + "\n" * 30)
+    assert "Several buttons match" in out and "Open edit form A-2" in out
+    assert "== Edit A-2 ==" in out
+    assert "Updated `A-2`" in out
+    assert stored(tmp_path, "select title from activity where activity_id = 'A-2'") == [
+        ("Two, revised",)
     ]
