@@ -151,6 +151,8 @@ def activity_card(
         f"*{f.label}:* {_shown(f.name, getattr(activity, f.name))}"
         for f in FIELDS
         if f.name not in {"activity_id", "title"}
+        # A field PARS does not ask for stays off the card, unless something was entered.
+        and (rules.applies(f.name, activity) or getattr(activity, f.name) not in (None, []))
     ]
     for category, name in rules.LEARNER_CATEGORIES.items():
         row = counts.get(category)

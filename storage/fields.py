@@ -137,7 +137,7 @@ def parse_format(raw: str) -> str:
 def parse_state(raw: str) -> str:
     value = raw.strip().upper()
     if value not in rules.US_STATES:
-        raise FieldError(f'"{raw.strip()}" is not a 2-letter US state code (e.g. IL, TX)')
+        raise FieldError(f'"{raw.strip()}" is not a 2-letter US state code')
     return value
 
 
@@ -159,7 +159,7 @@ def parse_country(raw: str) -> str:
     value = raw.strip().upper()
     value = COUNTRY_NAMES.get(value, value)
     if not re.fullmatch(r"[A-Z]{3}", value):
-        raise FieldError(f'"{raw.strip()}" is not a 3-letter country code (e.g. USA, CAN)')
+        raise FieldError(f'"{raw.strip()}" is not a 3-letter country code')
     return value
 
 

@@ -197,6 +197,28 @@ def missing_for_close(a: ActivityLike, counted: set[str]) -> list[str]:
     return missing
 
 
+def applies(name: str, a: ActivityLike) -> bool:
+    """Does PARS ask for this field, given the rest of the activity?
+
+    Delivery and location belong to live courses and RSS; the CME Finder details, supporters,
+    joint providers and MOC details only follow a yes (or joint) in the field that opens them.
+    """
+    fmt = FORMATS.get(a.format or "")
+    if name == "delivery_method":
+        return bool(fmt and fmt.has_delivery_method)
+    if name in {"city", "state", "country"}:
+        return bool(fmt and fmt.has_delivery_method) and a.delivery_method != "live-streamed"
+    if name in {"finder_fee", "finder_registration", "finder_url"}:
+        return bool(a.cme_finder)
+    if name == "supporters":
+        return bool(a.commercial_support)
+    if name == "joint_providers":
+        return a.providership == "joint"
+    if name in {"moc_board", "moc_credit_type", "moc_credits"}:
+        return bool(a.moc)
+    return True
+
+
 def derive_status(a: ActivityLike, *, closed: bool, today: date) -> Status:
     if closed:
         return Status.CLOSED

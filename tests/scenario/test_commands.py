@@ -158,3 +158,17 @@ def test_a_shared_card_goes_to_the_channel_without_an_edit_button(workspace: Wor
     assert not shared.ephemeral
     assert "Medicine Grand Rounds" in shared.text
     assert render_blocks(shared.params["blocks"]).buttons == []
+
+
+def test_show_leaves_out_fields_pars_does_not_ask_for(workspace: Workspace) -> None:
+    workspace.pars(
+        'add-activity id=EM-1 title="Heart Failure Module" format=EM start=2024-03-01 '
+        "end=2027-02-28 finder=no"
+    )
+    shown = workspace.pars("show EM-1").text
+    assert "Format:* Enduring material" in shown
+    for absent in ("Delivery method", "City", "CME Finder fee", "MOC board", "Joint providers"):
+        assert absent not in shown, absent
+    workspace.pars(ADD_GR)
+    series = workspace.pars("show GR-2025").text
+    assert "Delivery method:* —" in series and "City:* —" in series

@@ -316,3 +316,22 @@ def test_has_ended_only_after_the_end_date() -> None:
     a = activity(end_date=date(2026, 3, 6))
     assert not rules.has_ended(a, date(2026, 3, 6))
     assert rules.has_ended(a, date(2026, 3, 7))
+
+
+# --- applies ---------------------------------------------------------------------------------
+
+
+def test_fields_that_apply_follow_format_delivery_and_yes_answers() -> None:
+    live = activity()
+    assert all(rules.applies(f, live) for f in ("delivery_method", "city", "state", "country"))
+    assert not any(rules.applies(f, live) for f in ("finder_url", "supporters", "moc_board"))
+    streamed = activity(delivery_method="live-streamed")
+    assert rules.applies("delivery_method", streamed) and not rules.applies("city", streamed)
+    enduring = activity(format="enduring", delivery_method=None)
+    assert not rules.applies("delivery_method", enduring) and not rules.applies("city", enduring)
+    opened = activity(cme_finder=True, commercial_support=True, providership="joint", moc=True)
+    assert all(
+        rules.applies(f, opened)
+        for f in ("finder_fee", "finder_url", "supporters", "joint_providers", "moc_credits")
+    )
+    assert rules.applies("title", enduring)
