@@ -634,10 +634,24 @@ def list_activities(
     if format_code:
         query = query.where(Activity.format == format_code)
     query = query.order_by(col(Activity.end_date), col(Activity.activity_id))
-    rows = [(a, status_of(a, today=today)) for a in session.exec(query).all()]
     if "ready" in chosen:
-        rows = [r for r in rows if r[1] is rules.Status.READY_TO_CLOSE]
-    pages = max(1, -(-len(rows) // per_page))
-    page = min(max(page, 1), pages)
-    start = (page - 1) * per_page
-    return ActivityPage(rows[start : start + per_page], len(rows), page, pages)
+        # Ready to Close depends on many fields: decided per row, among ended, unclosed ones.
+        ready = [a for a in session.exec(query).all() if not rules.missing_for_active(a)]
+        total = len(ready)
+        page, pages = _page_bounds(page, per_page, total)
+        start = (page - 1) * per_page
+        chosen_rows = ready[start : start + per_page]
+    else:
+        total = session.exec(
+            select(func.count()).select_from(query.order_by(None).subquery())
+        ).one()
+        page, pages = _page_bounds(page, per_page, total)
+        chosen_rows = list(session.exec(query.offset((page - 1) * per_page).limit(per_page)).all())
+    rows = [(a, status_of(a, today=today)) for a in chosen_rows]
+    return ActivityPage(rows, total, page, pages)
+
+
+def _page_bounds(page: int, per_page: int, total: int) -> tuple[int, int]:
+    """The page asked for, kept within the pages there are, and how many there are."""
+    pages = max(1, -(-total // per_page))
+    return min(max(page, 1), pages), pages
