@@ -36,6 +36,17 @@ def create_db_engine(url: str) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    @sa.event.listens_for(engine, "savepoint")
+    def _begin_before_savepoint(connection: sa.Connection, _name: str) -> None:
+        # pysqlite begins a transaction only before INSERT/UPDATE/DELETE. A SAVEPOINT issued
+        # outside one is a transaction of its own and commits when released, so a later
+        # rollback would leave that work in place. Begin first, as the driver would for DML;
+        # reads before the first write stay outside the transaction, as the driver has them,
+        # so a writer still waits its turn (busy_timeout) instead of failing on a stale read.
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection is not None and not dbapi_connection.in_transaction:
+            dbapi_connection.execute("BEGIN")
+
     return engine
 
 

@@ -19,6 +19,12 @@ class Activity(SQLModel, table=True):
     __tablename__ = "activity"
     __table_args__ = (
         sa.UniqueConstraint("team_id", "activity_id", name="uq_activity_team_activity_id"),
+        # Open work by end date: `list ready|unclosed`, reminders, the checklist.
+        sa.Index("ix_activity_team_closed_end", "team_id", "closed_at", "end_date"),
+        # One person's activities by end date: App Home, `list mine`, reminders per owner.
+        sa.Index("ix_activity_team_owner_end", "team_id", "owner_user_id", "end_date"),
+        # "gr-2025" finds "GR-2025" without scanning the workspace.
+        sa.Index("ix_activity_team_folded_id", "team_id", sa.text("lower(activity_id)")),
     )
     __mapper_args__ = {"version_id_col": _activity_version}
 

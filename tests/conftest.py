@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
 from storage.db import create_db_engine, upgrade
@@ -22,9 +22,23 @@ NOW = datetime(2026, 11, 25, 21, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 25)
 
 
+def guarded_database_url() -> str:
+    """PARS_TEST_DATABASE_URL, refused unless its database name marks it as a test database:
+    the tests drop its schema, and a mistyped URL must never cost anyone their data."""
+    url = os.environ["PARS_TEST_DATABASE_URL"]
+    name = make_url(url).database or ""
+    if "test" not in name.lower():
+        pytest.exit(
+            f"PARS_TEST_DATABASE_URL names the database {name!r}; the tests drop its schema, so "
+            "they run only on a database whose name contains 'test' (e.g. pars_test).",
+            returncode=2,
+        )
+    return url
+
+
 @pytest.fixture(scope="session")
 def _postgres_engine() -> Iterator[Engine]:
-    engine = create_db_engine(os.environ["PARS_TEST_DATABASE_URL"])
+    engine = create_db_engine(guarded_database_url())
     with engine.begin() as connection:
         connection.execute(sa.text("DROP SCHEMA public CASCADE"))
         connection.execute(sa.text("CREATE SCHEMA public"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -25,7 +24,7 @@ from storage.db import (
     upgrade,
 )
 from storage.models import Activity, AuditEvent, LearnerCount
-from tests.conftest import BACKENDS, NOW
+from tests.conftest import BACKENDS, NOW, guarded_database_url
 
 TABLES = {"activity", "learner_count", "audit_event"}
 
@@ -58,7 +57,7 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
         yield engine
         engine.dispose()
         return
-    url = normalize_url(os.environ["PARS_TEST_DATABASE_URL"])
+    url = normalize_url(guarded_database_url())
     schema = "migration_check"
     with sa.create_engine(url).begin() as connection:
         connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
