@@ -40,6 +40,58 @@ def saved_message(
     )
 
 
+def save_activity(
+    *,
+    engine: Engine,
+    team_id: str,
+    actor: service.Actor,
+    raw: dict[str, str],
+    now: datetime,
+    today: date,
+    activity_id: str | None = None,
+    activity_pk: int | None = None,
+    expected_version: int | None = None,
+) -> blocks.Message:
+    """Add an activity (no ID or row given) or change one, and say what was saved.
+
+    The one path from a command's or a form's text to the store and back to the user.
+    """
+    with session_scope(engine) as session:
+        if activity_id is None and activity_pk is None:
+            activity = service.create_activity(
+                session=session, team_id=team_id, actor=actor, raw=raw, now=now, today=today
+            )
+            note = (
+                ""
+                if raw.get("activity_id")
+                else f"The bot assigned the ID `{activity.activity_id}`."
+            )
+            return saved_message(
+                session=session, activity=activity, today=today, verb="Added", note=note
+            )
+        if activity_id is None:
+            assert activity_pk is not None
+            target = service.get_activity_by_pk(session=session, team_id=team_id, pk=activity_pk)
+            activity_id = target.activity_id
+        update = service.update_activity(
+            session=session,
+            team_id=team_id,
+            actor=actor,
+            activity_id=activity_id,
+            raw=raw,
+            now=now,
+            today=today,
+            expected_version=expected_version,
+        )
+        return saved_message(
+            session=session,
+            activity=update.activity,
+            today=today,
+            verb="Updated" if update.changes else "No change to",
+            changes=update.changes,
+        )
+
+
 def card_message(
     *, session: Session, activity: Activity, today: date, share: bool = False
 ) -> blocks.Message:

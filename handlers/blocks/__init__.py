@@ -20,9 +20,9 @@ from slack_sdk.models.blocks import (
 )
 
 from storage import rules
-from storage.activities import ActivityPage
 from storage.fields import FIELDS, label, render
 from storage.models import Activity, LearnerCount
+from storage.queries import ActivityPage
 
 OPEN_EDIT = "pars_open_edit"
 CLOSE_SELECTED = "pars_close_selected"
