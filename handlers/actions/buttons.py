@@ -101,9 +101,7 @@ def confirm_lower_counts(
             confirm_lower=True,
             seen_count_id=payload.get("seen"),
         )
-    message = blocks.counts_recorded(
-        result.activity.activity_id, result.counts, result.previous, result.as_of.isoformat()
-    )
+    message = blocks.counts_recorded(result)
     respond(**message.kwargs(), replace_original=True)
 
 

@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 )
 
 from storage import rules
+from storage.activities import CountsRecorded
 from storage.fields import FIELDS, label, render
 from storage.models import Activity, LearnerCount
 from storage.queries import ActivityPage
@@ -165,6 +166,9 @@ def activity_card(
             f"{row.as_of}, by <@{row.recorded_by}> on {row.recorded_at:%Y-%m-%d}"
             for row in history[:HISTORY_ROWS]
         ]
+        if len(history) > HISTORY_ROWS:
+            older = len(history) - HISTORY_ROWS
+            lines.append(f"…and {older} older entr{'y' if older == 1 else 'ies'} not shown.")
     if activity.closed_at:
         lines.append(f"*Closed:* {activity.closed_at:%Y-%m-%d} by <@{activity.closed_by}>")
     blocks: list[Block] = [_section(header), DividerBlock(), *line_sections(lines)]
@@ -313,15 +317,24 @@ def confirm_lower_counts(message: str, payload: dict[str, Any]) -> Message:
     return _message(message, blocks)
 
 
-def counts_recorded(
-    activity_id: str, counts: dict[str, int], previous: dict[str, int], as_of: str
-) -> Message:
+def counts_recorded(result: CountsRecorded) -> Message:
+    """What was recorded, and whether it is now the current figure or history."""
     parts = []
-    for category, number in counts.items():
-        was = previous.get(category)
-        change = f" (was {was})" if was is not None else ""
-        parts.append(f"{rules.LEARNER_CATEGORIES[category]}: {number}{change}")
-    text = f"Recorded learner counts of `{activity_id}` as of {as_of}: " + "; ".join(parts) + "."
+    for category, number in result.counts.items():
+        name = rules.LEARNER_CATEGORIES[category]
+        was = result.previous.get(category)
+        if not result.is_current(category):
+            parts.append(
+                f"{name}: {number}, kept as history; the current count is unchanged: {was} "
+                f"as of {result.previous_as_of[category]}"
+            )
+        else:
+            parts.append(f"{name}: {number}" + (f" (was {was})" if was is not None else ""))
+    text = (
+        f"Recorded learner counts of `{result.activity.activity_id}` as of {result.as_of}: "
+        + "; ".join(parts)
+        + "."
+    )
     return plain(text)
 
 

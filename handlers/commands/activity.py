@@ -163,7 +163,5 @@ def counts(call: CommandCall) -> None:
         }
         message = blocks.confirm_lower_counts(lower.message, payload)
     else:
-        message = blocks.counts_recorded(
-            result.activity.activity_id, result.counts, result.previous, result.as_of.isoformat()
-        )
+        message = blocks.counts_recorded(result)
     call.reply(message)
