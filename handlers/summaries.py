@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.views import View
 from sqlalchemy.engine import Engine
@@ -11,6 +12,7 @@ from sqlmodel import Session
 
 from handlers import blocks
 from handlers.activity_form import FormState, activity_modal, form_values
+from handlers.mrkdwn import escape, escape_message
 from storage import activities as service
 from storage.db import session_scope
 from storage.errors import ActivityClosed, ActivityNotFound, CloseRefused, NotPermitted
@@ -93,7 +95,12 @@ def save_activity(
 
 
 def card_message(
-    *, session: Session, activity: Activity, today: date, share: bool = False
+    *,
+    session: Session,
+    activity: Activity,
+    today: date,
+    timezone: ZoneInfo,
+    share: bool = False,
 ) -> blocks.Message:
     next_status, missing = service.missing_for_next_status(
         session=session, activity=activity, today=today
@@ -105,6 +112,7 @@ def card_message(
         missing=missing,
         counts=service.current_counts(session=session, activity=activity),
         history=service.count_history(session=session, activity=activity),
+        timezone=timezone,
         interactive=not share,
     )
 
@@ -131,7 +139,7 @@ def close_many(
                     now=now,
                     today=today,
                 )
-                message = f"Closed `{activity.activity_id}` *{activity.title}*."
+                message = f"Closed {blocks.named(activity)}."
             outcomes.append(blocks.CloseOutcome(activity.activity_id, True, message, False))
         except CloseRefused as refused:
             outcomes.append(
@@ -140,17 +148,20 @@ def close_many(
                 )
             )
         except (ActivityNotFound, NotPermitted) as error:
-            outcomes.append(blocks.CloseOutcome(activity_id, False, error.message, False))
+            outcomes.append(
+                blocks.CloseOutcome(activity_id, False, escape_message(error.message), False)
+            )
     return blocks.close_results(outcomes)
 
 
 def _with_counts_hint(refused: CloseRefused) -> str:
+    message = escape_message(refused.message)
     if any(m.startswith("learners_") for m in refused.missing):
         return (
-            f"{refused.message} Record counts with "
-            f"`/pars counts {refused.activity_id} physicians=N others=N`."
+            f"{message} Record counts with "
+            f"`/pars counts {escape(refused.activity_id)} physicians=N others=N`."
         )
-    return refused.message
+    return message
 
 
 def edit_form(

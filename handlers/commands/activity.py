@@ -7,6 +7,7 @@ from handlers.activity_form import FormState, activity_modal
 from handlers.arguments import field_values, no_stray_words, split_arguments, unknown_key
 from handlers.commands.call import CommandCall
 from handlers.errors import UsageError
+from handlers.mrkdwn import escape_message
 from handlers.summaries import card_message, close_many, edit_form, save_activity, saved_message
 from storage import activities as service
 from storage.db import session_scope
@@ -80,7 +81,11 @@ def show(call: CommandCall) -> None:
             session=session, team_id=call.team_id, activity_id=activity_id
         )
         message = card_message(
-            session=session, activity=activity, today=call.deps.today(), share=share
+            session=session,
+            activity=activity,
+            today=call.deps.today(),
+            timezone=call.deps.timezone,
+            share=share,
         )
     call.reply(message, share=share)
 
@@ -161,7 +166,7 @@ def counts(call: CommandCall) -> None:
             "as_of": as_of,
             "seen": lower.last_count_id,
         }
-        message = blocks.confirm_lower_counts(lower.message, payload)
+        message = blocks.confirm_lower_counts(escape_message(lower.message), payload)
     else:
         message = blocks.counts_recorded(result)
     call.reply(message)

@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import Block, HeaderBlock, MarkdownTextObject, Sect
 from slack_sdk.models.views import View
 
 from handlers import blocks
-from handlers.context import deps_of
+from handlers.context import deps_of, team_of
 from storage import queries
 from storage.db import session_scope
 
@@ -44,7 +44,7 @@ def publish_home(
     with session_scope(deps.engine) as session:
         common = {
             "session": session,
-            "team_id": context.team_id or "",
+            "team_id": team_of(context),
             "today": today,
             "owner_user_id": user_id,
         }

@@ -19,7 +19,8 @@ from handlers.activity_form import (
     read_submission,
 )
 from handlers.blocks import Message
-from handlers.context import actor_of, deps_of
+from handlers.context import actor_of, deps_of, team_of
+from handlers.mrkdwn import escape_message
 from handlers.summaries import save_activity
 from storage import activities as service
 from storage.db import session_scope
@@ -39,7 +40,7 @@ def submit_activity_form(
     deps, actor = deps_of(context), actor_of(context)
     state = FormState.load(view.get("private_metadata", ""))
     raw = read_submission(view)
-    team_id = context.team_id or body.get("team", {}).get("id", "")
+    team_id = team_of(context)
     try:
         if state.mode == "add":
             message = save_activity(
@@ -115,7 +116,10 @@ def _stale_form(
             values[name] = latest[name]  # untouched by the user: take the other change
         else:
             both.append(label(name))
-    notice = f":warning: {stale.message} Their changes are in the form below, with yours."
+    notice = (
+        f":warning: {escape_message(stale.message)} "
+        "Their changes are in the form below, with yours."
+    )
     if both:
         notice += (
             f" You both changed {', '.join(both)}: the form shows your value. Save to put it "
