@@ -23,9 +23,17 @@ TODAY = date(2026, 11, 25)
 
 
 def guarded_database_url() -> str:
-    """PARS_TEST_DATABASE_URL, refused unless its database name marks it as a test database:
-    the tests drop its schema, and a mistyped URL must never cost anyone their data."""
-    url = os.environ["PARS_TEST_DATABASE_URL"]
+    """PARS_TEST_DATABASE_URL, once pytest_sessionstart has let it through."""
+    return os.environ["PARS_TEST_DATABASE_URL"]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The tests drop the schema of PARS_TEST_DATABASE_URL: refuse, before any test runs, a
+    database whose name does not mark it as a test database, so a mistyped URL costs nobody
+    their data."""
+    url = os.environ.get("PARS_TEST_DATABASE_URL")
+    if not url:
+        return
     name = make_url(url).database or ""
     if "test" not in name.lower():
         pytest.exit(
@@ -33,7 +41,6 @@ def guarded_database_url() -> str:
             "they run only on a database whose name contains 'test' (e.g. pars_test).",
             returncode=2,
         )
-    return url
 
 
 @pytest.fixture(scope="session")

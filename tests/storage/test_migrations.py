@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -232,3 +235,19 @@ def test_session_scope_commits_whole_or_not_at_all(engine: Engine) -> None:
         raise RuntimeError("the handler failed half-way")
     with Session(engine) as fresh:
         assert [a.activity_id for a in fresh.exec(select(Activity)).all()] == ["KEPT"]
+
+
+def test_the_suite_refuses_a_database_not_named_for_tests(tmp_path: Path) -> None:
+    """The tests drop the schema they are given: a production URL must stop them first."""
+    env = os.environ | {
+        "PARS_TEST_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/pars_production"
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "tests/storage/test_migrations.py::test_is_reachable"],
+        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert "names the database 'pars_production'" in run.stdout + run.stderr
+    assert "passed" not in run.stdout
