@@ -7,7 +7,7 @@ changes is applied whole or not at all.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -185,7 +185,7 @@ def _raise_for(
     raise ValidationFailed(problems)
 
 
-def id_holder(session: Session, team_id: str) -> Any:
+def id_holder(session: Session, team_id: str) -> Callable[[str], int | None]:
     """The validator's question "who holds this ID?", answered from the database."""
 
     def holder(activity_id: str) -> int | None:

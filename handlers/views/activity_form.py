@@ -42,27 +42,19 @@ def submit_activity_form(
     raw = read_submission(view)
     team_id = team_of(context)
     try:
-        if state.mode == "add":
-            message = save_activity(
-                engine=deps.engine,
-                team_id=team_id,
-                actor=actor,
-                raw=raw,
-                now=deps.now(),
-                today=deps.today(),
-            )
-        else:
-            message = save_activity(
-                engine=deps.engine,
-                team_id=team_id,
-                actor=actor,
-                raw=raw,
-                now=deps.now(),
-                today=deps.today(),
-                activity_id=None if state.activity_pk is not None else state.activity_id or "",
-                activity_pk=state.activity_pk,
-                expected_version=state.version,
-            )
+        editing = state.mode != "add"
+        message = save_activity(
+            engine=deps.engine,
+            team_id=team_id,
+            actor=actor,
+            raw=raw,
+            now=deps.now(),
+            today=deps.today(),
+            # A form finds its activity by row, whatever its ID was renamed to meanwhile.
+            activity_pk=state.activity_pk if editing else None,
+            activity_id=state.activity_id or "" if editing and not state.activity_pk else None,
+            expected_version=state.version if editing else None,
+        )
     except ValidationFailed as invalid:
         ack(
             response_action="errors",
