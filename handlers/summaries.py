@@ -14,6 +14,7 @@ from handlers import blocks
 from handlers.activity_form import FormState, activity_modal, form_values
 from handlers.mrkdwn import escape, escape_message
 from storage import activities as service
+from storage import counts as learner_counts
 from storage.db import session_scope
 from storage.errors import ActivityClosed, ActivityNotFound, CloseRefused, NotPermitted
 from storage.models import Activity
@@ -110,8 +111,8 @@ def card_message(
         status=service.status_of(activity, today=today),
         next_status=next_status,
         missing=missing,
-        counts=service.current_counts(session=session, activity=activity),
-        history=service.count_history(session=session, activity=activity),
+        counts=learner_counts.current_counts(session=session, activity=activity),
+        history=learner_counts.count_history(session=session, activity=activity),
         timezone=timezone,
         interactive=not share,
     )

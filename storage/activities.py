@@ -16,12 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, func, select
 
-from storage import rules
+from storage import queries, rules
 from storage.errors import (
     ActivityClosed,
     ActivityNotFound,
     CloseRefused,
-    CountDecreaseNeedsConfirmation,
     DuplicateActivityId,
     NotPermitted,
     ParsError,
@@ -30,7 +29,7 @@ from storage.errors import (
     ValidationFailed,
 )
 from storage.fields import BY_NAME, label, parse_values, render
-from storage.models import Activity, AuditEvent, LearnerCount
+from storage.models import Activity, AuditEvent
 from storage.validation import (
     CLOSED,
     DUPLICATE_ID,
@@ -39,7 +38,6 @@ from storage.validation import (
     RecordView,
     check_activity,
     check_close,
-    check_counts,
     default_as_of,
     record_of,
     refusal,
@@ -84,40 +82,24 @@ def status_of(activity: Activity, *, today: date) -> rules.Status:
     return rules.derive_status(activity, closed=activity.closed_at is not None, today=today)
 
 
-def current_counts(*, session: Session, activity: Activity) -> dict[str, LearnerCount]:
-    """The newest count of each learner category (by as-of date, then when recorded)."""
-    rows = session.exec(
-        select(LearnerCount)
-        .where(LearnerCount.activity_pk == activity.id)
-        .order_by(col(LearnerCount.as_of), col(LearnerCount.recorded_at), col(LearnerCount.id))
-    ).all()
-    return {row.category: row for row in rows}
-
-
-def count_history(*, session: Session, activity: Activity) -> list[LearnerCount]:
-    return list(
-        session.exec(
-            select(LearnerCount)
-            .where(LearnerCount.activity_pk == activity.id)
-            .order_by(col(LearnerCount.recorded_at).desc(), col(LearnerCount.id).desc())
-        ).all()
-    )
-
-
-def counted_as_of(*, session: Session, activity: Activity) -> dict[str, date]:
-    """The learner categories on file, each with the as-of date of its current count."""
-    return {c: row.as_of for c, row in current_counts(session=session, activity=activity).items()}
-
-
 def missing_for_next_status(
     *, session: Session, activity: Activity, today: date
 ) -> tuple[rules.Status, list[str]]:
     """The status after this one, and the fields it still needs."""
-    counted = set(current_counts(session=session, activity=activity))
+    counted = set(_counted_as_of(session, activity))
     return rules.next_status(activity, status_of(activity, today=today), counted, today=today)
 
 
-def _audit(
+def _counted_as_of(session: Session, activity: Activity) -> dict[str, date]:
+    """The learner categories on file, each with the as-of date of its newest count."""
+    assert activity.id is not None
+    found = queries.counts_on_file(
+        session=session, team_id=activity.team_id, activity_pks=[activity.id]
+    )
+    return found.get(activity.id, {})
+
+
+def audit(
     *,
     session: Session,
     activity: Activity,
@@ -153,7 +135,7 @@ def _diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict
 def ensure_may_change(activity: Activity, actor: Actor) -> None:
     """Owners and admins change an activity; anyone may change one that has no owner."""
     if (problem := refusal(activity, actor)) is not None:
-        _raise_for([problem], activity.activity_id)
+        raise_for([problem], activity.activity_id)
 
 
 def next_activity_id(*, session: Session, team_id: str, year: int) -> str:
@@ -168,7 +150,7 @@ def next_activity_id(*, session: Session, team_id: str, year: int) -> str:
     return f"{prefix}{max(numbers, default=0) + 1:04d}"
 
 
-def _raise_for(
+def raise_for(
     problems: list[Problem], activity_id: str | None = None, new_id: str | None = None
 ) -> None:
     """The validator's problems as the error a caller can answer: a closed activity, a
@@ -218,7 +200,7 @@ def create_activity(
         today=_local_today(now, today),
         id_holder=id_holder(session, team_id),
     )
-    _raise_for(checked.problems, new_id=checked.values.get("activity_id"))
+    raise_for(checked.problems, new_id=checked.values.get("activity_id"))
     return add_checked(
         session=session,
         team_id=team_id,
@@ -260,7 +242,7 @@ def add_checked(
                 raise
             continue  # another process took the same running number; take the next
         changes = _diff({}, {k: v for k, v in record_of(activity).items() if v is not None})
-        _audit(
+        audit(
             session=session,
             activity=activity,
             action="create",
@@ -344,7 +326,7 @@ def update_activity(
         today=_local_today(now, today),
         id_holder=id_holder(session, team_id),
     )
-    _raise_for(checked.problems, activity.activity_id, checked.values.get("activity_id"))
+    raise_for(checked.problems, activity.activity_id, checked.values.get("activity_id"))
     update = update_checked(
         session=session,
         activity=activity,
@@ -383,7 +365,7 @@ def update_checked(
         who, names = changes_since(session=session, activity=activity, version=read)
         raise StaleEdit(activity.activity_id, who, names) from None
     changes = _diff(before, dict(values))
-    _audit(
+    audit(
         session=session,
         activity=activity,
         action="update",
@@ -437,7 +419,7 @@ def close_activity(
         stored=activity,
         actor=actor,
         today=today,
-        counted=counted_as_of(session=session, activity=activity),
+        counted=_counted_as_of(session, activity),
     )
     if problems:
         raise close_refused(activity.activity_id, problems)
@@ -504,7 +486,7 @@ def _set_closed(
         if closed
         else {"before": str(rules.Status.CLOSED), "after": "reopened"}
     )
-    _audit(
+    audit(
         session=session,
         activity=activity,
         action="close" if closed else "reopen",
@@ -513,121 +495,3 @@ def _set_closed(
         changes={"status": status},
         batch_id=batch_id,
     )
-
-
-@dataclass(frozen=True)
-class CountsRecorded:
-    activity: Activity
-    as_of: date
-    counts: dict[str, int]
-    # The current figure of each category before this entry, and its as-of date.
-    previous: dict[str, int]
-    previous_as_of: dict[str, date]
-
-    def is_current(self, category: str) -> bool:
-        """Did this entry become the current count (not history as of an earlier date)?"""
-        before = self.previous_as_of.get(category)
-        return before is None or self.as_of >= before
-
-
-def record_counts(
-    *,
-    session: Session,
-    team_id: str,
-    actor: Actor,
-    activity_id: str,
-    counts: Mapping[str, str],
-    as_of: str | None,
-    now: datetime,
-    today: date,
-    confirm_lower: bool = False,
-    seen_count_id: int | None = None,
-    batch_id: str | None = None,
-) -> CountsRecorded:
-    """Record learner counts (text by learner category) as of a date, keeping the history.
-
-    `seen_count_id` is the newest count the user saw when asked to confirm lower counts: if
-    any count was recorded since (a double click, a colleague), nothing is recorded.
-    """
-    activity = get_activity(session=session, team_id=team_id, activity_id=activity_id)
-    history = count_history(session=session, activity=activity)
-    checked = check_counts(
-        stored=activity, counts=counts, as_of=as_of, actor=actor, today=today, history=history
-    )
-    _raise_for(checked.problems, activity.activity_id)
-    assert checked.as_of is not None  # no problems: the date was read
-    if checked.lower and not confirm_lower:
-        raise CountDecreaseNeedsConfirmation(
-            activity.activity_id, checked.lower, _last_count_id(session, activity)
-        )
-    if seen_count_id is not None and _last_count_id(session, activity) != seen_count_id:
-        raise ParsError(
-            f"The learner counts of `{activity.activity_id}` changed since you were asked, so "
-            f"nothing was recorded. `/pars show {activity.activity_id}` has the current figures."
-        )
-    return add_counts(
-        session=session,
-        activity=activity,
-        actor=actor,
-        counts=checked.counts,
-        as_of=checked.as_of,
-        now=now,
-        batch_id=batch_id,
-    )
-
-
-def add_counts(
-    *,
-    session: Session,
-    activity: Activity,
-    actor: Actor,
-    counts: Mapping[str, int],
-    as_of: date,
-    now: datetime,
-    batch_id: str | None = None,
-) -> CountsRecorded:
-    """Store counts the validator has passed, with their audit row."""
-    latest = current_counts(session=session, activity=activity)
-    for category, number in counts.items():
-        session.add(
-            LearnerCount(
-                team_id=activity.team_id,
-                activity_pk=activity.id,
-                category=category,
-                count=number,
-                as_of=as_of,
-                recorded_by=actor.user_id,
-                recorded_at=now,
-            )
-        )
-    changes = {
-        f"learners_{c}": {
-            "before": str(latest[c].count) if c in latest else "",
-            "after": str(n),
-        }
-        for c, n in counts.items()
-    }
-    changes["as_of"] = {"before": "", "after": as_of.isoformat()}
-    _audit(
-        session=session,
-        activity=activity,
-        action="counts",
-        actor=actor,
-        now=now,
-        changes=changes,
-        batch_id=batch_id,
-    )
-    session.flush()
-    return CountsRecorded(
-        activity,
-        as_of,
-        dict(counts),
-        {c: row.count for c, row in latest.items()},
-        {c: row.as_of for c, row in latest.items()},
-    )
-
-
-def _last_count_id(session: Session, activity: Activity) -> int | None:
-    return session.exec(
-        select(func.max(LearnerCount.id)).where(LearnerCount.activity_pk == activity.id)
-    ).one()

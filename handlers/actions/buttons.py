@@ -14,7 +14,7 @@ from handlers.commands.listing import render_list
 from handlers.context import actor_of, deps_of, team_of
 from handlers.errors import UsageError
 from handlers.summaries import close_many, edit_form
-from storage import activities as service
+from storage import counts as learner_counts
 from storage.db import session_scope
 
 
@@ -83,7 +83,7 @@ def confirm_lower_counts(
     payload = json.loads(action["value"])
     deps = deps_of(context)
     with session_scope(deps.engine) as session:
-        result = service.record_counts(
+        result = learner_counts.record_counts(
             session=session,
             team_id=team_of(context),
             actor=actor_of(context),

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 
 from handlers.mrkdwn import cut, escape
 from storage import rules
-from storage.activities import CountsRecorded
+from storage.counts import CountsRecorded
 from storage.fields import FIELDS, label, render
 from storage.models import Activity, LearnerCount
 from storage.queries import ActivityPage

@@ -10,6 +10,7 @@ from handlers.errors import UsageError
 from handlers.mrkdwn import escape_message
 from handlers.summaries import card_message, close_many, edit_form, save_activity, saved_message
 from storage import activities as service
+from storage import counts as learner_counts
 from storage.db import session_scope
 from storage.errors import CountDecreaseNeedsConfirmation
 from storage.fields import LEARNER_KEYS
@@ -149,7 +150,7 @@ def counts(call: CommandCall) -> None:
     # A lower cumulative count is answered with a confirmation instead of being saved.
     try:
         with session_scope(call.deps.engine) as session:
-            result = service.record_counts(
+            result = learner_counts.record_counts(
                 session=session,
                 team_id=call.team_id,
                 actor=call.actor,

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
 from storage import activities as svc
+from storage import counts as learner_counts
 from storage import queries
 from storage.activities import Actor
 from storage.errors import (
@@ -103,8 +104,8 @@ def record(
     confirm_lower: bool = False,
     now: datetime = LATER,
     **counts: str,
-) -> svc.CountsRecorded:
-    return svc.record_counts(
+) -> learner_counts.CountsRecorded:
+    return learner_counts.record_counts(
         session=session,
         team_id=team,
         actor=actor,
@@ -786,7 +787,7 @@ def test_default_as_of(session: Session, raw: dict[str, str], as_of: date) -> No
     assert svc.default_as_of(activity, TODAY) == as_of
     recorded = record(session, "X-1", physician="10", other="2")
     assert recorded.as_of == as_of
-    rows = svc.count_history(session=session, activity=activity)
+    rows = learner_counts.count_history(session=session, activity=activity)
     assert {row.as_of for row in rows} == {as_of}
 
 
@@ -805,11 +806,11 @@ def test_counts_keep_their_history(session: Session, engine: Engine) -> None:
     session.commit()
     assert second.as_of == date(2025, 12, 31)
     assert second.previous == {"physician": 100, "other": 40}
-    current = svc.current_counts(session=session, activity=activity)
+    current = learner_counts.current_counts(session=session, activity=activity)
     assert {c: row.count for c, row in current.items()} == {"physician": 250, "other": 90}
     with Session(engine) as fresh:
         stored = svc.get_activity(session=fresh, team_id=TEAM, activity_id="EM-1")
-        history = svc.count_history(session=fresh, activity=stored)
+        history = learner_counts.count_history(session=fresh, activity=stored)
         assert [(r.category, r.count, r.as_of, r.recorded_by) for r in history] == [
             ("other", 90, date(2025, 12, 31), ADMIN.user_id),
             ("physician", 250, date(2025, 12, 31), ADMIN.user_id),
@@ -840,7 +841,7 @@ def test_a_lower_enduring_count_needs_confirmation(session: Session) -> None:
     confirmed = record(session, "EM-1", physician="25", other="95", confirm_lower=True)
     assert confirmed.counts == {"physician": 25, "other": 95}
     activity = confirmed.activity
-    current = svc.current_counts(session=session, activity=activity)
+    current = learner_counts.current_counts(session=session, activity=activity)
     assert {c: row.count for c, row in current.items()} == {"physician": 25, "other": 95}
 
 
@@ -855,7 +856,7 @@ def test_a_confirmation_is_void_once_other_counts_were_recorded(session: Session
     session.commit()
     before = snapshot(session)
     with pytest.raises(ParsError, match="changed since you were asked"):
-        svc.record_counts(
+        learner_counts.record_counts(
             session=session,
             team_id=TEAM,
             actor=JANE,
@@ -897,7 +898,7 @@ def test_a_lower_count_is_fine_for_other_formats(session: Session) -> None:
     activity = create(session, activity_id="GR-2026")
     record(session, "GR-2026", physician="1040", other="200")
     record(session, "GR-2026", physician="1004", other="200")
-    current = svc.current_counts(session=session, activity=activity)
+    current = learner_counts.current_counts(session=session, activity=activity)
     assert current["physician"].count == 1004
 
 

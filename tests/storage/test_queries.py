@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from storage import activities as svc
+from storage import counts as learner_counts
 from storage import queries
 from storage.activities import Actor
 from storage.db import alembic_config, create_db_engine, upgrade
@@ -55,7 +56,7 @@ def seed(session: Session) -> None:
     add(session, "RUNNING", "2026-12-16", **ACTIVE_FIELDS)
     add(session, "DRAFT-RUNNING", "2026-12-17")
     for category in ("physician", "other"):
-        svc.record_counts(
+        learner_counts.record_counts(
             session=session,
             team_id=TEAM,
             actor=BOB,
@@ -66,7 +67,7 @@ def seed(session: Session) -> None:
             today=TODAY,
         )
     add(session, "CLOSED", "2026-03-04", **ACTIVE_FIELDS, **CLOSE_FIELDS)
-    svc.record_counts(
+    learner_counts.record_counts(
         session=session,
         team_id=TEAM,
         actor=JANE,
@@ -170,7 +171,7 @@ def test_states_take_the_same_few_queries_for_any_number_of_activities(
     with Session(engine) as session:
         for n in range(copies):
             add(session, f"A-{n}", "2026-03-01", **ACTIVE_FIELDS)
-            svc.record_counts(
+            learner_counts.record_counts(
                 session=session, team_id=TEAM, actor=JANE, activity_id=f"A-{n}",
                 counts={"physician": "3"}, as_of=None, now=NOW, today=TODAY,
             )  # fmt: skip

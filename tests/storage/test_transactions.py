@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from storage import activities as svc
+from storage import counts as learner_counts
 from storage.activities import Actor
 from storage.db import session_scope
 from storage.errors import DuplicateActivityId, StaleEdit
@@ -67,7 +68,7 @@ def add(session: Session, activity_id: str, **fields: str) -> Activity:
 
 
 def counts(session: Session, activity_id: str, physicians: str, others: str = "3") -> None:
-    svc.record_counts(
+    learner_counts.record_counts(
         session=session,
         team_id=TEAM,
         actor=JANE,
