@@ -138,13 +138,14 @@ def activity_states(
         status, nxt, missing = rules.assess(
             row,  # type: ignore[arg-type]
             closed=row.closed_at is not None,
-            counted=set(counted.get(row.id, ())),
+            counted=counted.get(row.id, _NONE_COUNTED),
             today=today,
         )
         states.append(ActivityState(row, status, nxt, tuple(missing)))
     return states
 
 
+_NONE_COUNTED: dict[str, date] = {}
 _TABLE = Activity.__table__
 # What the rules and a reminder read. Not the bookkeeping columns, and of the description only
 # whether it is filled in: reading 100,000 long texts to test them for blankness costs seconds.

@@ -7,6 +7,7 @@ correction is a one-line change (see shared/PARS.md).
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -199,7 +200,7 @@ def missing_for_close(a: ActivityLike, counted: set[str]) -> list[str]:
     return missing_for_active(a) + _missing_beyond_active(a, counted)
 
 
-def _missing_beyond_active(a: ActivityLike, counted: set[str]) -> list[str]:
+def _missing_beyond_active(a: ActivityLike, counted: Collection[str]) -> list[str]:
     missing = []
     if a.providership == "joint" and _blank(a.joint_providers):
         missing.append("joint_providers")
@@ -263,7 +264,7 @@ def next_status(
 
 
 def assess(
-    a: ActivityLike, *, closed: bool, counted: set[str], today: date
+    a: ActivityLike, *, closed: bool, counted: Collection[str], today: date
 ) -> tuple[Status, Status, list[str]]:
     """Status, next status and what that one needs, checking the Active fields once: the
     same answers as derive_status and next_status, for many activities at a time."""
