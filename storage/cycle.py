@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -123,7 +123,7 @@ def set_deadline(
         team_id=team_id, data_year=data_year, due_at=due_at, timezone="", set_by=user_id, set_at=now
     )
     zone = str(due_at.tzinfo)
-    row.due_at, row.timezone, row.set_by, row.set_at = due_at, zone, user_id, now
+    row.due_at, row.timezone, row.set_by, row.set_at = as_utc(due_at), zone, user_id, as_utc(now)
     session.add(row)
     session.flush()
     return Deadline(data_year, due_at, True, zone, user_id)
@@ -138,9 +138,14 @@ def reset_deadline(*, session: Session, team_id: str, year: int) -> Deadline:
     return Deadline(year, default_deadline(year), False)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """What to store: SQLite keeps a date-time's wall clock and drops its offset."""
+    return moment.astimezone(UTC)
+
+
 def _aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; they were stored as UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 COUNTDOWN_DAYS = (60, 30, 14, 7, 3, 1, 0)
@@ -202,7 +207,7 @@ def update_settings(
     )
     for name, value in changes.items():
         setattr(row, name, value)
-    row.updated_by, row.updated_at = user_id, now
+    row.updated_by, row.updated_at = user_id, as_utc(now)
     session.add(row)
     session.flush()
     return row
@@ -296,7 +301,7 @@ def mark_step(
     if existing is not None:
         return existing  # done stays done by whoever marked it first
     mark = ChecklistMark(
-        team_id=team_id, data_year=year, step=step.key, done_by=user_id, done_at=now
+        team_id=team_id, data_year=year, step=step.key, done_by=user_id, done_at=as_utc(now)
     )
     try:
         with session.begin_nested():
@@ -473,7 +478,7 @@ def save_summary(
     )
     for name, value in values.items():
         setattr(row, name, value)
-    row.updated_by, row.updated_at = user_id, now
+    row.updated_by, row.updated_at = user_id, as_utc(now)
     session.add(row)
     session.flush()
     return row

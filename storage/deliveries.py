@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from storage.cycle import as_utc
 from storage.models import Delivery
 
 CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
@@ -48,7 +49,7 @@ def claim(*, session: Session, key: DeliveryKey, now: datetime) -> bool:
         subject=key.subject,
         period=key.period,
         status=CLAIMED,
-        claimed_at=now,
+        claimed_at=as_utc(now),
     )
     try:
         with session.begin_nested():
@@ -61,7 +62,7 @@ def claim(*, session: Session, key: DeliveryKey, now: datetime) -> bool:
     retried = session.execute(
         sa.update(Delivery)
         .where(*_where(key), col(Delivery.status) == FAILED)
-        .values(status=CLAIMED, claimed_at=now, attempts=Delivery.attempts + 1, error=None)
+        .values(status=CLAIMED, claimed_at=as_utc(now), attempts=Delivery.attempts + 1, error=None)
     )
     return bool(retried.rowcount)  # type: ignore[attr-defined]
 
@@ -72,7 +73,7 @@ def record_sent(
     session.execute(
         sa.update(Delivery)
         .where(*_where(key))
-        .values(status=SENT, sent_at=now, channel=channel, ts=ts)
+        .values(status=SENT, sent_at=as_utc(now), channel=channel, ts=ts)
     )
 
 

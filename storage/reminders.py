@@ -40,7 +40,7 @@ def note_member(*, session: Session, team_id: str, user_id: str, now: datetime) 
         user_id=user_id,
         used_bot=True,
         reminders=True,
-        first_seen=now,
+        first_seen=cycle.as_utc(now),
         is_guest=False,
         is_deleted=False,
     )
@@ -80,9 +80,19 @@ def save_profile(
     now: datetime,
 ) -> None:
     """Keep a copy of someone's Slack profile (an owner who never used the bot gets a row)."""
-    values = {"tz": tz, "is_guest": is_guest, "is_deleted": is_deleted, "profile_checked_at": now}
+    values = {
+        "tz": tz,
+        "is_guest": is_guest,
+        "is_deleted": is_deleted,
+        "profile_checked_at": cycle.as_utc(now),
+    }
     statement = _insert(session, Member).values(
-        team_id=team_id, user_id=user_id, used_bot=False, reminders=True, first_seen=now, **values
+        team_id=team_id,
+        user_id=user_id,
+        used_bot=False,
+        reminders=True,
+        first_seen=cycle.as_utc(now),
+        **values,
     )
     session.execute(
         statement.on_conflict_do_update(index_elements=["team_id", "user_id"], set_=values)
@@ -100,7 +110,7 @@ def snooze(
     if activity.closed_at is not None:
         raise ParsError(f"`{activity.activity_id}` is closed, so it has no reminders to snooze.")
     until = today + timedelta(days=SNOOZE_DAYS)
-    values = {"until": until, "snoozed_by": user_id, "snoozed_at": now}
+    values = {"until": until, "snoozed_by": user_id, "snoozed_at": cycle.as_utc(now)}
     statement = _insert(session, Snooze).values(activity_pk=activity.id, team_id=team_id, **values)
     session.execute(statement.on_conflict_do_update(index_elements=["activity_pk"], set_=values))
     return activity, until
