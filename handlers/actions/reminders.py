@@ -24,7 +24,7 @@ from handlers.summaries import close_many
 from handlers.views.counts_form import counts_modal
 from handlers.views.summary_form import summary_modal
 from storage import activities as service
-from storage import cycle, reminders
+from storage import cycle, program_summary, reminders
 from storage.db import session_scope
 from storage.errors import ActivityClosed, ParsError
 
@@ -210,6 +210,8 @@ def open_summary(
     ack()
     year = int(action["value"])
     with session_scope(deps_of(context).engine) as session:
-        existing = cycle.get_summary(session=session, team_id=_team(body, context), year=year)
+        existing = program_summary.get_summary(
+            session=session, team_id=_team(body, context), year=year
+        )
     view = summary_modal(year=year, existing=existing, response_url=body.get("response_url"))
     client.views_open(trigger_id=body["trigger_id"], view=view)

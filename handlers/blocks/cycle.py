@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from handlers.blocks import Message, format_label, line_sections
-from storage import cycle
+from storage import cycle, program_summary
 from storage.fields import label
 from storage.models import ProgramSummary
 from storage.reminders import SNOOZE_DAYS, OpenWork
@@ -116,7 +116,7 @@ def step_detail(checklist: cycle.Checklist, step: cycle.Step) -> str:
 def summary_line(summary: ProgramSummary | None) -> str:
     if summary is None:
         return "figures not entered in pars-bot yet (`/pars summary`)"
-    total = sum((getattr(summary, a) for a in cycle.AMOUNTS), start=Decimal(0))
+    total = sum((getattr(summary, a) for a in program_summary.AMOUNTS), start=Decimal(0))
     return (
         f"figures for {summary.period_start} → {summary.period_end}: advertising and exhibits "
         f"{money(summary.advertising_income)}, registration fees "

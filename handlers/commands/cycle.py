@@ -15,7 +15,7 @@ from handlers.commands.call import CommandCall
 from handlers.context import Deps
 from handlers.errors import UsageError
 from handlers.views.summary_form import summary_modal
-from storage import cycle, reminders
+from storage import cycle, program_summary, reminders
 from storage.db import session_scope
 from storage.errors import NotPermitted
 from storage.models import Member
@@ -113,7 +113,7 @@ def summary(call: CommandCall) -> None:
         if year is None:
             configured = cycle.configured_deadlines(session=session, team_id=call.team_id)
             year = cycle.reporting_year(today, configured)
-        existing = cycle.get_summary(session=session, team_id=call.team_id, year=year)
+        existing = program_summary.get_summary(session=session, team_id=call.team_id, year=year)
     view = summary_modal(year=year, existing=existing, response_url=call.response_url)
     call.client.views_open(trigger_id=call.trigger_id, view=view)
 

@@ -19,7 +19,7 @@ from slack_sdk.webhook import WebhookClient
 from handlers.blocks import plain
 from handlers.blocks.cycle import summary_line
 from handlers.context import actor_of, deps_of
-from storage import cycle
+from storage import program_summary
 from storage.db import session_scope
 from storage.errors import ParsError, ValidationFailed
 from storage.fields import render
@@ -35,10 +35,10 @@ def summary_modal(*, year: int, existing: ProgramSummary | None, response_url: s
         "period_end": date(year, 12, 31).isoformat(),
     }
     if existing is not None:
-        current = {name: render(getattr(existing, name)) for name in cycle.SUMMARY_FIELDS}
+        current = {name: render(getattr(existing, name)) for name in program_summary.SUMMARY_FIELDS}
     blocks = []
-    for name, label in cycle.SUMMARY_FIELDS.items():
-        if name in cycle.AMOUNTS:
+    for name, label in program_summary.SUMMARY_FIELDS.items():
+        if name in program_summary.AMOUNTS:
             element: Any = PlainTextInputElement(
                 action_id=ACTION, initial_value=current.get(name) or None, placeholder="0.00"
             )
@@ -60,7 +60,7 @@ def summary_modal(*, year: int, existing: ProgramSummary | None, response_url: s
 def read_summary(view: dict[str, Any]) -> dict[str, str]:
     state = view.get("state", {}).get("values", {})
     values = {}
-    for name in cycle.SUMMARY_FIELDS:
+    for name in program_summary.SUMMARY_FIELDS:
         element = state.get(name, {}).get(ACTION, {})
         values[name] = element.get("selected_date") or element.get("value") or ""
     return values
@@ -78,7 +78,7 @@ def submit_summary_form(
     team_id = context.team_id or body.get("team", {}).get("id", "")
     try:
         with session_scope(deps.engine) as session:
-            saved = cycle.save_summary(
+            saved = program_summary.save_summary(
                 session=session,
                 team_id=team_id,
                 year=int(meta["year"]),

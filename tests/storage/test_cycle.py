@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session
 
 from storage import activities as service
-from storage import cycle
+from storage import cycle, program_summary
 from storage.errors import ParsError, ValidationFailed
 from tests.conftest import NOW
 
@@ -202,11 +202,11 @@ SUMMARY = {
 
 
 def test_the_program_summary_is_kept_per_year(session: Session) -> None:
-    saved = cycle.save_summary(
+    saved = program_summary.save_summary(
         session=session, team_id=T, year=2025, raw=SUMMARY, user_id="U1", now=NOW
     )
     assert saved.registration_fees == Decimal("48000.50")
-    cycle.save_summary(
+    program_summary.save_summary(
         session=session,
         team_id=T,
         year=2025,
@@ -215,10 +215,10 @@ def test_the_program_summary_is_kept_per_year(session: Session) -> None:
         now=NOW,
     )
     session.commit()
-    found = cycle.get_summary(session=session, team_id=T, year=2025)
+    found = program_summary.get_summary(session=session, team_id=T, year=2025)
     assert found is not None and found.government_grants == Decimal("100.00")
     assert found.updated_by == "U2"
-    assert cycle.get_summary(session=session, team_id=T, year=2024) is None
+    assert program_summary.get_summary(session=session, team_id=T, year=2024) is None
 
 
 @pytest.mark.parametrize(
@@ -235,7 +235,7 @@ def test_program_summary_problems(
     session: Session, change: dict[str, str], field: str, message: str
 ) -> None:
     with pytest.raises(ValidationFailed) as refused:
-        cycle.save_summary(
+        program_summary.save_summary(
             session=session, team_id=T, year=2025, raw=SUMMARY | change, user_id="U1", now=NOW
         )
     assert [p.field for p in refused.value.problems] == [field]
