@@ -244,3 +244,22 @@ def test_a_complete_activity_closes_from_its_reminder(workspace: Workspace) -> N
     closed = workspace.reply(workspace.click(unclosed, "Close"))
     assert "Closed `GR-2025`" in closed.text
     assert [d for d in reminder_pass(workspace, "2026-03-31T09:00") if "ended and" in d.text] == []
+
+
+def test_the_weekly_digest_goes_to_the_configured_channel(workspace: Workspace) -> None:
+    workspace.pars(ADD_GR)
+    workspace.pars(ADD_GR.replace("GR-2025", "BOB-1"), user=BOB)
+    workspace.pars("config channel <#C0DIGEST|cme-office>", user=ADMIN)
+    tuesday = reminder_pass(workspace, "2026-03-24T09:00")
+    assert [d.params["channel"] for d in tuesday if d.params["channel"] == "C0DIGEST"] == []
+    monday = reminder_pass(workspace, "2026-03-30T09:00")
+    digest = [d for d in monday if d.params["channel"] == "C0DIGEST"]
+    assert len(digest) == 1
+    valid_blocks(digest[0].params["blocks"])
+    text = digest[0].text
+    assert "PARS weekly digest" in text
+    assert "*PARS reporting for 2025* — due Tuesday 31 March 2026" in text
+    assert "*Ended, not closed:* 2\n• @U0ALICE: 1\n• @U0BOB: 1" in text
+    assert [
+        d for d in reminder_pass(workspace, "2026-03-30T11:00") if d.params["channel"] == "C0DIGEST"
+    ] == []
