@@ -38,12 +38,16 @@ def local_today(session: Session, deps: Deps, team_id: str) -> tuple[ZoneInfo, d
     return zone, deps.now().astimezone(zone).date()
 
 
+def reported_year(session: Session, team_id: str, today: date) -> int:
+    """The data year being reported today, given the workspace's deadlines."""
+    configured = cycle.configured_deadlines(session=session, team_id=team_id)
+    return cycle.reporting_year(today, configured)
+
+
 def checklist_message(deps: Deps, team_id: str, year: int | None) -> Message:
     with session_scope(deps.engine) as session:
         zone, today = local_today(session, deps, team_id)
-        if year is None:
-            configured = cycle.configured_deadlines(session=session, team_id=team_id)
-            year = cycle.reporting_year(today, configured)
+        year = year or reported_year(session, team_id, today)
         checklist = cycle.compute_checklist(session=session, team_id=team_id, year=year)
     return layouts.status_message(checklist, zone, today)
 
@@ -70,9 +74,7 @@ def checklist(call: CommandCall) -> None:
     deps = call.deps
     with session_scope(deps.engine) as session:
         _zone, today = local_today(session, deps, call.team_id)
-        if year is None:
-            configured = cycle.configured_deadlines(session=session, team_id=call.team_id)
-            year = cycle.reporting_year(today, configured)
+        year = year or reported_year(session, call.team_id, today)
         set_step(
             session,
             call.team_id,
@@ -110,9 +112,7 @@ def summary(call: CommandCall) -> None:
     year = parse_year(args, call.usage)
     with session_scope(call.deps.engine) as session:
         _zone, today = local_today(session, call.deps, call.team_id)
-        if year is None:
-            configured = cycle.configured_deadlines(session=session, team_id=call.team_id)
-            year = cycle.reporting_year(today, configured)
+        year = year or reported_year(session, call.team_id, today)
         existing = program_summary.get_summary(session=session, team_id=call.team_id, year=year)
     view = summary_modal(year=year, existing=existing, response_url=call.response_url)
     call.client.views_open(trigger_id=call.trigger_id, view=view)
