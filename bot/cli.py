@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="apply migrations")
     console = sub.add_parser("console", help="try the bot in a terminal, no Slack needed")
     console.add_argument("--user", default="U0CONSOLE", help="the Slack user ID you act as")
+    sub.add_parser("scheduler", help="run the reminder scheduler alone")
+    remind = sub.add_parser("reminders", help="what reminders are due at an instant; send them")
+    remind.add_argument("action", choices=["preview", "send"])
+    remind.add_argument("--team", help="the workspace (team ID); needed when there are several")
+    remind.add_argument("--at", required=True, help="ISO date-time, e.g. 2026-03-30T09:00")
     return parser
 
 
@@ -71,19 +76,36 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         upgrade(engine)
         print("database is up to date")
         return 0
+    if args.command in {"reminders", "scheduler"}:
+        from bot import reminders
+
+        upgrade(engine)
+        if args.command == "scheduler":
+            return reminders.run_alone(settings, engine)
+        return reminders.reminders_command(
+            settings, engine, args.action, args.team, args.at, sys.stdout
+        )
     command = args.command or ("socket" if settings.slack_app_token else "serve")
+    scheduler = not args.no_scheduler
     if command == "socket":
-        return _socket(settings, engine)
+        return _socket(settings, engine, scheduler)
     return _serve(
         settings,
         engine,
         args.host if args.command else "0.0.0.0",
         args.port if args.command else 3000,
         getattr(args, "workers", 1),
+        scheduler,
     )
 
 
-def _socket(settings: Settings, engine: object) -> int:
+def _start_scheduler(settings: Settings, engine: object) -> None:
+    from bot.reminders import start_in_process
+
+    start_in_process(settings, engine)  # type: ignore[arg-type]
+
+
+def _socket(settings: Settings, engine: object, scheduler: bool) -> int:
     if not settings.slack_app_token:
         raise ConfigurationError(
             "SLACK_APP_TOKEN is not set: Socket Mode needs the app-level "
@@ -93,12 +115,16 @@ def _socket(settings: Settings, engine: object) -> int:
 
     app = create_app(settings, engine=engine, socket_mode=True)  # type: ignore[arg-type]
     upgrade(engine)  # type: ignore[arg-type]
+    if scheduler:
+        _start_scheduler(settings, engine)
     log.info("pars-bot in Socket Mode")
     SocketModeHandler(app, settings.slack_app_token).start()
     return 0
 
 
-def _serve(settings: Settings, engine: object, host: str, port: int, workers: int) -> int:
+def _serve(
+    settings: Settings, engine: object, host: str, port: int, workers: int, scheduler: bool
+) -> int:
     from gunicorn.app.base import BaseApplication
 
     from bot.web import create_wsgi_app
@@ -120,6 +146,9 @@ def _serve(settings: Settings, engine: object, host: str, port: int, workers: in
             worker_engine = create_db_engine(settings.database_url)
             return create_wsgi_app(create_app(settings, engine=worker_engine), worker_engine)
 
+    if scheduler:
+        # In the arbiter, once, not in each worker; the delivery log keeps sends single anyway.
+        _start_scheduler(settings, engine)
     log.info("pars-bot listening on http://%s:%s/slack/events", host, port)
     Server().run()
     return 0

@@ -34,6 +34,12 @@ class LocalSlack:
     # Response URLs that answer 404, as Slack does once one has expired.
     expired_response_urls: set[str] = field(default_factory=set)
     calls: list[Call] = field(default_factory=list)
+    # Slack profile time zones (users.info `tz`) by user; others have none.
+    timezones: dict[str, str] = field(default_factory=dict)
+    # Deactivated accounts (users.info `deleted`).
+    deleted: set[str] = field(default_factory=set)
+    # Users whose DMs fail (chat.postMessage answers an error), e.g. to test retries.
+    failing_dms: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
@@ -125,16 +131,17 @@ class LocalSlack:
         if method == "users.info":
             user = str(params.get("user", ""))
             guest = user in self.guests
-            return {
-                "ok": True,
-                "user": {
-                    "id": user,
-                    "team_id": TEAM_ID,
-                    "name": user.lower(),
-                    "is_restricted": guest,
-                    "is_ultra_restricted": False,
-                },
+            profile = {
+                "id": user,
+                "team_id": TEAM_ID,
+                "name": user.lower(),
+                "is_restricted": guest,
+                "is_ultra_restricted": False,
+                "deleted": user in self.deleted,
             }
+            if user in self.timezones:
+                profile["tz"] = self.timezones[user]
+            return {"ok": True, "user": profile}
         if method in {"views.open", "views.update", "views.push", "views.publish"}:
             with self._lock:
                 self._views += 1
@@ -143,6 +150,10 @@ class LocalSlack:
             return {"ok": True, "view": {**view, "id": view_id}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(params.get("users", "")).lstrip("U")}}
+        if method == "chat.postMessage" and str(params.get("channel", "")) in {
+            "D" + u.lstrip("U") for u in self.failing_dms
+        }:
+            return {"ok": False, "error": "channel_not_found"}
         if method in {"chat.postMessage", "chat.postEphemeral", "chat.update"}:
             return {"ok": True, "channel": params.get("channel"), "ts": f"{time.time():.6f}"}
         return {"ok": True}

@@ -107,3 +107,132 @@ class AuditEvent(SQLModel, table=True):
     batch_id: str | None = Field(default=None, max_length=64, index=True)
     # The activity's version after this change, so a refused stale edit can say what changed.
     version: int | None = None
+
+
+# -- The annual reporting cycle ---------------------------------------------------------------
+
+
+class WorkspaceSettings(SQLModel, table=True):
+    """What admins set with `/pars config`; a workspace without a row uses the defaults."""
+
+    __tablename__ = "workspace_settings"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    timezone: str | None = Field(default=None, max_length=64)
+    digest_channel: str | None = Field(default=None, max_length=32)
+    updated_by: str = Field(max_length=32)
+    updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class ReportingDeadline(SQLModel, table=True):
+    """A deadline set for one data year, replacing ACCME's default (e.g. a state accreditor's)."""
+
+    __tablename__ = "reporting_deadline"
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "data_year", name="uq_reporting_deadline_team_year"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    data_year: int
+    due_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    # The zone it was given in: its calendar date there is "the day of the deadline".
+    timezone: str = Field(max_length=64)
+    set_by: str = Field(max_length=32)
+    set_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class ChecklistMark(SQLModel, table=True):
+    """A checklist step done in PARS itself (agreement, Program Summary, contact information)."""
+
+    __tablename__ = "checklist_mark"
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "data_year", "step", name="uq_checklist_mark_team_year"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    data_year: int
+    step: str = Field(max_length=32)
+    done_by: str = Field(max_length=32)
+    done_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class ProgramSummary(SQLModel, table=True):
+    """The Program Summary's financial figures for one data year."""
+
+    __tablename__ = "program_summary"
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "data_year", name="uq_program_summary_team_year"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    data_year: int
+    period_start: date
+    period_end: date
+    advertising_income: Decimal = Field(max_digits=14, decimal_places=2)
+    registration_fees: Decimal = Field(max_digits=14, decimal_places=2)
+    government_grants: Decimal = Field(max_digits=14, decimal_places=2)
+    private_donations: Decimal = Field(max_digits=14, decimal_places=2)
+    updated_by: str = Field(max_length=32)
+    updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class Member(SQLModel, table=True):
+    """Someone who has used the bot: subscribed to reminders unless they turned them off.
+
+    The Slack profile (time zone, guest, deleted) is a copy refreshed by the scheduler, so
+    that planning reminders needs no call to Slack.
+    """
+
+    __tablename__ = "member"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    # False for an activity owner the bot only knows from `owner=`: no countdown for them.
+    used_bot: bool = True
+    reminders: bool = True
+    first_seen: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    tz: str | None = Field(default=None, max_length=64)
+    is_guest: bool = False
+    is_deleted: bool = False
+    profile_checked_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class Snooze(SQLModel, table=True):
+    """An activity's reminders are quiet up to and including `until`."""
+
+    __tablename__ = "snooze"
+
+    activity_pk: int = Field(primary_key=True, foreign_key="activity.id", ondelete="CASCADE")
+    team_id: str = Field(max_length=32, index=True)
+    until: date
+    snoozed_by: str = Field(max_length=32)
+    snoozed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class Delivery(SQLModel, table=True):
+    """The delivery log: a reminder is claimed here (unique key) before it is sent."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "team_id", "kind", "recipient", "subject", "period", name="uq_delivery_key"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    kind: str = Field(max_length=32)
+    recipient: str = Field(max_length=32)
+    subject: str = Field(max_length=64)
+    period: str = Field(max_length=32)
+    # claimed -> sent, or claimed -> failed -> claimed again on a later pass.
+    status: str = Field(max_length=16)
+    attempts: int = 1
+    claimed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    error: str | None = Field(default=None, max_length=200)
+    channel: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from typing import TextIO
 
-from bot.app import create_app
+from bot.app import create_app, create_web_client
 from bot.console.session import HELP, Console, ConsoleClock
 from bot.local_slack import TEAM_ID, LocalSlack
 from bot.settings import Settings
+from scheduler.send import run_pass
 from storage.db import create_db_engine, shown_url, upgrade
 
 CONSOLE_SECRET = "pars-console-signing-secret"
@@ -65,8 +67,25 @@ def run_console(
         read = tty_reader if interactive else line_reader(stdin, stdout)
         if interactive:
             stdout.write(f"pars-bot console on {shown_url(settings.database_url)}\n{HELP}\n\n")
+        client = create_web_client(local)
+
+        def reminder_pass(moment: datetime) -> str:
+            result = run_pass(
+                engine=engine,
+                client=client,
+                team_id=TEAM_ID,
+                default_zone=settings.pars_timezone,
+                instant=moment,
+                now=moment,
+            )
+            return (
+                f"(reminder pass: {len(result.sent)} sent, {len(result.already)} already sent, "
+                f"{len(result.failed)} failed)"
+            )
+
         Console(
             app=app,
+            on_time=reminder_pass,
             slack=slack,
             secret=CONSOLE_SECRET,
             clock=clock,

@@ -24,7 +24,8 @@ from handlers.mrkdwn import escape
 HELP = """Type a slash command as in Slack, e.g. /pars help, or:
   click LABEL [VALUE]   click a button of the last message (VALUE picks among equal labels)
   check ID [ID ...]     tick checkboxes of the last message (again to untick)
-  time ISO-DATETIME     pretend it is that moment, e.g. time 2026-04-01T09:00
+  time ISO-DATETIME     pretend it is that moment and run the reminder pass due then,
+                        e.g. time 2026-03-30T09:00 (the DMs it sends are shown)
   upload FILE           share a spreadsheet (batch work arrives in a later release)
   quit                  leave
 In a form: Enter keeps the value shown, - clears it, a /pars line leaves the form."""
@@ -60,6 +61,7 @@ class Console:
         team_id: str,
         read: Callable[[str], str | None],
         out: TextIO,
+        on_time: Callable[[datetime], str] | None = None,
     ) -> None:
         self.app, self.slack, self.secret, self.clock = app, slack, secret, clock
         self.user_id, self.team_id = user_id, team_id
@@ -69,6 +71,7 @@ class Console:
         self._last: Rendered | None = None
         self._last_message: dict[str, Any] = {}
         self._checked: set[str] = set()
+        self._on_time = on_time  # a reminder pass at the new moment; returns a summary
 
     # -- the loop -----------------------------------------------------------------------------
     def run(self) -> None:
@@ -204,6 +207,11 @@ class Console:
             self._say("Give a date and time such as 2026-04-01T09:00 (provider's time zone).")
             return
         self._say(f"It is now {moment.astimezone(self.clock.timezone):%Y-%m-%d %H:%M %Z}.")
+        if self._on_time is not None:
+            mark = self.slack.mark()
+            summary = self._on_time(moment)
+            self._show_calls(self.slack.since(mark))
+            self._say(summary)
 
     # -- requests and what came back ----------------------------------------------------------
     def _dispatch(self, body: str) -> str | None:

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 
 from handlers import blocks
 from handlers.arguments import tokenize
-from handlers.commands import activity, listing
+from handlers.commands import activity, cycle, listing
 from handlers.commands.call import CommandCall, Subcommand
 from handlers.context import actor_of, deps_of, team_of
 from handlers.errors import UsageError
@@ -83,6 +83,41 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         activity.reopen,
     ),
     Subcommand(
+        "status",
+        "/pars status [year=Y]",
+        "/pars status year=2025",
+        "The five-step PARS checklist of a data year, with the deadline and days left",
+        cycle.status,
+    ),
+    Subcommand(
+        "checklist",
+        cycle.CHECKLIST_USAGE,
+        "/pars checklist agreement done",
+        "Mark a step done in PARS itself (agreement, summary, contact), or undo it",
+        cycle.checklist,
+    ),
+    Subcommand(
+        "summary",
+        "/pars summary [year=Y]",
+        "/pars summary year=2025",
+        "The Program Summary's figures for a data year, in a form",
+        cycle.summary,
+    ),
+    Subcommand(
+        "remind",
+        "/pars remind off|on|status",
+        "/pars remind status",
+        "Your reminder DMs: when they come, and turning them off or on",
+        cycle.remind,
+    ),
+    Subcommand(
+        "config",
+        cycle.CONFIG_USAGE,
+        "/pars config deadline 2026-03-17",
+        "Show the workspace's settings; admins set the deadline, time zone and digest channel",
+        cycle.config,
+    ),
+    Subcommand(
         "help",
         "/pars help [fields]",
         "/pars help fields",
@@ -92,7 +127,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
 )
 
 # Named in the design and coming in later releases; say so instead of "unknown".
-PLANNED = ("status", "summary", "template", "export", "remind", "config")
+PLANNED = ("template", "export")
 
 _BY_NAME = {name: sub for sub in SUBCOMMANDS for name in (sub.name, *sub.aliases)}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt import BoltContext
@@ -11,15 +12,18 @@ from slack_sdk.models.blocks import Block, HeaderBlock, MarkdownTextObject, Sect
 from slack_sdk.models.views import View
 
 from handlers import blocks
-from handlers.context import deps_of, team_of
-from storage import queries
+from handlers.blocks import cycle as layouts
+from handlers.context import Deps, deps_of, team_of
+from storage import cycle, queries, reminders
 from storage.db import session_scope
 
 HOME_ROWS = 25
 
 
-def home_view(*, rows_unclosed: list[str], rows_open: list[str]) -> View:
-    sections: list[Block] = [HeaderBlock(text="Your PARS work")]
+def home_view(
+    *, rows_unclosed: list[str], rows_open: list[str], cycle_blocks: Sequence[Block] = ()
+) -> View:
+    sections: list[Block] = [HeaderBlock(text="Your PARS work"), *cycle_blocks]
     sections += blocks.line_sections(
         ["*Ended but not closed*", *(rows_unclosed or ["None — well done."])]
     )
@@ -39,12 +43,31 @@ def publish_home(
 ) -> None:
     if event.get("tab") not in (None, "home"):
         return
-    deps, user_id = deps_of(context), event["user"]
+    publish_for(client, deps_of(context), team_of(context), event["user"])
+    logger.debug("published App Home for %s", event["user"])
+
+
+def _cycle_blocks(deps: Deps, team_id: str, user_id: str) -> list[Block]:
+    """The reporting checklist and what of the user's needs them, with buttons."""
+    with session_scope(deps.engine) as session:
+        zone = cycle.workspace_zone(session=session, team_id=team_id, default=deps.timezone)
+        today = deps.now().astimezone(zone).date()
+        year = cycle.reporting_year(
+            today, cycle.configured_deadlines(session=session, team_id=team_id)
+        )
+        checklist = cycle.compute_checklist(session=session, team_id=team_id, year=year)
+        ended, dec31 = reminders.needs_of(
+            session=session, team_id=team_id, user_id=user_id, today=today
+        )
+    return layouts.home_blocks(checklist, zone, today, ended, dec31)
+
+
+def publish_for(client: WebClient, deps: Deps, team_id: str, user_id: str) -> None:
     today = deps.today()
     with session_scope(deps.engine) as session:
         common = {
             "session": session,
-            "team_id": team_of(context),
+            "team_id": team_id,
             "today": today,
             "owner_user_id": user_id,
         }
@@ -55,7 +78,9 @@ def publish_home(
     rows_open = [blocks.activity_summary_line(a, s) for a, s in running.rows]
     # `list open mine` shows these along with the ended ones above.
     rows_open += _more(len(rows_open), running.total, "/pars list open mine")
-    client.views_publish(
-        user_id=user_id, view=home_view(rows_unclosed=rows_unclosed, rows_open=rows_open)
+    view = home_view(
+        rows_unclosed=rows_unclosed,
+        rows_open=rows_open,
+        cycle_blocks=_cycle_blocks(deps, team_id, user_id),
     )
-    logger.debug("published App Home for %s", user_id)
+    client.views_publish(user_id=user_id, view=view)

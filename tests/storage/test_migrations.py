@@ -29,7 +29,15 @@ from storage.db import (
 from storage.models import Activity, AuditEvent, LearnerCount
 from tests.conftest import BACKENDS, NOW, guarded_database_url
 
-TABLES = {"activity", "learner_count", "audit_event"}
+TABLES = {"activity", "learner_count", "audit_event"} | {
+    "workspace_settings",
+    "reporting_deadline",
+    "checklist_mark",
+    "program_summary",
+    "member",
+    "snooze",
+    "delivery",
+}
 
 
 def head_revision(engine: Engine) -> str:

@@ -1,0 +1,137 @@
+"""Reminders from the composition root: `pars-bot reminders preview|send`, and the scheduler
+started in-process or alone."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.base import BaseScheduler
+from slack_sdk import WebClient
+from sqlalchemy.engine import Engine
+
+from bot.app import ConfigurationError, create_web_client, utc_now
+from bot.settings import Settings
+from handlers.blocks.cycle import escape
+from scheduler import jobs, send
+from scheduler.plan import Reminder
+from storage import reminders
+from storage.db import session_scope
+
+log = logging.getLogger("pars_bot")
+
+
+def parse_instant(text: str, zone: ZoneInfo) -> datetime:
+    """An ISO date-time; without an offset it is read in the provider's time zone."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigurationError(
+            f"--at {text!r} is not an ISO date-time such as 2026-03-30T09:00"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def choose_team(engine: Engine, team: str | None) -> str:
+    if team:
+        return team
+    with session_scope(engine) as session:
+        known = reminders.teams(session=session)
+    if len(known) == 1:
+        return known[0]
+    if not known:
+        raise ConfigurationError("The database holds no workspace yet; nothing to remind.")
+    raise ConfigurationError(
+        f"The database holds {len(known)} workspaces ({', '.join(known)}): choose one with --team."
+    )
+
+
+def describe(reminder: Reminder, status: str | None) -> str:
+    what = {
+        "countdown": f"deadline countdown, {reminder.days_left} days left",
+        "unclosed": f"{len(reminder.activities)} ended, not closed",
+        "enduring": f"{len(reminder.activities)} enduring materials need Dec 31 counts",
+        "digest": "weekly digest",
+    }[reminder.kind]
+    names = ", ".join(w.activity_id for w in reminder.activities[:5])
+    more = f" +{len(reminder.activities) - 5}" if len(reminder.activities) > 5 else ""
+    listed = f" [{names}{more}]" if names else ""
+    state = f" (already {status})" if status else ""
+    return f"{reminder.local_date} {reminder.kind:<9} → {reminder.recipient}: {what}{listed}{state}"
+
+
+def reminders_command(
+    settings: Settings, engine: Engine, action: str, team: str | None, at: str, out: TextIO
+) -> int:
+    team_id = choose_team(engine, team)
+    instant = parse_instant(at, settings.timezone)
+    if action == "preview":
+        _snapshot, due, known = send.preview(
+            engine=engine, team_id=team_id, default_zone=settings.pars_timezone, instant=instant
+        )
+        out.write(f"{len(due)} reminder(s) due for {team_id} at {instant.isoformat()}:\n")
+        for reminder in due:
+            out.write(describe(reminder, known.get(reminder.key(team_id))) + "\n")
+        return 0
+    if not settings.slack_bot_token:
+        raise ConfigurationError("SLACK_BOT_TOKEN is not set: sending reminders needs it.")
+    result = send.run_pass(
+        engine=engine,
+        client=create_web_client(settings),
+        team_id=team_id,
+        default_zone=settings.pars_timezone,
+        instant=instant,
+        now=utc_now(),
+    )
+    for reminder in result.sent:
+        out.write("sent    " + describe(reminder, None) + "\n")
+    for reminder in result.already:
+        out.write("skipped " + describe(reminder, "claimed") + "\n")
+    for reminder, error in result.failed:
+        out.write(f"FAILED  {describe(reminder, None)}: {escape(error)}\n")
+    out.write(
+        f"{len(result.sent)} sent, {len(result.already)} already sent, "
+        f"{len(result.failed)} failed (retried on the next pass)\n"
+    )
+    return 1 if result.failed else 0
+
+
+def token_team(client: WebClient) -> Callable[[], Sequence[str]]:
+    """The workspace of the bot token: the scheduler reminds that one only (not, say, the
+    console's workspace sharing the database)."""
+    team_id = client.auth_test()["team_id"]
+    return lambda: [team_id]
+
+
+def create_scheduler(
+    settings: Settings, engine: Engine, *, blocking: bool, clock: Callable[[], datetime] = utc_now
+) -> BaseScheduler:
+    client = create_web_client(settings)
+    return jobs.build_scheduler(
+        engine=engine,
+        client=client,
+        teams=token_team(client),
+        default_zone=settings.pars_timezone,
+        clock=clock,
+        blocking=blocking,
+    )
+
+
+def start_in_process(settings: Settings, engine: Engine) -> BaseScheduler:
+    scheduler = create_scheduler(settings, engine, blocking=False)
+    scheduler.start()
+    log.info("reminder scheduler started: a pass every 15 minutes")
+    return scheduler
+
+
+def run_alone(settings: Settings, engine: Engine) -> int:
+    if not settings.slack_bot_token:
+        raise ConfigurationError("SLACK_BOT_TOKEN is not set: the scheduler sends DMs with it.")
+    log.info("pars-bot scheduler: a reminder pass every 15 minutes (UTC %s)", datetime.now(UTC))
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        create_scheduler(settings, engine, blocking=True).start()
+    return 0

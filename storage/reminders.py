@@ -1,0 +1,300 @@
+"""What reminders are planned from: members and their preferences, snoozes, and one snapshot
+of a workspace's open work, loaded with a few grouped queries however many activities."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, select
+
+from storage import cycle, rules
+from storage.activities import get_activity
+from storage.errors import ParsError
+from storage.models import Activity, LearnerCount, Member, Snooze
+
+SNOOZE_DAYS = 3
+# A Slack profile copied into `member` is asked again after this long.
+PROFILE_FRESH = timedelta(hours=20)
+
+
+# -- members ---------------------------------------------------------------------------------
+
+
+def _insert(session: Session, model: type[SQLModel]) -> Any:
+    dialect = session.get_bind().dialect.name
+    table = model.__table__  # type: ignore[attr-defined]
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+def note_member(*, session: Session, team_id: str, user_id: str, now: datetime) -> None:
+    """Someone used the bot: subscribe them to the countdown (once; an opt-out stays)."""
+    statement = _insert(session, Member).values(
+        team_id=team_id,
+        user_id=user_id,
+        used_bot=True,
+        reminders=True,
+        first_seen=cycle.as_utc(now),
+        is_guest=False,
+        is_deleted=False,
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["team_id", "user_id"],
+            set_={"used_bot": True},
+            where=col(Member.used_bot).is_(False),
+        )
+    )
+
+
+def get_member(*, session: Session, team_id: str, user_id: str) -> Member | None:
+    return session.get(Member, (team_id, user_id))
+
+
+def set_reminders(
+    *, session: Session, team_id: str, user_id: str, on: bool, now: datetime
+) -> Member:
+    note_member(session=session, team_id=team_id, user_id=user_id, now=now)
+    member = session.get(Member, (team_id, user_id), populate_existing=True)
+    assert member is not None
+    member.reminders = on
+    session.add(member)
+    session.flush()
+    return member
+
+
+def save_profile(
+    *,
+    session: Session,
+    team_id: str,
+    user_id: str,
+    tz: str | None,
+    is_guest: bool,
+    is_deleted: bool,
+    now: datetime,
+) -> None:
+    """Keep a copy of someone's Slack profile (an owner who never used the bot gets a row)."""
+    values = {
+        "tz": tz,
+        "is_guest": is_guest,
+        "is_deleted": is_deleted,
+        "profile_checked_at": cycle.as_utc(now),
+    }
+    statement = _insert(session, Member).values(
+        team_id=team_id,
+        user_id=user_id,
+        used_bot=False,
+        reminders=True,
+        first_seen=cycle.as_utc(now),
+        **values,
+    )
+    session.execute(
+        statement.on_conflict_do_update(index_elements=["team_id", "user_id"], set_=values)
+    )
+
+
+# -- snoozes ---------------------------------------------------------------------------------
+
+
+def snooze(
+    *, session: Session, team_id: str, activity_id: str, user_id: str, today: date, now: datetime
+) -> tuple[Activity, date]:
+    """Quiet an activity's reminders for the next SNOOZE_DAYS days; they resume after."""
+    activity = get_activity(session=session, team_id=team_id, activity_id=activity_id)
+    if activity.closed_at is not None:
+        raise ParsError(f"`{activity.activity_id}` is closed, so it has no reminders to snooze.")
+    until = today + timedelta(days=SNOOZE_DAYS)
+    values = {"until": until, "snoozed_by": user_id, "snoozed_at": cycle.as_utc(now)}
+    statement = _insert(session, Snooze).values(activity_pk=activity.id, team_id=team_id, **values)
+    session.execute(statement.on_conflict_do_update(index_elements=["activity_pk"], set_=values))
+    return activity, until
+
+
+# -- the snapshot ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    tz: str | None
+    used_bot: bool
+    reminders: bool
+    reachable: bool  # not a guest, not deleted or deactivated
+    checked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OpenWork:
+    """An unclosed activity a reminder may name."""
+
+    pk: int
+    activity_id: str
+    title: str
+    format: str
+    owner: str | None
+    start: date
+    end: date
+    status: rules.Status
+    missing: tuple[str, ...]  # what closing still needs
+    snoozed_until: date | None
+
+    @property
+    def needs_counts(self) -> bool:
+        return any(m.startswith("learners_") for m in self.missing)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    team_id: str
+    zone: str  # the workspace's time zone
+    digest_channel: str | None
+    deadlines: dict[int, cycle.Deadline]  # the configured ones; others are ACCME's default
+    people: dict[str, Person]
+    ended: list[OpenWork]  # unclosed, ended before the latest local date anywhere
+    dec31: dict[int, list[OpenWork]] = field(default_factory=dict)  # year -> open enduring
+    checklist: cycle.Checklist | None = None
+
+    def deadline(self, year: int) -> cycle.Deadline:
+        return cycle.deadline_for(year, self.deadlines)
+
+
+_COLUMNS = [c for c in Activity.__table__.columns]  # type: ignore[attr-defined]
+
+
+def _open_work(
+    rows: Iterable[Any], counted: dict[int, set[str]], snoozes: dict[int, date], today: date
+) -> list[OpenWork]:
+    work = []
+    for row in rows:
+        missing = rules.missing_for_close(row, counted.get(row.id, set()))
+        work.append(
+            OpenWork(
+                pk=row.id,
+                activity_id=row.activity_id,
+                title=row.title,
+                format=row.format,
+                owner=row.owner_user_id,
+                start=row.start_date,
+                end=row.end_date,
+                status=rules.derive_status(row, closed=False, today=today),
+                missing=tuple(missing),
+                snoozed_until=snoozes.get(row.id),
+            )
+        )
+    return work
+
+
+def _counted(session: Session, where: list[sa.ColumnElement[bool]]) -> dict[int, set[str]]:
+    """The learner categories on file per activity: one grouped query."""
+    rows = session.execute(
+        select(LearnerCount.activity_pk, LearnerCount.category)
+        .join(Activity, col(Activity.id) == col(LearnerCount.activity_pk))
+        .where(*where)
+        .group_by(col(LearnerCount.activity_pk), col(LearnerCount.category))
+    ).all()
+    counted: dict[int, set[str]] = defaultdict(set)
+    for pk, category in rows:
+        counted[pk].add(category)
+    return counted
+
+
+def load_snapshot(
+    *, session: Session, team_id: str, default_zone: str, instant: datetime
+) -> Snapshot:
+    """Everything a reminder pass at `instant` plans from, for one workspace."""
+    zone = cycle.workspace_zone(session=session, team_id=team_id, default=ZoneInfo(default_zone))
+    settings = cycle.workspace_settings(session=session, team_id=team_id)
+    today = instant.astimezone(zone).date()
+    # Local dates run from UTC-12 to UTC+14: one day either side of UTC's covers everyone.
+    utc_day = instant.astimezone(ZoneInfo("UTC")).date()
+    horizon = utc_day + timedelta(days=1)
+    snoozes = {
+        s.activity_pk: s.until
+        for s in session.exec(
+            select(Snooze).where(Snooze.team_id == team_id, Snooze.until >= utc_day - timedelta(1))
+        ).all()
+    }
+    ended_where = [
+        col(Activity.team_id) == team_id,
+        col(Activity.closed_at).is_(None),
+        col(Activity.end_date) < horizon,
+    ]
+    rows = session.execute(select(*_COLUMNS).where(*ended_where)).all()
+    ended = _open_work(rows, _counted(session, ended_where), snoozes, today)
+    dec31: dict[int, list[OpenWork]] = {}
+    # Enduring materials' Dec 31 counts are asked for in January only.
+    local_days = (utc_day + timedelta(days=k) for k in (-1, 0, 1))
+    for year in {d.year - 1 for d in local_days if d.month == 1}:
+        where = [*cycle.enduring_on_dec31(team_id, year), cycle.missing_dec31_counts(year)]
+        found = session.execute(select(*_COLUMNS).where(*where)).all()
+        dec31[year] = _open_work(found, _counted(session, where), snoozes, today)
+    configured = cycle.configured_deadlines(session=session, team_id=team_id)
+    year = cycle.reporting_year(today, configured)
+    return Snapshot(
+        team_id=team_id,
+        zone=str(zone.key),
+        digest_channel=settings.digest_channel if settings else None,
+        deadlines=configured,
+        people=load_people(session=session, team_id=team_id),
+        ended=ended,
+        dec31=dec31,
+        checklist=cycle.compute_checklist(session=session, team_id=team_id, year=year),
+    )
+
+
+def needs_of(
+    *, session: Session, team_id: str, user_id: str, today: date, limit: int = 10
+) -> tuple[list[OpenWork], list[OpenWork]]:
+    """One person's activities that ended and are not closed, and their open enduring
+    materials still without counts as of the last Dec 31 (App Home)."""
+    mine = col(Activity.owner_user_id) == user_id
+    snoozes: dict[int, date] = {}
+    ended_where = [
+        mine,
+        col(Activity.team_id) == team_id,
+        col(Activity.closed_at).is_(None),
+        col(Activity.end_date) < today,
+    ]
+    query = select(*_COLUMNS).order_by(col(Activity.end_date), col(Activity.activity_id))
+    rows = session.execute(query.where(*ended_where).limit(limit)).all()
+    shown = col(Activity.id).in_([r.id for r in rows])
+    ended = _open_work(rows, _counted(session, [*ended_where, shown]), snoozes, today)
+    year = today.year - 1
+    dec31_where = [
+        mine,
+        *cycle.enduring_on_dec31(team_id, year),
+        cycle.missing_dec31_counts(year),
+        col(Activity.end_date) >= today,  # ended ones are in the first list
+    ]
+    found = session.execute(query.where(*dec31_where).limit(limit)).all()
+    shown = col(Activity.id).in_([r.id for r in found])
+    dec31 = _open_work(found, _counted(session, [*dec31_where, shown]), snoozes, today)
+    return ended, dec31
+
+
+def load_people(*, session: Session, team_id: str) -> dict[str, Person]:
+    return {
+        m.user_id: Person(
+            user_id=m.user_id,
+            tz=m.tz,
+            used_bot=m.used_bot,
+            reminders=m.reminders,
+            reachable=not (m.is_guest or m.is_deleted),
+            checked_at=m.profile_checked_at,
+        )
+        for m in session.exec(select(Member).where(Member.team_id == team_id)).all()
+    }
+
+
+def teams(*, session: Session) -> list[str]:
+    """Every workspace the database knows of."""
+    found = session.execute(
+        sa.union(select(Activity.team_id).distinct(), select(Member.team_id).distinct())
+    ).scalars()
+    return sorted(set(found))
