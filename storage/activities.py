@@ -391,7 +391,14 @@ def _flush_update(session: Session, activity: Activity, read_version: int | None
 
 
 def close_activity(
-    *, session: Session, team_id: str, actor: Actor, activity_id: str, now: datetime, today: date
+    *,
+    session: Session,
+    team_id: str,
+    actor: Actor,
+    activity_id: str,
+    now: datetime,
+    today: date,
+    batch_id: str | None = None,
 ) -> Activity:
     """Close an activity, or refuse with exactly what PARS still needs."""
     activity = get_activity(session=session, team_id=team_id, activity_id=activity_id)
@@ -416,7 +423,7 @@ def close_activity(
             + ".",
             missing,
         )
-    _set_closed(session, activity, actor=actor, now=now, closed=True)
+    _set_closed(session, activity, actor=actor, now=now, closed=True, batch_id=batch_id)
     return activity
 
 
@@ -435,7 +442,13 @@ def reopen_activity(
 
 
 def _set_closed(
-    session: Session, activity: Activity, *, actor: Actor, now: datetime, closed: bool
+    session: Session,
+    activity: Activity,
+    *,
+    actor: Actor,
+    now: datetime,
+    closed: bool,
+    batch_id: str | None = None,
 ) -> None:
     activity.closed_at = now if closed else None
     activity.closed_by = actor.user_id if closed else None
@@ -454,7 +467,7 @@ def _set_closed(
         actor=actor,
         now=now,
         changes={"status": status},
-        batch_id=None,
+        batch_id=batch_id,
     )
 
 

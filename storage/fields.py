@@ -252,6 +252,15 @@ def parse_user(raw: str) -> str:
     return match.group(1)
 
 
+def parse_accme_id(raw: str) -> str:
+    value = raw.strip()
+    if value.endswith(".0") and value[:-2].isdigit():  # a number a spreadsheet made a float
+        value = value[:-2]
+    if not re.fullmatch(r"[A-Za-z0-9-]{1,32}", value):
+        raise FieldError(f'"{value}" is not an ACCME Activity ID (the number PARS assigned)')
+    return value
+
+
 def render(value: Any) -> str:
     """A value as a user would type it back."""
     if value is None:
@@ -415,6 +424,14 @@ FIELDS: tuple[FieldSpec, ...] = (
     ),
     FieldSpec("moc_credits", "moc-credits", "MOC credits", parse_credits, "moc-credits=1.5"),
     FieldSpec("owner_user_id", "owner", "Owner", parse_user, "owner=@jane", ("assignee",)),
+    FieldSpec(
+        "accme_activity_id",
+        "accme-id",
+        "ACCME Activity ID",
+        parse_accme_id,
+        "accme-id=201234567",
+        ("accme-activity-id", "pars-activity-id", "pars-id"),
+    ),
 )
 
 BY_NAME: dict[str, FieldSpec] = {f.name: f for f in FIELDS}

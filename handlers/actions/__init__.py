@@ -5,6 +5,7 @@ import re
 from slack_bolt import App
 
 from handlers import blocks
+from handlers.actions.batch import apply_batch, cancel_batch
 from handlers.actions.buttons import (
     acknowledge_selection,
     cancel_counts,
@@ -13,6 +14,7 @@ from handlers.actions.buttons import (
     open_edit_form,
     turn_page,
 )
+from handlers.blocks import batch as batch_blocks
 from handlers.errors import answering_errors
 
 
@@ -23,3 +25,5 @@ def register(app: App) -> None:
     app.action(re.compile(f"^{blocks.LIST_PAGE}_(prev|next)$"))(answering_errors(turn_page))
     app.action(blocks.CONFIRM_LOWER_COUNTS)(answering_errors(confirm_lower_counts))
     app.action(blocks.CANCEL_COUNTS)(answering_errors(cancel_counts))
+    app.action(batch_blocks.APPLY_BATCH)(answering_errors(apply_batch))
+    app.action(batch_blocks.CANCEL_BATCH)(answering_errors(cancel_batch))

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 
 from handlers import blocks
 from handlers.arguments import tokenize
-from handlers.commands import activity, listing
+from handlers.commands import activity, batch, listing
 from handlers.commands.call import CommandCall, Subcommand
 from handlers.context import actor_of, deps_of
 from handlers.errors import UsageError
@@ -82,6 +82,27 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         activity.reopen,
     ),
     Subcommand(
+        "template",
+        "/pars template [activities|counts]",
+        "/pars template counts",
+        "A blank batch workbook with PARS field names, drop-downs and instructions",
+        batch.template,
+    ),
+    Subcommand(
+        "export",
+        "/pars export [year=Y]",
+        "/pars export year=2025",
+        "The PARS-ready workbook of a data year, with what is still missing (sent as a DM)",
+        batch.export,
+    ),
+    Subcommand(
+        "undo-batch",
+        "/pars undo-batch ID",
+        "/pars undo-batch B-7K3M9QX2",
+        "Undo an applied spreadsheet batch while its activities are unchanged (admins only)",
+        batch.undo_batch,
+    ),
+    Subcommand(
         "help",
         "/pars help [fields]",
         "/pars help fields",
@@ -91,7 +112,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
 )
 
 # Named in the design and coming in later releases; say so instead of "unknown".
-PLANNED = ("status", "summary", "template", "export", "remind", "config")
+PLANNED = ("status", "summary", "remind", "config")
 
 _BY_NAME = {name: sub for sub in SUBCOMMANDS for name in (sub.name, *sub.aliases)}
 

@@ -26,7 +26,7 @@ from storage.db import (
 from storage.models import Activity, AuditEvent, LearnerCount
 from tests.conftest import BACKENDS, NOW, guarded_database_url
 
-TABLES = {"activity", "learner_count", "audit_event"}
+TABLES = {"activity", "learner_count", "audit_event", "batch_plan"}
 
 
 def head_revision(engine: Engine) -> str:
