@@ -153,9 +153,10 @@ def run_rows(
     done = {"added": 0, "updated": 0, "unchanged": 0, "counts": 0, "closed": 0, "errors": 0}
     by_position = {(r.sheet, r.row): r for r in rows}
     total = len(plan.rows)
+    step = max(1, min(1000, total // 10))
     for index, planned in enumerate(plan.rows):
-        if progress is not None and index % 1000 == 999:
-            progress(index + 1, total)
+        if progress is not None and index and index % step == 0:
+            progress(index, total)
         if planned.action == ERROR:
             done["errors"] += 1
             errors += [(planned.row, planned.activity_id, m) for _, m in planned.problems]

@@ -55,7 +55,9 @@ class Plan:
         return {
             "added": sum(r.action == ADD for r in self.rows),
             "updated": sum(r.action == UPDATE for r in self.rows),
-            "unchanged": sum(r.action == UNCHANGED for r in self.rows),
+            "unchanged": sum(
+                r.action == UNCHANGED and not (r.counts or r.close) for r in self.rows
+            ),
             "counts": sum(r.counts for r in self.rows if r.action != ERROR),
             "closed": sum(r.close for r in self.rows if r.action != ERROR),
             "errors": sum(r.action == ERROR for r in self.rows),
@@ -73,6 +75,8 @@ class Workspace:
 
     by_id: dict[str, Activity]
     history: dict[int, list[LearnerCount]]
+    # Activities this file adds, by folded ID: a later sheet may count or close them.
+    added: dict[str, Any] = field(default_factory=dict)
 
     def holder(self, activity_id: str) -> int | None:
         found = self.by_id.get(activity_id.strip().lower())
@@ -91,7 +95,7 @@ def load_workspace(session: Session, team_id: str, rows: Sequence[BatchRow]) -> 
         ).all()
         for count in counts:
             history[count.activity_pk].append(count)
-    return Workspace(by_id, history)
+    return Workspace(by_id, dict(history))
 
 
 def _current(history: Sequence[LearnerCount]) -> dict[str, LearnerCount]:
@@ -102,9 +106,7 @@ def _may_change(activity: Activity, actor: Actor) -> bool:
     return actor.is_admin or activity.owner_user_id in (None, actor.user_id)
 
 
-def plan_row(
-    row: BatchRow, *, workspace: Workspace, actor: Actor, today: date, seen: set[str]
-) -> RowPlan:
+def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) -> RowPlan:
     plan = RowPlan(row.sheet, row.row, row.activity_id, UNCHANGED)
     problems: list[Problem] = []
     if not row.activity_id:
@@ -114,10 +116,10 @@ def plan_row(
     stored = workspace.by_id.get(row.activity_id.strip().lower())
     key = row.activity_id.strip().lower()
     record: Any = stored
-    if stored is None and key in seen:
-        # Added by an earlier sheet of this file (the counts sheet of a new activity).
-        return plan
-    if stored is None:
+    if stored is None and key in workspace.added:
+        # Added by an earlier sheet of this file: this row may count or close it.
+        record = workspace.added[key]
+    elif stored is None:
         if not row.fields:
             plan.action = ERROR
             plan.problems.append(
@@ -136,7 +138,8 @@ def plan_row(
         plan.action = ADD
         plan.changes = {"activity_id": row.activity_id, **row.fields}
         record = SimpleNamespace(**(checks.record_of(None) | checked.values), id=None)
-        seen.add(key)
+        if not checked.problems:
+            workspace.added[key] = record
     elif row.fields:
         raw = {k: v for k, v in row.fields.items() if k != "activity_id"}
         checked = checks.check_activity(
@@ -268,10 +271,9 @@ def plan_rows(
     progress: Callable[[int, int], None] | None = None,
 ) -> Plan:
     workspace = load_workspace(session, team_id, rows)
-    seen: set[str] = set()
     planned: list[RowPlan] = []
     for index, row in enumerate(rows):
-        planned.append(plan_row(row, workspace=workspace, actor=actor, today=today, seen=seen))
+        planned.append(plan_row(row, workspace=workspace, actor=actor, today=today))
         if progress is not None and index % 2000 == 1999:
             progress(index + 1, len(rows))
     return Plan(planned)

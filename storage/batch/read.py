@@ -207,11 +207,9 @@ def _workbook_rows(data: bytes, kind: str, name: str, limits: Limits) -> list[Sh
 
 
 def _rows(source: python_calamine.CalamineSheet) -> Iterator[list[Any]]:
-    # Keep leading empty rows and columns, so row numbers are the ones the spreadsheet shows.
+    # calamine keeps leading empty rows but not leading empty columns: put those back, so
+    # row and column numbers are the ones the spreadsheet shows.
     offset = source.start[1] if source.start else 0
-    top = source.start[0] if source.start else 0
-    for _ in range(top):
-        yield []
     for row in source.iter_rows():
         yield [None] * offset + list(row) if offset else list(row)
 

@@ -134,7 +134,10 @@ def sheet_rows(sheets: Sequence[Sheet], file_name: str) -> ReadRows:
 
 
 def _duplicates_message(sheet: str, repeated: dict[str, list[int]], rows: list[BatchRow]) -> str:
-    names = {r.activity_id.lower(): r.activity_id for r in rows if r.activity_id}
+    names: dict[str, str] = {}
+    for r in rows:
+        if r.activity_id:
+            names.setdefault(r.activity_id.lower(), r.activity_id)
     parts = [
         f"{names[key]} (rows {', '.join(str(n) for n in numbers)})"
         for key, numbers in list(repeated.items())[:5]
