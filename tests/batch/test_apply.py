@@ -165,9 +165,8 @@ def test_undo_takes_back_additions_updates_counts_and_closes(engine: Engine) -> 
     )
     batch = preview(engine, change).batch_id
     apply(engine, batch)
-    with pytest.raises(NotPermitted, match="Only admins"):
-        with session_scope(engine) as session:
-            undo_batch(session=session, team_id=TEAM, batch_id=batch, actor=ALICE, now=NOW)
+    with pytest.raises(NotPermitted, match="Only admins"), session_scope(engine) as session:
+        undo_batch(session=session, team_id=TEAM, batch_id=batch, actor=ALICE, now=NOW)
     with session_scope(engine) as session:
         done = undo_batch(session=session, team_id=TEAM, batch_id=batch, actor=ADMIN, now=NOW)
     assert (done.removed, done.restored) == (["NEW-1"], ["A-000"])
@@ -188,7 +187,9 @@ def test_undo_refuses_naming_the_activities_changed_since(engine: Engine) -> Non
             raw={"city": "Evanston"},
             now=NOW,
         )
-    with pytest.raises(ChangedSince, match="changed after it was applied: `A-001`"):
-        with session_scope(engine) as session:
-            undo_batch(session=session, team_id=TEAM, batch_id=batch, actor=ADMIN, now=NOW)
+    with (
+        pytest.raises(ChangedSince, match="changed after it was applied: `A-001`"),
+        session_scope(engine) as session,
+    ):
+        undo_batch(session=session, team_id=TEAM, batch_id=batch, actor=ADMIN, now=NOW)
     assert len(ids(engine)) == 3

@@ -197,7 +197,7 @@ def test_duplicate_ids_in_one_sheet_refuse_the_file(engine: Engine) -> None:
 
 
 def test_a_sheet_without_recognizable_headers(engine: Engine) -> None:
-    with pytest.raises(NoHeaders, match="couldn't find a header row.*`/pars template`"):
+    with pytest.raises(NoHeaders, match=r"couldn't find a header row.*`/pars template`"):
         preview(engine, text_file([["Name", "Date"], ["Rounds", "2025-01-01"]]), "list.csv")
 
 

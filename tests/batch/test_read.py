@@ -100,7 +100,7 @@ def test_only_spreadsheets_are_ours() -> None:
 
 
 def test_a_file_over_the_size_limit_is_refused() -> None:
-    with pytest.raises(FileRefused, match=r"at most 0\.0 MB|at most"):
+    with pytest.raises(FileRefused, match=r"batch files may be at most"):
         read_file(b"x" * 2000, "big.csv", Limits(max_bytes=1000))
 
 
@@ -132,9 +132,9 @@ def test_a_zip_bomb_is_refused_by_its_compression_ratio() -> None:
 
 
 def test_a_workbook_that_is_not_what_its_name_says() -> None:
-    with pytest.raises(FileRefused, match="not a .xlsx workbook, whatever its name says"):
+    with pytest.raises(FileRefused, match=r"not a \.xlsx workbook, whatever its name says"):
         read_file(text_file([["Activity ID"], ["A"]]), "really-a-csv.xlsx")
-    with pytest.raises(FileRefused, match="not an .xls workbook"):
+    with pytest.raises(FileRefused, match=r"not an \.xls workbook"):
         read_file(xlsx([["Activity ID"]]), "new.xls")
 
 
@@ -148,7 +148,7 @@ def test_an_encrypted_workbook_gets_a_clear_message() -> None:
 def test_a_corrupt_workbook_gets_a_clear_message() -> None:
     with pytest.raises(FileRefused, match="damaged"):
         read_file(b"PK\x03\x04" + b"garbage" * 50, "broken.xlsx")
-    with pytest.raises(FileRefused, match="damaged|could not be read"):
+    with pytest.raises(FileRefused, match=r"damaged|could not be read"):
         read_file(_zip({"hello.txt": b"hi"}), "not-a-workbook.xlsx")
 
 
