@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from handlers.mrkdwn import cut
 from storage import rules
 from storage.fields import BY_NAME, FIELDS, render
 from storage.models import Activity
@@ -131,10 +132,14 @@ REQUIRED = {"title", "format", "start_date", "end_date"}
 def activity_modal(
     *, state: FormState, values: Mapping[str, str], owner_default: str, notice: str | None = None
 ) -> View:
-    """The add/edit form, pre-filled with `values` (text by field name)."""
+    """The add/edit form, pre-filled with `values` (text by field name).
+
+    Inputs, labels and the title are plain text, shown as typed; `notice` is mrkdwn, its user
+    values already escaped.
+    """
     blocks: list[Block] = []
     if notice:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=notice[:3000])]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cut(notice, 3000))]))
     for spec in FIELDS:
         blocks.append(
             InputBlock(

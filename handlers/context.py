@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt import BoltContext
@@ -34,3 +35,22 @@ def deps_of(context: BoltContext) -> Deps:
 
 def actor_of(context: BoltContext) -> Actor:
     return context["actor"]
+
+
+def find_team(body: dict[str, Any], context: BoltContext) -> str | None:
+    """The workspace a request comes from, or None when it names none.
+
+    Bolt reads it from every kind of request (the command's team_id, an action's or a view's
+    team, an event envelope's team_id); the body is asked again for a context built by hand.
+    """
+    team = body.get("team")
+    if isinstance(team, dict):
+        team = team.get("id")
+    found = context.team_id or body.get("team_id") or team
+    return str(found) if found else None
+
+
+def team_of(context: BoltContext) -> str:
+    """The workspace of the request, as the middleware found it: requests without one are
+    refused there, so this is never empty."""
+    return context["team"]

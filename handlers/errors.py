@@ -11,6 +11,7 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.context.respond import Respond
 from slack_bolt.kwargs_injection.args import Args
 
+from handlers.mrkdwn import escape_message
 from storage.errors import ParsError
 
 
@@ -43,7 +44,8 @@ def handle_error(
     """
     if isinstance(error, ParsError):
         logger.info("refused: %s", error.message)
-        text = error.message
+        # Messages quote what the user typed; Slack must show it, not act on it.
+        text = escape_message(error.message)
     else:
         logger.exception("unexpected error handling a %s request", body.get("type", "command"))
         text = UNEXPECTED

@@ -1,4 +1,5 @@
-"""Global middleware: dependencies into the context, and guests kept out."""
+"""Global middleware: dependencies into the context, the workspace and the user of every
+request found, and guests kept out."""
 
 from __future__ import annotations
 
@@ -10,17 +11,29 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
-from handlers.context import Deps
+from handlers.context import Deps, find_team
 from storage.activities import Actor
 
 GUEST_REFUSAL = (
     "Sorry, guest accounts can't use pars-bot. Ask a full member of your CME office to make "
     "the change."
 )
+GUEST_UPLOAD_REFUSAL = (
+    "Sorry, guest accounts can't use pars-bot, so I didn't read this file. Ask a full member "
+    "of your CME office to share it."
+)
 UNVERIFIED = (
     "I couldn't check your Slack account just now, so nothing was changed. Please try again."
 )
+NO_TEAM = (
+    "I couldn't tell which Slack workspace this came from, so nothing was changed. Please try "
+    "again; if it keeps happening, tell your pars-bot admin."
+)
+# Message subtypes a person sends. The rest (bot_message, message_changed, message_deleted,
+# channel_join, ...) are Slack's or a bot's doing and never a request to the bot.
+PERSON_MESSAGES = frozenset({None, "file_share", "thread_broadcast"})
 
 
 class GuestCheck:
@@ -49,20 +62,37 @@ class GuestCheck:
         return guest
 
 
-def _user_id(body: dict[str, Any]) -> str | None:
+def _event(body: dict[str, Any]) -> dict[str, Any] | None:
+    event = body.get("event")
+    return event if body.get("type") == "event_callback" and isinstance(event, dict) else None
+
+
+def _user_id(body: dict[str, Any], event: dict[str, Any] | None) -> str | None:
+    if event is not None:
+        # file_shared names its user `user_id`; every other event `user`.
+        return event.get("user") or event.get("user_id")
     return body.get("user_id") or (body.get("user") or {}).get("id")
 
 
-def _home_visitor(body: dict[str, Any]) -> str | None:
-    event = body.get("event") or {}
-    return event.get("user") if event.get("type") == "app_home_opened" else None
+def _from_a_bot(event: dict[str, Any], context: BoltContext) -> bool:
+    if event.get("bot_id"):
+        return True
+    user_id = _user_id({}, event)
+    if user_id is not None and user_id == context.bot_user_id:
+        return True  # file_shared for a file the bot uploaded itself
+    return event.get("type") == "message" and event.get("subtype") not in PERSON_MESSAGES
+
+
+def _is_upload(event: dict[str, Any] | None) -> bool:
+    """The event the spreadsheet upload answers (file_shared for the same file stays quiet)."""
+    return bool(event) and event.get("type") == "message" and event.get("subtype") == "file_share"
 
 
 def register(app: App, deps: Deps) -> None:
     guests = GuestCheck()
 
     @app.middleware
-    def provide_deps(
+    def identify(
         body: dict[str, Any],
         context: BoltContext,
         client: WebClient,
@@ -70,28 +100,58 @@ def register(app: App, deps: Deps) -> None:
         next: Callable[[], BoltResponse],
     ) -> BoltResponse | None:
         context["deps"] = deps
-        visitor = _home_visitor(body)
-        if visitor is not None:
-            # A guest's App Home stays empty: nothing about the office's activities.
-            try:
-                guest = guests.is_guest(client, context.team_id or "", visitor)
-            except Exception as error:
-                logger.warning("users.info failed for %s: %s", visitor, error)
-                return BoltResponse(status=200, body="")
-            return BoltResponse(status=200, body="") if guest else next()
-        user_id = _user_id(body)
-        if user_id is None:  # other events: messages are ignored until batch uploads
-            return next()
+        event = _event(body)
+        if event is not None and _from_a_bot(event, context):
+            return _ignored()  # before users.info: bots post often and are never users
+        kind = event.get("type") if event is not None else body.get("type") or "command"
+
+        def refuse(text: str) -> BoltResponse:
+            if event is None:
+                return _refuse(body, context, text)
+            # Events have nobody to answer, except an upload: its sharer waits for a reply.
+            if _is_upload(event):
+                _tell_uploader(client, event, text, logger)
+            return _ignored()
+
+        team = find_team(body, context)
+        if team is None:
+            # Never an empty team: that would read and write a workspace of its own. Nothing
+            # is posted for an event either: without a workspace there is no one to post to.
+            logger.warning("refused a %s request that names no workspace", kind)
+            return _ignored() if event is not None else _refuse(body, context, NO_TEAM)
+        user_id = _user_id(body, event)
+        if user_id is None:
+            logger.warning("refused a %s request that names no user", kind)
+            return refuse(UNVERIFIED)
+        context["team"] = team
         context["actor"] = Actor(user_id=user_id, is_admin=user_id in deps.admins)
         try:
-            guest = guests.is_guest(client, context.team_id or "", user_id)
+            guest = guests.is_guest(client, team, user_id)
         except Exception as error:
             logger.warning("users.info failed for %s: %s", user_id, error)
-            return _refuse(body, context, UNVERIFIED)
+            return refuse(UNVERIFIED)
         if guest:
-            logger.info("refused guest %s", user_id)
-            return _refuse(body, context, GUEST_REFUSAL)
+            # A guest's App Home stays empty too: nothing about the office's activities.
+            logger.info("refused a %s request from guest %s", kind, user_id)
+            return refuse(GUEST_UPLOAD_REFUSAL if _is_upload(event) else GUEST_REFUSAL)
         return next()
+
+
+def _ignored() -> BoltResponse:
+    """Acknowledged, so Slack does not retry, and nothing else."""
+    return BoltResponse(status=200, body="")
+
+
+def _tell_uploader(
+    client: WebClient, event: dict[str, Any], text: str, logger: logging.Logger
+) -> None:
+    user, channel = event.get("user"), event.get("channel")
+    if not (user and channel):
+        return
+    try:
+        client.chat_postEphemeral(channel=channel, user=user, text=text)
+    except SlackApiError as error:
+        logger.warning("could not tell %s why their file was not read: %s", user, error)
 
 
 def _refuse(body: dict[str, Any], context: BoltContext, text: str) -> BoltResponse:
@@ -103,4 +163,4 @@ def _refuse(body: dict[str, Any], context: BoltContext, text: str) -> BoltRespon
         return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
     if context.respond is not None and context.respond.response_url:
         context.respond(text=text, response_type="ephemeral", replace_original=False)
-    return BoltResponse(status=200, body="")
+    return _ignored()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.views import View
 from sqlalchemy.engine import Engine
@@ -11,6 +12,7 @@ from sqlmodel import Session
 
 from handlers import blocks
 from handlers.activity_form import FormState, activity_modal, form_values
+from handlers.mrkdwn import escape, escape_message
 from storage import activities as service
 from storage.db import session_scope
 from storage.errors import ActivityClosed, ActivityNotFound, CloseRefused, NotPermitted
@@ -40,8 +42,65 @@ def saved_message(
     )
 
 
+def save_activity(
+    *,
+    engine: Engine,
+    team_id: str,
+    actor: service.Actor,
+    raw: dict[str, str],
+    now: datetime,
+    today: date,
+    activity_id: str | None = None,
+    activity_pk: int | None = None,
+    expected_version: int | None = None,
+) -> blocks.Message:
+    """Add an activity (no ID or row given) or change one, and say what was saved.
+
+    The one path from a command's or a form's text to the store and back to the user.
+    """
+    with session_scope(engine) as session:
+        if activity_id is None and activity_pk is None:
+            activity = service.create_activity(
+                session=session, team_id=team_id, actor=actor, raw=raw, now=now, today=today
+            )
+            note = (
+                ""
+                if raw.get("activity_id")
+                else f"The bot assigned the ID `{activity.activity_id}`."
+            )
+            return saved_message(
+                session=session, activity=activity, today=today, verb="Added", note=note
+            )
+        if activity_id is None:
+            assert activity_pk is not None
+            target = service.get_activity_by_pk(session=session, team_id=team_id, pk=activity_pk)
+            activity_id = target.activity_id
+        update = service.update_activity(
+            session=session,
+            team_id=team_id,
+            actor=actor,
+            activity_id=activity_id,
+            raw=raw,
+            now=now,
+            today=today,
+            expected_version=expected_version,
+        )
+        return saved_message(
+            session=session,
+            activity=update.activity,
+            today=today,
+            verb="Updated" if update.changes else "No change to",
+            changes=update.changes,
+        )
+
+
 def card_message(
-    *, session: Session, activity: Activity, today: date, share: bool = False
+    *,
+    session: Session,
+    activity: Activity,
+    today: date,
+    timezone: ZoneInfo,
+    share: bool = False,
 ) -> blocks.Message:
     next_status, missing = service.missing_for_next_status(
         session=session, activity=activity, today=today
@@ -53,6 +112,7 @@ def card_message(
         missing=missing,
         counts=service.current_counts(session=session, activity=activity),
         history=service.count_history(session=session, activity=activity),
+        timezone=timezone,
         interactive=not share,
     )
 
@@ -79,7 +139,7 @@ def close_many(
                     now=now,
                     today=today,
                 )
-                message = f"Closed `{activity.activity_id}` *{activity.title}*."
+                message = f"Closed {blocks.named(activity)}."
             outcomes.append(blocks.CloseOutcome(activity.activity_id, True, message, False))
         except CloseRefused as refused:
             outcomes.append(
@@ -88,17 +148,20 @@ def close_many(
                 )
             )
         except (ActivityNotFound, NotPermitted) as error:
-            outcomes.append(blocks.CloseOutcome(activity_id, False, error.message, False))
+            outcomes.append(
+                blocks.CloseOutcome(activity_id, False, escape_message(error.message), False)
+            )
     return blocks.close_results(outcomes)
 
 
 def _with_counts_hint(refused: CloseRefused) -> str:
+    message = escape_message(refused.message)
     if any(m.startswith("learners_") for m in refused.missing):
         return (
-            f"{refused.message} Record counts with "
-            f"`/pars counts {refused.activity_id} physicians=N others=N`."
+            f"{message} Record counts with "
+            f"`/pars counts {escape(refused.activity_id)} physicians=N others=N`."
         )
-    return refused.message
+    return message
 
 
 def edit_form(

@@ -7,7 +7,7 @@ changes is applied whole or not at all.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -23,38 +23,33 @@ from storage.errors import (
     CloseRefused,
     CountDecreaseNeedsConfirmation,
     DuplicateActivityId,
-    LowerCount,
     NotPermitted,
     ParsError,
     Problem,
     StaleEdit,
     ValidationFailed,
 )
-from storage.fields import (
-    BY_NAME,
-    FIELDS,
-    FieldError,
-    check_record,
-    label,
-    parse_count,
-    parse_date,
-    parse_values,
-    render,
-)
+from storage.fields import BY_NAME, label, parse_values, render
 from storage.models import Activity, AuditEvent, LearnerCount
+from storage.validation import (
+    CLOSED,
+    DUPLICATE_ID,
+    NOT_PERMITTED,
+    Actor,
+    RecordView,
+    check_activity,
+    check_close,
+    check_counts,
+    default_as_of,
+    record_of,
+    refusal,
+)
 
-FIELD_NAMES = tuple(f.name for f in FIELDS)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is making a change, and whether PARS_ADMINS lists them."""
-
-    user_id: str
-    is_admin: bool = False
+__all__ = ["Actor", "default_as_of"]
 
 
 def find_activity(*, session: Session, team_id: str, activity_id: str) -> Activity | None:
+    """The activity with this ID, or with this ID in another case when only one has it."""
     wanted = activity_id.strip()
     exact = session.exec(
         select(Activity).where(Activity.team_id == team_id, Activity.activity_id == wanted)
@@ -109,24 +104,17 @@ def count_history(*, session: Session, activity: Activity) -> list[LearnerCount]
     )
 
 
+def counted_as_of(*, session: Session, activity: Activity) -> dict[str, date]:
+    """The learner categories on file, each with the as-of date of its current count."""
+    return {c: row.as_of for c, row in current_counts(session=session, activity=activity).items()}
+
+
 def missing_for_next_status(
     *, session: Session, activity: Activity, today: date
 ) -> tuple[rules.Status, list[str]]:
     """The status after this one, and the fields it still needs."""
-    status = status_of(activity, today=today)
-    if status is rules.Status.DRAFT:
-        nxt = (
-            rules.Status.READY_TO_CLOSE if rules.has_ended(activity, today) else rules.Status.ACTIVE
-        )
-        return nxt, rules.missing_for_active(activity)
-    if status in (rules.Status.ACTIVE, rules.Status.READY_TO_CLOSE):
-        counted = set(current_counts(session=session, activity=activity))
-        return rules.Status.CLOSED, rules.missing_for_close(activity, counted)
-    return status, []
-
-
-def _record_of(activity: Activity) -> dict[str, Any]:
-    return {name: getattr(activity, name) for name in FIELD_NAMES}
+    counted = set(current_counts(session=session, activity=activity))
+    return rules.next_status(activity, status_of(activity, today=today), counted, today=today)
 
 
 def _audit(
@@ -164,13 +152,8 @@ def _diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict
 
 def ensure_may_change(activity: Activity, actor: Actor) -> None:
     """Owners and admins change an activity; anyone may change one that has no owner."""
-    if actor.is_admin or activity.owner_user_id in (None, actor.user_id):
-        return
-    raise NotPermitted(
-        f"`{activity.activity_id}` belongs to <@{activity.owner_user_id}>; only they or an "
-        "admin can change it. Ask them, or an admin, to reassign it with "
-        f"`/pars edit {activity.activity_id} owner=@you`."
-    )
+    if (problem := refusal(activity, actor)) is not None:
+        _raise_for([problem], activity.activity_id)
 
 
 def next_activity_id(*, session: Session, team_id: str, year: int) -> str:
@@ -185,27 +168,36 @@ def next_activity_id(*, session: Session, team_id: str, year: int) -> str:
     return f"{prefix}{max(numbers, default=0) + 1:04d}"
 
 
-def _raise_if_problems(problems: list[Problem]) -> None:
-    if problems:
-        raise ValidationFailed(problems)
+def _raise_for(
+    problems: list[Problem], activity_id: str | None = None, new_id: str | None = None
+) -> None:
+    """The validator's problems as the error a caller can answer: a closed activity, a
+    forbidden change and a taken ID have errors of their own; the rest are listed together."""
+    if not problems:
+        return
+    for problem in problems:
+        if problem.code == CLOSED:
+            raise ActivityClosed(activity_id or "")
+        if problem.code == NOT_PERMITTED:
+            raise NotPermitted(problem.message)
+    if len(problems) == 1 and problems[0].code == DUPLICATE_ID and new_id:
+        raise DuplicateActivityId(new_id)
+    raise ValidationFailed(problems)
 
 
-def _record_problems(
-    record: Mapping[str, Any], changed: set[str], found: list[Problem]
-) -> list[Problem]:
-    """Whole-record problems, less those on fields whose text could not even be read."""
-    unreadable = {p.field for p in found}
-    return [p for p in check_record(record, changed) if p.field not in unreadable]
+def id_holder(session: Session, team_id: str) -> Any:
+    """The validator's question "who holds this ID?", answered from the database."""
+
+    def holder(activity_id: str) -> int | None:
+        found = find_activity(session=session, team_id=team_id, activity_id=activity_id)
+        return found.id if found is not None else None
+
+    return holder
 
 
-def _insert(session: Session, activity: Activity) -> None:
-    """Flush the new row; a concurrent insert of the same ID surfaces as DuplicateActivityId."""
-    try:
-        with session.begin_nested():
-            session.add(activity)
-            session.flush()
-    except sa.exc.IntegrityError:
-        raise DuplicateActivityId(activity.activity_id) from None
+def _local_today(now: datetime, today: date | None) -> date:
+    # Only the "how many years ahead" check reads it: a day either way does not matter.
+    return today if today is not None else now.date()
 
 
 def create_activity(
@@ -215,38 +207,59 @@ def create_activity(
     actor: Actor,
     raw: Mapping[str, str],
     now: datetime,
+    today: date | None = None,
     batch_id: str | None = None,
 ) -> Activity:
     """Add an activity from text fields by name; the ID is assigned when none is given."""
-    values, problems = parse_values(raw)
-    record: dict[str, Any] = dict.fromkeys(FIELD_NAMES) | values
-    if not record["owner_user_id"]:
-        record["owner_user_id"] = actor.user_id
-    problems += _record_problems(record, set(values), problems)
-    _raise_if_problems(problems)
+    checked = check_activity(
+        stored=None,
+        raw=raw,
+        actor=actor,
+        today=_local_today(now, today),
+        id_holder=id_holder(session, team_id),
+    )
+    _raise_for(checked.problems, new_id=checked.values.get("activity_id"))
+    return add_checked(
+        session=session,
+        team_id=team_id,
+        actor=actor,
+        values=checked.values,
+        now=now,
+        batch_id=batch_id,
+    )
+
+
+def add_checked(
+    *,
+    session: Session,
+    team_id: str,
+    actor: Actor,
+    values: Mapping[str, Any],
+    now: datetime,
+    batch_id: str | None = None,
+) -> Activity:
+    """Store an activity the validator has passed, with its audit row."""
+    record = record_of(None) | dict(values)
     given_id = record.pop("activity_id")
-    if given_id and find_activity(session=session, team_id=team_id, activity_id=given_id):
-        raise DuplicateActivityId(given_id)
     for _attempt in range(5):
-        activity_id = given_id or next_activity_id(
-            session=session, team_id=team_id, year=record["start_date"].year
-        )
         activity = Activity(
             team_id=team_id,
-            activity_id=activity_id,
+            activity_id=given_id
+            or next_activity_id(session=session, team_id=team_id, year=record["start_date"].year),
             **record,
             created_at=now,
             created_by=actor.user_id,
             updated_at=now,
             updated_by=actor.user_id,
         )
+        activity.active_fields_complete = not rules.missing_for_active(activity)
         try:
-            _insert(session, activity)
+            _write(session, activity, {}, add=True)
         except DuplicateActivityId:
             if given_id:
                 raise
             continue  # another process took the same running number; take the next
-        changes = _diff({}, {k: v for k, v in _record_of(activity).items() if v is not None})
+        changes = _diff({}, {k: v for k, v in record_of(activity).items() if v is not None})
         _audit(
             session=session,
             activity=activity,
@@ -264,6 +277,7 @@ def create_activity(
 class Update:
     activity: Activity
     changes: dict[str, dict[str, str]] = field(default_factory=dict)
+    cleared: tuple[str, ...] = ()
 
 
 def changes_since(
@@ -309,6 +323,7 @@ def update_activity(
     activity_id: str,
     raw: Mapping[str, str],
     now: datetime,
+    today: date | None = None,
     expected_version: int | None = None,
     batch_id: str | None = None,
 ) -> Update:
@@ -318,52 +333,56 @@ def update_activity(
     someone else in between refuses the whole update with StaleEdit.
     """
     activity = get_activity(session=session, team_id=team_id, activity_id=activity_id)
-    if activity.closed_at is not None:
-        raise ActivityClosed(activity.activity_id)
     ensure_may_change(activity, actor)
     if expected_version is not None and activity.version != expected_version:
         who, names = changes_since(session=session, activity=activity, version=expected_version)
         raise StaleEdit(activity.activity_id, who, names)
-    values, problems = parse_values(raw)
-    before = _record_of(activity)
-    changed = {k: v for k, v in values.items() if before[k] != v}
-    new_format = changed.get("format", before["format"])
-    if (
-        "format" in changed
-        and new_format in rules.FORMATS
-        and not rules.FORMATS[new_format].has_delivery_method
-        and before["delivery_method"]
-        and "delivery_method" not in raw
-    ):
-        changed["delivery_method"] = None  # the new format has no delivery method
-    if "owner_user_id" in changed and not changed["owner_user_id"]:
-        problems.append(
-            Problem("owner_user_id", "Owner cannot be emptied; give the person now responsible")
-        )
-    if "activity_id" in changed and not changed["activity_id"]:
-        problems.append(
-            Problem(
-                "activity_id",
-                "Activity ID cannot be emptied; give another one "
-                f"(e.g. `{BY_NAME['activity_id'].example}`)",
-            )
-        )
-    record = before | changed
-    problems += _record_problems(record, set(changed), problems)
-    _raise_if_problems(problems)
-    new_id = changed.get("activity_id")
-    if new_id:
-        other = find_activity(session=session, team_id=team_id, activity_id=new_id)
-        if other is not None and other.id != activity.id:
-            raise DuplicateActivityId(new_id)
-    if not changed:
+    checked = check_activity(
+        stored=activity,
+        raw=raw,
+        actor=actor,
+        today=_local_today(now, today),
+        id_holder=id_holder(session, team_id),
+    )
+    _raise_for(checked.problems, activity.activity_id, checked.values.get("activity_id"))
+    update = update_checked(
+        session=session,
+        activity=activity,
+        actor=actor,
+        values=checked.values,
+        now=now,
+        read_version=expected_version,
+        batch_id=batch_id,
+    )
+    update.cleared = checked.cleared
+    return update
+
+
+def update_checked(
+    *,
+    session: Session,
+    activity: Activity,
+    actor: Actor,
+    values: Mapping[str, Any],
+    now: datetime,
+    read_version: int | None = None,
+    batch_id: str | None = None,
+) -> Update:
+    """Apply changes the validator has passed, with their audit row."""
+    if not values:
         return Update(activity)
-    for name, value in changed.items():
-        setattr(activity, name, value)
-    activity.updated_at = now
-    activity.updated_by = actor.user_id
-    _flush_update(session, activity, expected_version)
-    changes = _diff(before, changed)
+    before = record_of(activity)
+    read = activity.version if read_version is None else read_version
+    after = before | dict(values)
+    complete = not rules.missing_for_active(RecordView(after))
+    written = {**values, "active_fields_complete": complete}
+    try:
+        _write(session, activity, written | {"updated_at": now, "updated_by": actor.user_id})
+    except StaleDataError:
+        # Another transaction committed between our read and our write: say who and what.
+        who, names = changes_since(session=session, activity=activity, version=read)
+        raise StaleEdit(activity.activity_id, who, names) from None
+    changes = _diff(before, dict(values))
     _audit(
         session=session,
         activity=activity,
@@ -376,18 +395,30 @@ def update_activity(
     return Update(activity, changes)
 
 
-def _flush_update(session: Session, activity: Activity, read_version: int | None) -> None:
-    read = activity.version if read_version is None else read_version
+def _write(
+    session: Session, activity: Activity, values: Mapping[str, Any], *, add: bool = False
+) -> None:
+    """Write one activity; if it conflicts, undo only this write and raise.
+
+    The caller's earlier work in the same transaction stays: a batch can skip the row and go
+    on, a single command rolls back as a whole when the error leaves its session_scope.
+    """
     try:
-        session.flush()
-    except StaleDataError:
-        # Another transaction committed between our read and our write: say who and what.
-        session.rollback()
-        who, names = changes_since(session=session, activity=activity, version=read)
-        raise StaleEdit(activity.activity_id, who, names) from None
-    except sa.exc.IntegrityError:
-        session.rollback()
-        raise DuplicateActivityId(activity.activity_id) from None
+        with session.begin_nested():
+            for name, value in values.items():
+                setattr(activity, name, value)
+            if add:
+                session.add(activity)
+            session.flush()
+    except (StaleDataError, sa.exc.IntegrityError) as error:
+        # Forget the refused values, so no later flush of this session tries them again.
+        if add:
+            session.expunge(activity)
+        else:
+            session.expire(activity)
+        if isinstance(error, StaleDataError):
+            raise
+        raise DuplicateActivityId(values.get("activity_id") or activity.activity_id) from None
 
 
 def close_activity(
@@ -400,31 +431,37 @@ def close_activity(
     today: date,
     batch_id: str | None = None,
 ) -> Activity:
-    """Close an activity, or refuse with exactly what PARS still needs."""
+    """Close an activity, or refuse with everything that stands in the way."""
     activity = get_activity(session=session, team_id=team_id, activity_id=activity_id)
-    aid = activity.activity_id
-    if activity.closed_at is not None:
-        raise CloseRefused(aid, f"`{aid}` is already closed.", [])
-    ensure_may_change(activity, actor)
-    if not rules.has_ended(activity, today):
-        raise CloseRefused(
-            aid,
-            f"`{aid}` ends on {activity.end_date}; an activity can be closed only after its "
-            "end date has passed.",
-            [],
-        )
-    counted = set(current_counts(session=session, activity=activity))
-    missing = rules.missing_for_close(activity, counted)
-    if missing:
-        raise CloseRefused(
-            aid,
-            f"`{aid}` can't be closed yet. PARS still needs: "
-            + ", ".join(label(m) for m in missing)
-            + ".",
-            missing,
-        )
+    problems = check_close(
+        stored=activity,
+        actor=actor,
+        today=today,
+        counted=counted_as_of(session=session, activity=activity),
+    )
+    if problems:
+        raise close_refused(activity.activity_id, problems)
     _set_closed(session, activity, actor=actor, now=now, closed=True, batch_id=batch_id)
     return activity
+
+
+def close_refused(activity_id: str, problems: list[Problem]) -> ParsError:
+    """One message with every reason a close was refused, or the refusal that stops all."""
+    for problem in problems:
+        if problem.code == NOT_PERMITTED:
+            return NotPermitted(problem.message)
+        if problem.code == CLOSED:
+            return CloseRefused(activity_id, problem.message, [], problems)
+    missing = [
+        name
+        for p in problems
+        if p.code.startswith("missing:")
+        for name in p.code.removeprefix("missing:").split(",")
+    ]
+    reasons = " ".join(f"{p.message}." for p in problems)
+    return CloseRefused(
+        activity_id, f"`{activity_id}` can't be closed yet. {reasons}", missing, problems
+    )
 
 
 def reopen_activity(
@@ -437,7 +474,7 @@ def reopen_activity(
     activity = get_activity(session=session, team_id=team_id, activity_id=activity_id)
     if activity.closed_at is None:
         raise ParsError(f"`{activity.activity_id}` is not closed, so there is nothing to reopen.")
-    _set_closed(session, activity, actor=actor, now=now, closed=False)
+    _set_closed(session, activity, actor=actor, now=now, closed=False, batch_id=None)
     return activity
 
 
@@ -448,13 +485,20 @@ def _set_closed(
     actor: Actor,
     now: datetime,
     closed: bool,
-    batch_id: str | None = None,
+    batch_id: str | None,
 ) -> None:
-    activity.closed_at = now if closed else None
-    activity.closed_by = actor.user_id if closed else None
-    activity.updated_at = now
-    activity.updated_by = actor.user_id
-    _flush_update(session, activity, None)
+    read = activity.version
+    values = {
+        "closed_at": now if closed else None,
+        "closed_by": actor.user_id if closed else None,
+        "updated_at": now,
+        "updated_by": actor.user_id,
+    }
+    try:
+        _write(session, activity, values)
+    except StaleDataError:
+        who, names = changes_since(session=session, activity=activity, version=read)
+        raise StaleEdit(activity.activity_id, who, names) from None
     status = (
         {"before": str(rules.Status.READY_TO_CLOSE), "after": str(rules.Status.CLOSED)}
         if closed
@@ -476,20 +520,14 @@ class CountsRecorded:
     activity: Activity
     as_of: date
     counts: dict[str, int]
+    # The current figure of each category before this entry, and its as-of date.
     previous: dict[str, int]
+    previous_as_of: dict[str, date]
 
-
-def default_as_of(activity: Activity, today: date) -> date:
-    """Enduring materials: counts as of the last 31 December (or the end date if earlier).
-
-    Other formats, and enduring materials that started after that 31 December: as of the end
-    date, or today while the activity is still running.
-    """
-    if activity.format == rules.ENDURING:
-        dec31 = rules.last_december_31(today)
-        if dec31 >= activity.start_date:
-            return min(dec31, activity.end_date)
-    return min(activity.end_date, today)
+    def is_current(self, category: str) -> bool:
+        """Did this entry become the current count (not history as of an earlier date)?"""
+        before = self.previous_as_of.get(category)
+        return before is None or self.as_of >= before
 
 
 def record_counts(
@@ -511,79 +549,65 @@ def record_counts(
     `seen_count_id` is the newest count the user saw when asked to confirm lower counts: if
     any count was recorded since (a double click, a colleague), nothing is recorded.
     """
-    problems: list[Problem] = []
-    parsed: dict[str, int] = {}
-    for category, text in counts.items():
-        name = rules.LEARNER_CATEGORIES[category]
-        try:
-            parsed[category] = parse_count(text)
-        except FieldError as exc:
-            problems.append(Problem(f"learners_{category}", f"{name}: {exc}"))
-    as_of_date: date | None = None
-    if as_of is not None and as_of.strip():
-        try:
-            as_of_date = parse_date(as_of)
-        except FieldError as exc:
-            problems.append(Problem("as_of", f"As-of date: {exc}"))
-    if not counts:
-        problems.append(Problem("learners", "Give at least one count: physicians=N or others=N"))
-    _raise_if_problems(problems)
     activity = get_activity(session=session, team_id=team_id, activity_id=activity_id)
-    if activity.closed_at is not None:
-        raise ActivityClosed(activity.activity_id)
-    ensure_may_change(activity, actor)
-    when = as_of_date or default_as_of(activity, today)
-    if when < activity.start_date:
-        problems.append(
-            Problem("as_of", f"As-of date {when} is before the start date {activity.start_date}")
+    history = count_history(session=session, activity=activity)
+    checked = check_counts(
+        stored=activity, counts=counts, as_of=as_of, actor=actor, today=today, history=history
+    )
+    _raise_for(checked.problems, activity.activity_id)
+    assert checked.as_of is not None  # no problems: the date was read
+    if checked.lower and not confirm_lower:
+        raise CountDecreaseNeedsConfirmation(
+            activity.activity_id, checked.lower, _last_count_id(session, activity)
         )
-    if when > today:
-        problems.append(Problem("as_of", f"As-of date {when} is in the future"))
-    _raise_if_problems(problems)
-    latest = current_counts(session=session, activity=activity)
-    previous = {c: row.count for c, row in latest.items()}
-    if activity.format == rules.ENDURING and not confirm_lower:
-        # Cumulative: compare with the count as of the same date or earlier, so that
-        # correcting an older year's figure is not taken for a drop.
-        earlier = {
-            row.category: row.count
-            for row in sorted(
-                count_history(session=session, activity=activity),
-                key=lambda r: (r.as_of, r.recorded_at, r.id or 0),
-            )
-            if row.as_of <= when
-        }
-        lower = [
-            LowerCount(rules.LEARNER_CATEGORIES[c], earlier[c], n)
-            for c, n in parsed.items()
-            if c in earlier and n < earlier[c]
-        ]
-        if lower:
-            raise CountDecreaseNeedsConfirmation(
-                activity.activity_id, lower, _last_count_id(session, activity)
-            )
     if seen_count_id is not None and _last_count_id(session, activity) != seen_count_id:
         raise ParsError(
             f"The learner counts of `{activity.activity_id}` changed since you were asked, so "
             f"nothing was recorded. `/pars show {activity.activity_id}` has the current figures."
         )
-    for category, number in parsed.items():
+    return add_counts(
+        session=session,
+        activity=activity,
+        actor=actor,
+        counts=checked.counts,
+        as_of=checked.as_of,
+        now=now,
+        batch_id=batch_id,
+    )
+
+
+def add_counts(
+    *,
+    session: Session,
+    activity: Activity,
+    actor: Actor,
+    counts: Mapping[str, int],
+    as_of: date,
+    now: datetime,
+    batch_id: str | None = None,
+) -> CountsRecorded:
+    """Store counts the validator has passed, with their audit row."""
+    latest = current_counts(session=session, activity=activity)
+    for category, number in counts.items():
         session.add(
             LearnerCount(
-                team_id=team_id,
+                team_id=activity.team_id,
                 activity_pk=activity.id,
                 category=category,
                 count=number,
-                as_of=when,
+                as_of=as_of,
                 recorded_by=actor.user_id,
                 recorded_at=now,
             )
         )
     changes = {
-        f"learners_{c}": {"before": str(previous.get(c, "")), "after": str(n)}
-        for c, n in parsed.items()
+        f"learners_{c}": {
+            "before": str(latest[c].count) if c in latest else "",
+            "after": str(n),
+        }
+        for c, n in counts.items()
     }
-    changes["as_of"] = {"before": "", "after": when.isoformat()}
+    changes["as_of"] = {"before": "", "after": as_of.isoformat()}
     _audit(
         session=session,
         activity=activity,
@@ -594,77 +618,16 @@ def record_counts(
         batch_id=batch_id,
     )
     session.flush()
-    return CountsRecorded(activity, when, parsed, previous)
+    return CountsRecorded(
+        activity,
+        as_of,
+        dict(counts),
+        {c: row.count for c, row in latest.items()},
+        {c: row.as_of for c, row in latest.items()},
+    )
 
 
 def _last_count_id(session: Session, activity: Activity) -> int | None:
     return session.exec(
         select(func.max(LearnerCount.id)).where(LearnerCount.activity_pk == activity.id)
     ).one()
-
-
-LIST_VIEWS = ("open", "ready", "closed", "unclosed", "mine", "all")
-
-
-@dataclass(frozen=True)
-class ActivityPage:
-    rows: list[tuple[Activity, rules.Status]]
-    total: int
-    page: int
-    pages: int
-
-
-def list_activities(
-    *,
-    session: Session,
-    team_id: str,
-    today: date,
-    views: Sequence[str] = ("open",),
-    year: int | None = None,
-    format_code: str | None = None,
-    owner_user_id: str | None = None,
-    page: int = 1,
-    per_page: int = 20,
-) -> ActivityPage:
-    """Activities of a workspace filtered the way `/pars list` names them, one page at a time.
-
-    `year` keeps activities that ran during that year (for enduring materials spanning years).
-    """
-    query = select(Activity).where(Activity.team_id == team_id)
-    chosen = set(views)
-    if "closed" in chosen:
-        query = query.where(col(Activity.closed_at).is_not(None))
-    elif chosen & {"open", "ready", "unclosed"}:
-        query = query.where(col(Activity.closed_at).is_(None))
-    if chosen & {"ready", "unclosed"}:
-        query = query.where(Activity.end_date < today)
-    if "mine" in chosen and owner_user_id:
-        query = query.where(Activity.owner_user_id == owner_user_id)
-    if year is not None:
-        query = query.where(
-            Activity.start_date <= date(year, 12, 31), Activity.end_date >= date(year, 1, 1)
-        )
-    if format_code:
-        query = query.where(Activity.format == format_code)
-    query = query.order_by(col(Activity.end_date), col(Activity.activity_id))
-    if "ready" in chosen:
-        # Ready to Close depends on many fields: decided per row, among ended, unclosed ones.
-        ready = [a for a in session.exec(query).all() if not rules.missing_for_active(a)]
-        total = len(ready)
-        page, pages = _page_bounds(page, per_page, total)
-        start = (page - 1) * per_page
-        chosen_rows = ready[start : start + per_page]
-    else:
-        total = session.exec(
-            select(func.count()).select_from(query.order_by(None).subquery())
-        ).one()
-        page, pages = _page_bounds(page, per_page, total)
-        chosen_rows = list(session.exec(query.offset((page - 1) * per_page).limit(per_page)).all())
-    rows = [(a, status_of(a, today=today)) for a in chosen_rows]
-    return ActivityPage(rows, total, page, pages)
-
-
-def _page_bounds(page: int, per_page: int, total: int) -> tuple[int, int]:
-    """The page asked for, kept within the pages there are, and how many there are."""
-    pages = max(1, -(-total // per_page))
-    return min(max(page, 1), pages), pages

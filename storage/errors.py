@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -11,6 +12,8 @@ class Problem:
 
     field: str
     message: str
+    # What kind of problem, where the service answers it with an error of its own.
+    code: str = ""
 
 
 class ParsError(Exception):
@@ -74,17 +77,35 @@ class ActivityClosed(ParsError):
 
 
 class CloseRefused(ParsError):
-    def __init__(self, activity_id: str, reason: str, missing: list[str]) -> None:
+    def __init__(
+        self, activity_id: str, reason: str, missing: list[str], problems: Sequence[Problem] = ()
+    ) -> None:
         self.activity_id = activity_id
         self.missing = missing
+        self.problems = list(problems)
         super().__init__(reason)
 
 
 @dataclass(frozen=True)
 class LowerCount:
+    """A cumulative count going down: `previous` on file (or entered) before `new`.
+
+    With `later`, the figure being entered is `previous`, as of a date before a smaller
+    figure already on file (`new`).
+    """
+
     category: str
     previous: int
     new: int
+    later: bool = False
+
+    def describe(self) -> str:
+        if self.later:
+            return (
+                f"{self.category} {self.previous} would be more than the {self.new} on file "
+                "as of a later date"
+            )
+        return f"{self.category} {self.previous} → {self.new}"
 
 
 class CountDecreaseNeedsConfirmation(ParsError):
@@ -97,7 +118,7 @@ class CountDecreaseNeedsConfirmation(ParsError):
         self.decreases = decreases
         # The newest count on file when the user was asked; a confirmation names it back.
         self.last_count_id = last_count_id
-        parts = [f"{d.category} {d.previous} → {d.new}" for d in decreases]
+        parts = [d.describe() for d in decreases]
         super().__init__(
             f"Counts of `{activity_id}` are cumulative, and this would lower them "
             f"({'; '.join(parts)}). Nothing was saved yet."

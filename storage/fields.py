@@ -11,8 +11,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
+
+import pycountry
 
 from storage import rules
 from storage.errors import Problem
@@ -60,15 +62,26 @@ def parse_date(raw: str) -> date:
     raise FieldError(f'"{value}" is not a date; use {DATE_HINT}')
 
 
-def parse_decimal(raw: str, *, what: str) -> Decimal:
-    value = raw.strip().lstrip("$").replace(",", "")
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise FieldError(f'"{raw.strip()}" is not a number; give {what}') from None
-    if not number.is_finite():
-        raise FieldError(f'"{raw.strip()}" is not a number; give {what}')
-    return number
+# Digits with an optional decimal part, or thousands grouped by commas in their proper places
+# ("1,040", "12,500.50"). Anything else with a comma ("1,5", "1,0,4,0") is refused rather than
+# guessed at: a decimal comma read as a thousands separator turns 1.5 credits into 15.
+_NUMBER = re.compile(r"-?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?|-?\.\d+")
+_CURRENCY = "$€£¥"
+
+
+def parse_decimal(raw: str, *, what: str, currency: bool = False) -> Decimal:
+    text = raw.strip()
+    value = text[1:].strip() if currency and text[:1] == "$" else text
+    if value[:1] in _CURRENCY:
+        raise FieldError(f'"{text}" is an amount of money; give {what}')
+    if not _NUMBER.fullmatch(value):
+        if "," in value and re.fullmatch(r"-?[\d,]*(\.\d+)?", value):
+            raise FieldError(
+                f'"{text}" is not a number: use a dot for decimals (1.5) and commas only '
+                "between groups of three digits (1,040)"
+            )
+        raise FieldError(f'"{text}" is not a number; give {what}')
+    return Decimal(value.replace(",", ""))
 
 
 def parse_credits(raw: str) -> Decimal:
@@ -83,17 +96,33 @@ def parse_credits(raw: str) -> Decimal:
 def parse_money(raw: str) -> Decimal:
     if raw.strip().lower() in {"free", "none", "no fee"}:
         return Decimal("0.00")
-    number = parse_decimal(raw, what="an amount in dollars such as 0, 150 or 49.99")
+    number = parse_decimal(raw, what="an amount in dollars such as 0, 150 or 49.99", currency=True)
     if number < 0:
         raise FieldError("cannot be negative")
+    if number > rules.MAX_MONEY:
+        raise FieldError(f"${number:,} is more than the ${rules.MAX_MONEY:,} the bot accepts")
+    if number != number.quantize(Decimal("0.01")):
+        raise FieldError(f'"{raw.strip()}" has fractions of a cent; give dollars and cents')
     return number.quantize(Decimal("0.01"))
 
 
 def parse_count(raw: str) -> int:
-    value = raw.strip().replace(",", "")
-    if not re.fullmatch(r"\d+", value):
-        raise FieldError(f'"{raw.strip()}" is not a whole number of 0 or more')
-    return int(value)
+    text = raw.strip()
+    # Spreadsheets hand whole numbers over as 12.0; that is still twelve.
+    value = re.sub(r"\.0+$", "", text)
+    if not re.fullmatch(r"\d+|\d{1,3}(,\d{3})+", value):
+        if re.fullmatch(r"[\d,]+", value):
+            raise FieldError(
+                f'"{text}" is not a whole number: commas may only separate groups of three '
+                "digits (1,040)"
+            )
+        raise FieldError(f'"{text}" is not a whole number of 0 or more')
+    number = int(value.replace(",", ""))
+    if number > rules.MAX_LEARNERS:
+        raise FieldError(
+            f"{number:,} is more than the {rules.MAX_LEARNERS:,} learners the bot accepts"
+        )
+    return number
 
 
 YES = {"yes", "y", "true", "1", "x"}
@@ -141,26 +170,24 @@ def parse_state(raw: str) -> str:
     return value
 
 
-COUNTRY_NAMES = {
-    "US": "USA",
-    "U.S.": "USA",
-    "U.S.A.": "USA",
-    "UNITED STATES": "USA",
-    "UNITED STATES OF AMERICA": "USA",
-    "CANADA": "CAN",
-    "CA": "CAN",
-    "MEXICO": "MEX",
-    "UNITED KINGDOM": "GBR",
-    "UK": "GBR",
-}
-
-
 def parse_country(raw: str) -> str:
-    value = raw.strip().upper()
-    value = COUNTRY_NAMES.get(value, value)
-    if not re.fullmatch(r"[A-Z]{3}", value):
-        raise FieldError(f'"{raw.strip()}" is not a 3-letter country code')
-    return value
+    """An ISO 3166 alpha-3 code, or a country's name; 2-letter codes are refused, not guessed:
+    "CA" is California to many people and Canada to ISO."""
+    value = raw.strip()
+    if re.fullmatch(r"[A-Za-z]{3}", value):
+        country = pycountry.countries.get(alpha_3=value.upper())
+        if country is None:
+            raise FieldError(f'"{value}" is not an ISO 3166 3-letter country code')
+        return str(country.alpha_3)
+    if re.fullmatch(r"[A-Za-z]{2}|[A-Za-z]\.[A-Za-z]\.?", value):
+        letters = value.replace(".", "").upper()
+        country = pycountry.countries.get(alpha_2=letters)
+        hint = f"; for {country.name} write {country.alpha_3}" if country is not None else ""
+        raise FieldError(f'"{value}" is a 2-letter code; PARS takes 3-letter codes{hint}')
+    try:
+        return str(pycountry.countries.lookup(value).alpha_3)
+    except LookupError:
+        raise FieldError(f'"{value}" is not a country name or 3-letter country code') from None
 
 
 def parse_url(raw: str) -> str:
@@ -342,7 +369,8 @@ FIELDS: tuple[FieldSpec, ...] = (
         "AMA PRA Category 1 credits",
         parse_credits,
         "credits=1.5",
-        ("ama-credits", "category-1-credits", "credit", "cat1-credits", "hours"),
+        # Not "hours": hours of instruction were removed from PARS and are not credits.
+        ("ama-credits", "category-1-credits", "credit", "cat1-credits"),
     ),
     FieldSpec(
         "description",
@@ -486,53 +514,3 @@ def parse_values(raw: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]
     if legacy and legacy[1] and not (raw.get("delivery_method") or "").strip():
         values["delivery_method"] = legacy[1]
     return values, problems
-
-
-def check_record(record: Mapping[str, Any], changed: set[str]) -> list[Problem]:
-    """Checks across fields of a whole record (after merging a change into what was stored).
-
-    Only rules that make a record wrong belong here; fields still to be filled in are not
-    problems but what `rules.missing_for_*` reports.
-    """
-    problems: list[Problem] = []
-    for name in rules.missing_for_draft(_Record(record)):
-        problems.append(
-            Problem(name, f"{label(name)} is required (e.g. `{BY_NAME[name].example}`)")
-        )
-    start, end, fmt = record.get("start_date"), record.get("end_date"), record.get("format")
-    if start and end:
-        if end < start:
-            problems.append(Problem("end_date", f"End date {end} is before the start date {start}"))
-        elif fmt in rules.FORMATS and end > rules.latest_end(fmt, start):
-            spec = rules.FORMATS[fmt]
-            years = "3 years" if spec.max_span_years == 3 else "1 year"
-            extra = " (split a longer series into one activity per year)" if fmt == "rss" else ""
-            problems.append(
-                Problem(
-                    "end_date",
-                    f"A {spec.label.lower()} may span at most {years}: with start {start} the end "
-                    f"date can be {rules.latest_end(fmt, start)} at the latest, not {end}{extra}",
-                )
-            )
-    if (
-        record.get("delivery_method")
-        and fmt in rules.FORMATS
-        and not rules.FORMATS[fmt].has_delivery_method
-        and "delivery_method" in changed
-    ):
-        problems.append(
-            Problem("delivery_method", "Delivery method applies only to live courses and RSS")
-        )
-    if record.get("state") and (record.get("country") or rules.US) != rules.US:
-        problems.append(Problem("state", "State applies only to activities in the USA"))
-    return problems
-
-
-class _Record:
-    """Attribute access over a mapping, so the rules read plain dicts and stored rows alike."""
-
-    def __init__(self, record: Mapping[str, Any]) -> None:
-        self._record = record
-
-    def __getattr__(self, name: str) -> Any:
-        return self._record.get(name)

@@ -57,6 +57,11 @@ class Activity(SQLModel, table=True):
     owner_user_id: str | None = Field(default=None, max_length=32, index=True)
     # The ID PARS assigns once the activity is there (PARS.md, Batch files): kept, shown, exported.
     accme_activity_id: str | None = Field(default=None, max_length=32)
+    # Kept by the service on every write (rules.missing_for_active is empty), so listing what
+    # is ready to close is one indexed query, not a check of every ended activity in Python.
+    active_fields_complete: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
     closed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     closed_by: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))

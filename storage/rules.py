@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -46,6 +46,16 @@ FORMATS: dict[str, Format] = {
 }
 
 ENDURING = "enduring"
+
+
+def format_noun(code: str) -> str:
+    """A format as a sentence names one: "an enduring material", "a journal CME activity"."""
+    label = FORMATS[code].label
+    noun = label[0].lower() + label[1:]
+    if not noun.endswith(("course", "series", "material")):
+        noun += " activity"
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
 
 # Delivery methods of live courses and RSS. "hybrid" is not confirmed by ACCME's public pages;
 # it is accepted and treated like in-person (a location is required). Remove it here if PARS
@@ -119,6 +129,12 @@ US = "USA"
 
 CREDIT_STEP = Decimal("0.25")
 MAX_CREDITS = Decimal("1000")
+# Sanity bounds, far above any real activity, so a slipped key is caught with a message.
+MAX_LEARNERS = 10_000_000
+MAX_MONEY = Decimal("10000000")
+# Dates outside these years are typos (2205 for 2025), not activities.
+EARLIEST_YEAR = 2000
+YEARS_AHEAD = 5
 
 
 class ActivityLike(Protocol):
@@ -180,7 +196,11 @@ def missing_for_active(a: ActivityLike) -> list[str]:
 
 def missing_for_close(a: ActivityLike, counted: set[str]) -> list[str]:
     """Fields PARS needs to close, beyond Active; `counted` holds the learner categories on file."""
-    missing = missing_for_active(a)
+    return missing_for_active(a) + _missing_beyond_active(a, counted)
+
+
+def _missing_beyond_active(a: ActivityLike, counted: set[str]) -> list[str]:
+    missing = []
     if a.providership == "joint" and _blank(a.joint_providers):
         missing.append("joint_providers")
     if _blank(a.outcome_measures):
@@ -230,6 +250,34 @@ def derive_status(a: ActivityLike, *, closed: bool, today: date) -> Status:
     return Status.ACTIVE
 
 
+def next_status(
+    a: ActivityLike, status: Status, counted: set[str], *, today: date
+) -> tuple[Status, list[str]]:
+    """The status after `status`, and the fields it still needs (`counted`: learner
+    categories on file)."""
+    if status is Status.DRAFT:
+        nxt = Status.READY_TO_CLOSE if has_ended(a, today) else Status.ACTIVE
+        return nxt, missing_for_active(a)
+    if status in (Status.ACTIVE, Status.READY_TO_CLOSE):
+        return Status.CLOSED, missing_for_close(a, counted)
+    return status, []
+
+
+def assess(
+    a: ActivityLike, *, closed: bool, counted: set[str], today: date
+) -> tuple[Status, Status, list[str]]:
+    """Status, next status and what that one needs, checking the Active fields once: the
+    same answers as derive_status and next_status, for many activities at a time."""
+    if closed:
+        return Status.CLOSED, Status.CLOSED, []
+    missing = missing_for_active(a)
+    ended = has_ended(a, today)
+    if missing:
+        return Status.DRAFT, Status.READY_TO_CLOSE if ended else Status.ACTIVE, missing
+    status = Status.READY_TO_CLOSE if ended else Status.ACTIVE
+    return status, Status.CLOSED, _missing_beyond_active(a, counted)
+
+
 def has_ended(a: ActivityLike, today: date) -> bool:
     return a.end_date is not None and a.end_date < today
 
@@ -241,9 +289,21 @@ def add_years(d: date, years: int) -> date:
         return d.replace(year=d.year + years, day=28)
 
 
+# Not confirmed: PARS says "a maximum one-year period" (three for enduring materials). Read as
+# one year minus one day: a series from 2025-01-01 may end 2025-12-31, not 2026-01-01.
+SPAN_INCLUDES_ANNIVERSARY = False
+
+
 def latest_end(fmt_code: str, start: date) -> date:
     """The last end date PARS accepts for a format: its span limit in years from the start."""
-    return add_years(start, FORMATS[fmt_code].max_span_years)
+    years = FORMATS[fmt_code].max_span_years
+    if SPAN_INCLUDES_ANNIVERSARY:
+        return add_years(start, years)
+    try:
+        anniversary = start.replace(year=start.year + years)
+    except ValueError:  # from 29 February, the anniversary is 1 March
+        anniversary = date(start.year + years, 3, 1)
+    return anniversary - timedelta(days=1)
 
 
 def last_december_31(today: date) -> date:

@@ -10,7 +10,7 @@ from bot.app import create_app
 from bot.console.session import HELP, Console, ConsoleClock
 from bot.local_slack import TEAM_ID, LocalSlack
 from bot.settings import Settings
-from storage.db import create_db_engine, upgrade
+from storage.db import create_db_engine, shown_url, upgrade
 
 CONSOLE_SECRET = "pars-console-signing-secret"
 CONSOLE_USER = "U0CONSOLE"
@@ -64,7 +64,7 @@ def run_console(
         interactive = stdin.isatty()
         read = tty_reader if interactive else line_reader(stdin, stdout)
         if interactive:
-            stdout.write(f"pars-bot console on {settings.database_url}\n{HELP}\n\n")
+            stdout.write(f"pars-bot console on {shown_url(settings.database_url)}\n{HELP}\n\n")
         Console(
             app=app,
             slack=slack,

@@ -21,6 +21,7 @@ from slack_bolt import App, BoltResponse
 from bot.console import payloads
 from bot.console.render import Control, Rendered, render_blocks
 from bot.local_slack import Call, LocalSlack
+from handlers.mrkdwn import escape
 
 HELP = """Type a slash command as in Slack, e.g. /pars help, or:
   click LABEL [VALUE]   click a button of the last message (VALUE picks among equal labels)
@@ -111,7 +112,7 @@ class Console:
     # -- lines --------------------------------------------------------------------------------
     def _command(self, text: str) -> str | None:
         body = payloads.slash_command(
-            text,
+            escape(text),  # as Slack sends what was typed: & < > as entities
             user_id=self.user_id,
             team_id=self.team_id,
             channel_id=self.channel_id,

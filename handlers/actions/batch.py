@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from handlers.blocks import Message
 from handlers.blocks import batch as layouts
-from handlers.context import deps_of
+from handlers.context import deps_of, team_of
 from storage.activities import Actor
 from storage.batch.apply import apply_plan
 from storage.batch.plan import clean_message
@@ -20,7 +20,7 @@ from storage.models import BatchPlan
 
 
 def _team(body: dict[str, Any], context: BoltContext) -> str:
-    return context.team_id or (body.get("team") or {}).get("id", "")
+    return team_of(context)
 
 
 def _actor(body: dict[str, Any], context: BoltContext) -> Actor:

@@ -11,15 +11,11 @@ from slack_sdk import WebClient
 
 from handlers import blocks
 from handlers.commands.listing import render_list
-from handlers.context import actor_of, deps_of
+from handlers.context import actor_of, deps_of, team_of
 from handlers.errors import UsageError
 from handlers.summaries import close_many, edit_form
 from storage import activities as service
 from storage.db import session_scope
-
-
-def _team(body: dict[str, Any], context: BoltContext) -> str:
-    return context.team_id or (body.get("team") or {}).get("id", "")
 
 
 def open_edit_form(
@@ -28,7 +24,7 @@ def open_edit_form(
     ack()
     view = edit_form(
         engine=deps_of(context).engine,
-        team_id=_team(body, context),
+        team_id=team_of(context),
         actor=actor_of(context),
         activity_id=action["value"],
         response_url=body.get("response_url"),
@@ -59,7 +55,7 @@ def close_selected(ack: Ack, body: dict[str, Any], respond: Respond, context: Bo
     deps = deps_of(context)
     message = close_many(
         engine=deps.engine,
-        team_id=_team(body, context),
+        team_id=team_of(context),
         actor=actor_of(context),
         activity_ids=chosen,
         now=deps.now(),
@@ -68,14 +64,12 @@ def close_selected(ack: Ack, body: dict[str, Any], respond: Respond, context: Bo
     respond(**message.kwargs(), replace_original=True)
 
 
-def turn_page(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext
-) -> None:
+def turn_page(ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
     state = json.loads(action["value"])
     message = render_list(
         deps=deps_of(context),
-        team_id=_team(body, context),
+        team_id=team_of(context),
         user_id=actor_of(context).user_id,
         state=state,
     )
@@ -83,7 +77,7 @@ def turn_page(
 
 
 def confirm_lower_counts(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext
+    ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
     ack()
     payload = json.loads(action["value"])
@@ -91,7 +85,7 @@ def confirm_lower_counts(
     with session_scope(deps.engine) as session:
         result = service.record_counts(
             session=session,
-            team_id=_team(body, context),
+            team_id=team_of(context),
             actor=actor_of(context),
             activity_id=payload["id"],
             counts=payload["counts"],
@@ -101,9 +95,7 @@ def confirm_lower_counts(
             confirm_lower=True,
             seen_count_id=payload.get("seen"),
         )
-    message = blocks.counts_recorded(
-        result.activity.activity_id, result.counts, result.previous, result.as_of.isoformat()
-    )
+    message = blocks.counts_recorded(result)
     respond(**message.kwargs(), replace_original=True)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -19,10 +21,12 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from handlers.mrkdwn import cut, escape
 from storage import rules
-from storage.activities import ActivityPage
+from storage.activities import CountsRecorded
 from storage.fields import FIELDS, label, render
 from storage.models import Activity, LearnerCount
+from storage.queries import ActivityPage
 
 OPEN_EDIT = "pars_open_edit"
 CLOSE_SELECTED = "pars_close_selected"
@@ -62,7 +66,7 @@ SECTION_LIMIT = 3000
 
 
 def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT]))
+    return SectionBlock(text=MarkdownTextObject(text=cut(text, SECTION_LIMIT)))
 
 
 def line_sections(lines: Sequence[str]) -> list[SectionBlock]:
@@ -79,7 +83,14 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def local_date(moment: datetime, timezone: ZoneInfo) -> str:
+    """The provider's calendar date of a stored instant (stored in UTC; SQLite drops the zone)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return f"{aware.astimezone(timezone):%Y-%m-%d}"
+
+
 def plain(text: str) -> Message:
+    """A message of mrkdwn the bot wrote; user values in it must already be escaped."""
     return _message(text, [_section(text)])
 
 
@@ -89,8 +100,15 @@ def format_label(code: str | None) -> str:
 
 
 def _shown(name: str, value: Any) -> str:
+    """A stored value as mrkdwn: what the user typed is escaped, never read as markup."""
     if value is None or value == "" or value == []:
         return "—"
+    if name == "owner_user_id":
+        return f"<@{escape(value)}>"
+    return escape(_shown_text(name, value))
+
+
+def _shown_text(name: str, value: Any) -> str:
     if name == "format":
         return format_label(value)
     if name == "delivery_method":
@@ -99,8 +117,6 @@ def _shown(name: str, value: Any) -> str:
         return rules.PROVIDERSHIP.get(value, value)
     if name == "outcome_measures":
         return ", ".join(rules.OUTCOME_MEASURES.get(v, v) for v in value)
-    if name == "owner_user_id":
-        return f"<@{value}>"
     if name == "description":
         return _clip(value, 300)
     if name in {"finder_fee"}:
@@ -118,9 +134,14 @@ def edit_button(activity_id: str, text: str = "Open edit form") -> ButtonElement
     return ButtonElement(text=text, action_id=OPEN_EDIT, value=activity_id)
 
 
+def named(activity: Activity) -> str:
+    """`ID` *Title*, escaped: how messages name an activity."""
+    return f"`{escape(activity.activity_id)}` *{escape(activity.title)}*"
+
+
 def activity_summary_line(activity: Activity, status: rules.Status) -> str:
     return (
-        f"`{activity.activity_id}` *{activity.title}* · {format_label(activity.format)} · "
+        f"{named(activity)} · {escape(format_label(activity.format))} · "
         f"{activity.start_date} → {activity.end_date} · _{status}_"
     )
 
@@ -132,21 +153,22 @@ def activity_card(
     next_status: rules.Status,
     missing: list[str],
     counts: dict[str, LearnerCount],
+    timezone: ZoneInfo,
     history: Sequence[LearnerCount] = (),
     interactive: bool = True,
 ) -> Message:
     """Every field of an activity, its PARS status and what the next status still needs.
 
     `history` is the count history, newest first; a shared card (`interactive` off) has no
-    Edit button for the whole channel.
+    Edit button for the whole channel. Times show as dates in the provider's `timezone`.
     """
-    header = f"`{activity.activity_id}` *{activity.title}*\nPARS status: *{status}*"
+    header = f"{named(activity)}\nPARS status: *{status}*"
     if missing:
         header += "\n" + missing_text(next_status, missing)
     elif status is rules.Status.ACTIVE:
         header += f"\nEverything for PARS is in; it can be closed after {activity.end_date}."
     elif status is rules.Status.READY_TO_CLOSE:
-        header += f"\nReady: `/pars close {activity.activity_id}`"
+        header += f"\nReady: `/pars close {escape(activity.activity_id)}`"
     lines = [
         f"*{f.label}:* {_shown(f.name, getattr(activity, f.name))}"
         for f in FIELDS
@@ -162,15 +184,22 @@ def activity_card(
         lines.append("*Count history* (newest first):")
         lines += [
             f"• {rules.LEARNER_CATEGORIES.get(row.category, row.category)}: {row.count} as of "
-            f"{row.as_of}, by <@{row.recorded_by}> on {row.recorded_at:%Y-%m-%d}"
+            f"{row.as_of}, by <@{escape(row.recorded_by)}> on "
+            f"{local_date(row.recorded_at, timezone)}"
             for row in history[:HISTORY_ROWS]
         ]
+        if len(history) > HISTORY_ROWS:
+            older = len(history) - HISTORY_ROWS
+            lines.append(f"…and {older} older entr{'y' if older == 1 else 'ies'} not shown.")
     if activity.closed_at:
-        lines.append(f"*Closed:* {activity.closed_at:%Y-%m-%d} by <@{activity.closed_by}>")
+        lines.append(
+            f"*Closed:* {local_date(activity.closed_at, timezone)} by "
+            f"<@{escape(activity.closed_by)}>"
+        )
     blocks: list[Block] = [_section(header), DividerBlock(), *line_sections(lines)]
     if interactive and status is not rules.Status.CLOSED:
         blocks.append(ActionsBlock(elements=[edit_button(activity.activity_id, "Edit")]))
-    text = f"{activity.activity_id} {activity.title}: {status}"
+    text = f"{escape(activity.activity_id)} {escape(activity.title)}: {status}"
     return _message(text, blocks)
 
 
@@ -184,14 +213,17 @@ def saved(
     changes: dict[str, dict[str, str]] | None = None,
     note: str = "",
 ) -> Message:
-    """The reply after an add or edit: what was saved, the status, and what is still missing."""
-    lines = [f"{verb} `{activity.activity_id}` *{activity.title}* — PARS status: *{status}*"]
+    """The reply after an add or edit: what was saved, the status, and what is still missing.
+
+    `note` is mrkdwn the bot wrote.
+    """
+    lines = [f"{verb} {named(activity)} — PARS status: *{status}*"]
     if note:
         lines.append(note)
     if changes:
         for name, change in changes.items():
-            before = change["before"] or "—"
-            after = change["after"] or "—"
+            before = escape(change["before"]) if change["before"] else "—"
+            after = escape(change["after"]) if change["after"] else "—"
             lines.append(f"• {label(name)}: {before} → {after}")
     if missing:
         lines.append(missing_text(next_status, missing))
@@ -207,7 +239,7 @@ def saved(
 class CloseOutcome:
     activity_id: str
     closed: bool
-    message: str
+    message: str  # mrkdwn, user values escaped
     can_edit: bool
 
 
@@ -248,9 +280,10 @@ def list_message(
         options = [
             Option(
                 value=a.activity_id,
-                text=MarkdownTextObject(text=_clip(f"`{a.activity_id}` *{a.title}*", 75)),
+                # Cut after escaping: Slack's 75-character limit counts the escaped text.
+                text=MarkdownTextObject(text=cut(named(a), 75)),
                 description=MarkdownTextObject(
-                    text=_clip(f"{format_label(a.format)} · ended {a.end_date}", 75)
+                    text=cut(escape(f"{format_label(a.format)} · ended {a.end_date}"), 75)
                 ),
             )
             for a, _s in page.rows
@@ -296,6 +329,7 @@ def list_message(
 
 
 def confirm_lower_counts(message: str, payload: dict[str, Any]) -> Message:
+    """`message` is mrkdwn, user values escaped."""
     blocks: list[Block] = [
         _section(message + "\nRecord the lower counts anyway?"),
         ActionsBlock(
@@ -313,15 +347,24 @@ def confirm_lower_counts(message: str, payload: dict[str, Any]) -> Message:
     return _message(message, blocks)
 
 
-def counts_recorded(
-    activity_id: str, counts: dict[str, int], previous: dict[str, int], as_of: str
-) -> Message:
+def counts_recorded(result: CountsRecorded) -> Message:
+    """What was recorded, and whether it is now the current figure or history."""
     parts = []
-    for category, number in counts.items():
-        was = previous.get(category)
-        change = f" (was {was})" if was is not None else ""
-        parts.append(f"{rules.LEARNER_CATEGORIES[category]}: {number}{change}")
-    text = f"Recorded learner counts of `{activity_id}` as of {as_of}: " + "; ".join(parts) + "."
+    for category, number in result.counts.items():
+        name = rules.LEARNER_CATEGORIES[category]
+        was = result.previous.get(category)
+        if not result.is_current(category):
+            parts.append(
+                f"{name}: {number}, kept as history; the current count is unchanged: {was} "
+                f"as of {result.previous_as_of[category]}"
+            )
+        else:
+            parts.append(f"{name}: {number}" + (f" (was {was})" if was is not None else ""))
+    text = (
+        f"Recorded learner counts of `{escape(result.activity.activity_id)}` as of {result.as_of}: "
+        + "; ".join(parts)
+        + "."
+    )
     return plain(text)
 
 

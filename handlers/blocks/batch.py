@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ConfirmObject
 
 from handlers.blocks import Message, _message, _section, context_note, line_sections
+from handlers.mrkdwn import escape_message as escape
 
 APPLY_BATCH = "pars_batch_apply"
 CANCEL_BATCH = "pars_batch_cancel"
 ACTION_IDS = (APPLY_BATCH, CANCEL_BATCH)
-
-
-def escape(text: str) -> str:
-    """User-typed text made safe for mrkdwn; the bot's own user mentions stay mentions."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"&lt;@([UW][A-Z0-9]+)&gt;", r"<@\1>", text)
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:

@@ -7,7 +7,8 @@ from handlers.activity_form import FormState, activity_modal
 from handlers.arguments import field_values, no_stray_words, split_arguments, unknown_key
 from handlers.commands.call import CommandCall
 from handlers.errors import UsageError
-from handlers.summaries import card_message, close_many, edit_form, saved_message
+from handlers.mrkdwn import escape_message
+from handlers.summaries import card_message, close_many, edit_form, save_activity, saved_message
 from storage import activities as service
 from storage.db import session_scope
 from storage.errors import CountDecreaseNeedsConfirmation
@@ -23,16 +24,14 @@ def add_activity(call: CommandCall) -> None:
     args = split_arguments(call.args, call.usage)
     no_stray_words(args, call.usage)
     raw = field_values(args.pairs, call.usage)
-    with session_scope(call.deps.engine) as session:
-        activity = service.create_activity(
-            session=session, team_id=call.team_id, actor=call.actor, raw=raw, now=call.deps.now()
-        )
-        note = (
-            "" if raw.get("activity_id") else f"The bot assigned the ID `{activity.activity_id}`."
-        )
-        message = saved_message(
-            session=session, activity=activity, today=call.deps.today(), verb="Added", note=note
-        )
+    message = save_activity(
+        engine=call.deps.engine,
+        team_id=call.team_id,
+        actor=call.actor,
+        raw=raw,
+        now=call.deps.now(),
+        today=call.deps.today(),
+    )
     call.reply(message)
 
 
@@ -60,23 +59,15 @@ def edit(call: CommandCall) -> None:
         call.client.views_open(trigger_id=call.trigger_id, view=view)
         return
     raw = field_values(pairs, call.usage)
-    with session_scope(call.deps.engine) as session:
-        update = service.update_activity(
-            session=session,
-            team_id=call.team_id,
-            actor=call.actor,
-            activity_id=activity_id,
-            raw=raw,
-            now=call.deps.now(),
-        )
-        verb = "Updated" if update.changes else "No change to"
-        message = saved_message(
-            session=session,
-            activity=update.activity,
-            today=call.deps.today(),
-            verb=verb,
-            changes=update.changes,
-        )
+    message = save_activity(
+        engine=call.deps.engine,
+        team_id=call.team_id,
+        actor=call.actor,
+        raw=raw,
+        now=call.deps.now(),
+        today=call.deps.today(),
+        activity_id=activity_id,
+    )
     call.reply(message)
 
 
@@ -90,7 +81,11 @@ def show(call: CommandCall) -> None:
             session=session, team_id=call.team_id, activity_id=activity_id
         )
         message = card_message(
-            session=session, activity=activity, today=call.deps.today(), share=share
+            session=session,
+            activity=activity,
+            today=call.deps.today(),
+            timezone=call.deps.timezone,
+            share=share,
         )
     call.reply(message, share=share)
 
@@ -171,9 +166,7 @@ def counts(call: CommandCall) -> None:
             "as_of": as_of,
             "seen": lower.last_count_id,
         }
-        message = blocks.confirm_lower_counts(lower.message, payload)
+        message = blocks.confirm_lower_counts(escape_message(lower.message), payload)
     else:
-        message = blocks.counts_recorded(
-            result.activity.activity_id, result.counts, result.previous, result.as_of.isoformat()
-        )
+        message = blocks.counts_recorded(result)
     call.reply(message)

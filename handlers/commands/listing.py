@@ -10,7 +10,7 @@ from handlers.arguments import split_arguments, unknown_key
 from handlers.commands.call import CommandCall
 from handlers.context import Deps
 from handlers.errors import UsageError
-from storage import activities as service
+from storage import queries
 from storage.db import session_scope
 from storage.fields import FieldError, parse_format
 
@@ -32,10 +32,10 @@ def parse_list_state(call: CommandCall) -> dict[str, Any]:
     for word in (w.lower() for w in args.positional):
         if word == "share":
             share = True
-        elif word in service.LIST_VIEWS:
+        elif word in queries.LIST_VIEWS:
             views.append(word)
         else:
-            close = difflib.get_close_matches(word, service.LIST_VIEWS, n=1)
+            close = difflib.get_close_matches(word, queries.LIST_VIEWS, n=1)
             hint = f" Did you mean `{close[0]}`?" if close else ""
             raise UsageError(f"`{word}` is not a list I know.{hint}", call.usage)
     if "closed" in views and {"open", "ready", "unclosed"} & set(views):
@@ -65,7 +65,7 @@ def render_list(*, deps: Deps, team_id: str, user_id: str, state: dict[str, Any]
     views = state["views"]
     selectable = "ready" in views
     with session_scope(deps.engine) as session:
-        page = service.list_activities(
+        page = queries.list_activities(
             session=session,
             team_id=team_id,
             today=deps.today(),

@@ -14,8 +14,9 @@ from handlers import blocks
 from handlers.arguments import tokenize
 from handlers.commands import activity, batch, listing
 from handlers.commands.call import CommandCall, Subcommand
-from handlers.context import actor_of, deps_of
+from handlers.context import actor_of, deps_of, team_of
 from handlers.errors import UsageError
+from handlers.mrkdwn import unescape
 from storage import rules
 from storage.fields import FIELDS
 
@@ -161,14 +162,15 @@ def pars_command(
     logger: logging.Logger,
 ) -> None:
     ack()
-    tokens = tokenize(command.get("text") or "", "/pars help")
+    # Slack sends a typed & < > as entities; values are stored as the user typed them.
+    tokens = tokenize(unescape(command.get("text") or ""), "/pars help")
     sub = find_subcommand(tokens[0]) if tokens else _BY_NAME["help"]
     call = CommandCall(
         args=tokens[1:],
         usage=sub.usage,
         deps=deps_of(context),
         actor=actor_of(context),
-        team_id=context.team_id or command.get("team_id", ""),
+        team_id=team_of(context),
         channel_id=command.get("channel_id", ""),
         trigger_id=command.get("trigger_id", ""),
         response_url=command.get("response_url", ""),

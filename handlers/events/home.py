@@ -11,8 +11,8 @@ from slack_sdk.models.blocks import Block, HeaderBlock, MarkdownTextObject, Sect
 from slack_sdk.models.views import View
 
 from handlers import blocks
-from handlers.context import deps_of
-from storage import activities as service
+from handlers.context import deps_of, team_of
+from storage import queries
 from storage.db import session_scope
 
 HOME_ROWS = 25
@@ -44,22 +44,17 @@ def publish_home(
     with session_scope(deps.engine) as session:
         common = {
             "session": session,
-            "team_id": context.team_id or "",
+            "team_id": team_of(context),
             "today": today,
             "owner_user_id": user_id,
         }
-        unclosed = service.list_activities(views=["unclosed", "mine"], per_page=HOME_ROWS, **common)
-        # Open activities come ordered by end date, so the ended ones (unclosed.total of them)
-        # come first: one page that large plus HOME_ROWS holds the first running ones too.
-        open_ = service.list_activities(
-            views=["open", "mine"], per_page=unclosed.total + HOME_ROWS, **common
-        )
-    running = [(a, s) for a, s in open_.rows if not a.end_date < today][:HOME_ROWS]
+        unclosed = queries.list_activities(views=["unclosed", "mine"], per_page=HOME_ROWS, **common)
+        running = queries.list_activities(views=["running", "mine"], per_page=HOME_ROWS, **common)
     rows_unclosed = [blocks.activity_summary_line(a, s) for a, s in unclosed.rows]
     rows_unclosed += _more(len(rows_unclosed), unclosed.total, "/pars list unclosed mine")
-    rows_open = [blocks.activity_summary_line(a, s) for a, s in running]
+    rows_open = [blocks.activity_summary_line(a, s) for a, s in running.rows]
     # `list open mine` shows these along with the ended ones above.
-    rows_open += _more(len(rows_open), open_.total - unclosed.total, "/pars list open mine")
+    rows_open += _more(len(rows_open), running.total, "/pars list open mine")
     client.views_publish(
         user_id=user_id, view=home_view(rows_unclosed=rows_unclosed, rows_open=rows_open)
     )

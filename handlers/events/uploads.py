@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 
 from handlers.blocks import Message
 from handlers.blocks import batch as layouts
-from handlers.context import Deps, deps_of
+from handlers.context import Deps, deps_of, team_of
 from handlers.errors import UNEXPECTED
 from handlers.slack_files import download, upload
 from storage.activities import Actor
@@ -102,7 +102,7 @@ def preview_upload(
     if kind_of(name) is None or not channel_id:
         return  # images, PDFs...: not ours, and not worth a word
     deps = deps_of(context)
-    team_id = context.team_id or ""
+    team_id = team_of(context)
     claim = claim_file(
         engine=deps.engine,
         team_id=team_id,

@@ -19,8 +19,9 @@ from handlers.activity_form import (
     read_submission,
 )
 from handlers.blocks import Message
-from handlers.context import actor_of, deps_of
-from handlers.summaries import saved_message
+from handlers.context import actor_of, deps_of, team_of
+from handlers.mrkdwn import escape_message
+from handlers.summaries import save_activity
 from storage import activities as service
 from storage.db import session_scope
 from storage.errors import DuplicateActivityId, ParsError, StaleEdit, ValidationFailed
@@ -39,39 +40,29 @@ def submit_activity_form(
     deps, actor = deps_of(context), actor_of(context)
     state = FormState.load(view.get("private_metadata", ""))
     raw = read_submission(view)
-    team_id = context.team_id or body.get("team", {}).get("id", "")
+    team_id = team_of(context)
     try:
-        with session_scope(deps.engine) as session:
-            if state.mode == "add":
-                activity = service.create_activity(
-                    session=session, team_id=team_id, actor=actor, raw=raw, now=deps.now()
-                )
-                note = (
-                    ""
-                    if raw.get("activity_id")
-                    else (f"The bot assigned the ID `{activity.activity_id}`.")
-                )
-                message = saved_message(
-                    session=session, activity=activity, today=deps.today(), verb="Added", note=note
-                )
-            else:
-                update = service.update_activity(
-                    session=session,
-                    team_id=team_id,
-                    actor=actor,
-                    activity_id=_form_activity(session, team_id, state).activity_id,
-                    raw=raw,
-                    now=deps.now(),
-                    expected_version=state.version,
-                )
-                verb = "Updated" if update.changes else "No change to"
-                message = saved_message(
-                    session=session,
-                    activity=update.activity,
-                    today=deps.today(),
-                    verb=verb,
-                    changes=update.changes,
-                )
+        if state.mode == "add":
+            message = save_activity(
+                engine=deps.engine,
+                team_id=team_id,
+                actor=actor,
+                raw=raw,
+                now=deps.now(),
+                today=deps.today(),
+            )
+        else:
+            message = save_activity(
+                engine=deps.engine,
+                team_id=team_id,
+                actor=actor,
+                raw=raw,
+                now=deps.now(),
+                today=deps.today(),
+                activity_id=None if state.activity_pk is not None else state.activity_id or "",
+                activity_pk=state.activity_pk,
+                expected_version=state.version,
+            )
     except ValidationFailed as invalid:
         ack(
             response_action="errors",
@@ -125,7 +116,10 @@ def _stale_form(
             values[name] = latest[name]  # untouched by the user: take the other change
         else:
             both.append(label(name))
-    notice = f":warning: {stale.message} Their changes are in the form below, with yours."
+    notice = (
+        f":warning: {escape_message(stale.message)} "
+        "Their changes are in the form below, with yours."
+    )
     if both:
         notice += (
             f" You both changed {', '.join(both)}: the form shows your value. Save to put it "

@@ -193,38 +193,42 @@ def _apply_row(
     today: date,
     batch_id: str,
 ) -> None:
-    activity_id = planned.activity_id
+    """One row through the service, with the values the validator passed a moment ago."""
+    activity = None
     if planned.action == ADD:
-        activity = service.create_activity(
+        activity = service.add_checked(
             session=session,
             team_id=team_id,
             actor=actor,
-            raw=planned.changes,
+            values=planned.values,
             now=now,
             batch_id=batch_id,
         )
-        activity_id = activity.activity_id
     elif planned.action == UPDATE:
-        update = service.update_activity(
+        stored = service.get_activity(
+            session=session, team_id=team_id, activity_id=planned.activity_id
+        )
+        activity = service.update_checked(
             session=session,
-            team_id=team_id,
+            activity=stored,
             actor=actor,
-            activity_id=activity_id,
-            raw=planned.changes,
+            values=planned.values,
             now=now,
             batch_id=batch_id,
-        )
-        activity_id = update.activity.activity_id
+        ).activity
     if planned.counts:
-        service.record_counts(
+        if activity is None:
+            activity = service.get_activity(
+                session=session, team_id=team_id, activity_id=planned.activity_id
+            )
+        assert planned.as_of is not None
+        service.add_counts(
             session=session,
-            team_id=team_id,
+            activity=activity,
             actor=actor,
-            activity_id=activity_id,
-            counts=row.counts,
-            as_of=row.as_of,
+            counts=planned.count_values,
+            as_of=planned.as_of,
             now=now,
-            today=today,
             batch_id=batch_id,
         )
     if planned.close:
@@ -232,7 +236,7 @@ def _apply_row(
             session=session,
             team_id=team_id,
             actor=actor,
-            activity_id=activity_id,
+            activity_id=activity.activity_id if activity is not None else planned.activity_id,
             now=now,
             today=today,
             batch_id=batch_id,

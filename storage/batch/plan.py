@@ -38,6 +38,10 @@ class RowPlan:
     counts: bool = False
     close: bool = False
     problems: list[tuple[str, str]] = field(default_factory=list)  # (column target, message)
+    # What the validator passed, for the apply (not kept in the database).
+    values: dict[str, Any] = field(default_factory=dict)
+    count_values: dict[str, int] = field(default_factory=dict)
+    as_of: date | None = None
 
     @property
     def changes_anything(self) -> bool:
@@ -75,8 +79,8 @@ class Workspace:
 
     by_id: dict[str, Activity]
     history: dict[int, list[LearnerCount]]
-    # Activities this file adds, by folded ID: a later sheet may count or close them.
-    added: dict[str, Any] = field(default_factory=dict)
+    # Activities as this file leaves them, by folded ID, for its later rows.
+    pending: dict[str, Any] = field(default_factory=dict)
 
     def holder(self, activity_id: str) -> int | None:
         found = self.by_id.get(activity_id.strip().lower())
@@ -102,10 +106,6 @@ def _current(history: Sequence[LearnerCount]) -> dict[str, LearnerCount]:
     return {row.category: row for row in history}  # oldest first: the newest wins
 
 
-def _may_change(activity: Activity, actor: Actor) -> bool:
-    return actor.is_admin or activity.owner_user_id in (None, actor.user_id)
-
-
 def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) -> RowPlan:
     plan = RowPlan(row.sheet, row.row, row.activity_id, UNCHANGED)
     problems: list[Problem] = []
@@ -113,12 +113,13 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
         plan.action = ERROR
         plan.problems.append(("activity_id", "Activity ID is blank: every row needs one"))
         return plan
-    stored = workspace.by_id.get(row.activity_id.strip().lower())
     key = row.activity_id.strip().lower()
-    record: Any = stored
-    if stored is None and key in workspace.added:
-        # Added by an earlier sheet of this file: this row may count or close it.
-        record = workspace.added[key]
+    stored = workspace.by_id.get(key)
+    # What later rows of the file see: this file's own adds and updates (a counts sheet may
+    # count or close an activity the activities sheet adds or completes).
+    record: Any = workspace.pending.get(key, stored)
+    if stored is None and key in workspace.pending:
+        pass
     elif stored is None:
         if not row.fields:
             plan.action = ERROR
@@ -132,113 +133,95 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
             return plan
         raw = {"activity_id": row.activity_id, **row.fields}
         checked = checks.check_activity(
-            stored=None, raw=raw, actor=actor, id_holder=workspace.holder
+            stored=None, raw=raw, actor=actor, today=today, id_holder=workspace.holder
         )
         problems += checked.problems
         plan.action = ADD
+        plan.values = checked.values
         plan.changes = {"activity_id": row.activity_id, **row.fields}
         record = SimpleNamespace(**(checks.record_of(None) | checked.values), id=None)
+        record.closed_at = None
         if not checked.problems:
-            workspace.added[key] = record
-    elif row.fields:
+            workspace.pending[key] = record
+    elif row.fields and not checks.same_values(stored, row.fields):
         raw = {k: v for k, v in row.fields.items() if k != "activity_id"}
         checked = checks.check_activity(
-            stored=stored, raw=raw, actor=actor, id_holder=workspace.holder
+            stored=stored, raw=raw, actor=actor, today=today, id_holder=workspace.holder
         )
         problems += checked.problems
         if checked.values:
             plan.action = UPDATE
+            plan.values = checked.values
             plan.changes = {name: row.fields[name] for name in checked.values if name in row.fields}
-            for name in checked.values:  # changes the validator implies (delivery on format)
+            for name in checked.values:  # changes the validator implies (cleared dependents)
                 plan.changes.setdefault(name, render(checked.values[name]))
-            record = SimpleNamespace(**(checks.record_of(stored) | checked.values), id=stored.id)
-            if stored.closed_at is not None:
-                problems.append(
-                    Problem(
-                        "activity_id",
-                        f"{stored.activity_id} is closed, so it can no longer be changed "
-                        f"(an admin can reopen it: `/pars reopen {stored.activity_id}`)",
-                    )
-                )
-            elif not _may_change(stored, actor):
-                problems.append(
-                    Problem(
-                        "activity_id",
-                        f"{stored.activity_id} belongs to <@{stored.owner_user_id}>; only they or "
-                        "an admin can change it",
-                    )
-                )
+            record = SimpleNamespace(**vars_of(stored) | checked.values)
+            if not checked.problems:
+                workspace.pending[key] = record
     history = workspace.history.get(stored.id, []) if stored is not None else []
-    counted = set(_current(history))
+    counted = {c: r.as_of for c, r in _current(history).items()}
     if row.counts:
-        counts_problems, changed = _plan_counts(row, record, stored, history, actor, today)
+        counts_problems, when = _plan_counts(row, plan, record, history, actor, today)
         problems += counts_problems
-        plan.counts = changed
-        if changed:
-            counted |= set(row.counts)
+        if plan.counts and when is not None:
+            counted |= dict.fromkeys(row.counts, when)
     if row.close:
-        problems += _plan_close(row, plan, record, stored, actor, today, counted)
+        problems += _plan_close(row, plan, record, actor, today, counted)
     if problems:
         plan.action = ERROR
         plan.problems = [(p.field, p.message) for p in problems]
     return plan
 
 
+def vars_of(activity: Activity) -> dict[str, Any]:
+    """The stored activity as plain attributes, for checks of what it will be after a row."""
+    return checks.record_of(activity) | {
+        "id": activity.id,
+        "closed_at": activity.closed_at,
+        "team_id": activity.team_id,
+    }
+
+
 def _plan_counts(
     row: BatchRow,
+    plan: RowPlan,
     record: Any,
-    stored: Activity | None,
     history: list[LearnerCount],
     actor: Actor,
     today: date,
-) -> tuple[list[Problem], bool]:
+) -> tuple[list[Problem], date | None]:
+    if checks.same_counts(_current(history), row.counts, row.as_of):
+        return [], None
+    if getattr(record, "start_date", None) is None or getattr(record, "end_date", None) is None:
+        return [], None  # an add whose dates are wrong: its own errors say so
     checked = checks.check_counts(
         stored=record, counts=row.counts, as_of=row.as_of, actor=actor, today=today, history=history
     )
     if checked.problems:
-        return checked.problems, False
-    current = _current(history)
-    same = all(
-        category in current
-        and current[category].count == number
-        and (checked.as_of is None or current[category].as_of == checked.as_of)
-        for category, number in checked.counts.items()
-    )
-    if same:
-        return [], False
-    problems: list[Problem] = []
-    if stored is not None and stored.closed_at is not None:
-        problems.append(
-            Problem("learners_physician", f"{stored.activity_id} is closed: counts can't change")
-        )
-    elif stored is not None and not _may_change(stored, actor):
-        problems.append(
-            Problem(
-                "learners_physician",
-                f"{stored.activity_id} belongs to <@{stored.owner_user_id}>; only they or an "
-                "admin can record its counts",
-            )
-        )
+        return checked.problems, None
     if checked.lower:
         parts = "; ".join(f"{d.category} {d.previous} → {d.new}" for d in checked.lower)
-        problems.append(
+        return [
             Problem(
                 "learners_physician",
-                f"Counts of an enduring material are cumulative and this would lower them "
-                f"({parts}); if that is right, record it with `/pars counts {row.activity_id}`",
+                f"Counts of an enduring material are cumulative and this would contradict the "
+                f"counts on file ({parts}); if it is right, record it with "
+                f"`/pars counts {row.activity_id}`",
             )
-        )
-    return problems, True
+        ], None
+    plan.counts = True
+    plan.count_values = dict(checked.counts)
+    plan.as_of = checked.as_of
+    return [], checked.as_of
 
 
 def _plan_close(
     row: BatchRow,
     plan: RowPlan,
     record: Any,
-    stored: Activity | None,
     actor: Actor,
     today: date,
-    counted: set[str],
+    counted: dict[str, date],
 ) -> list[Problem]:
     word = " ".join((row.close or "").lower().split())
     if word in OPEN_WORDS:
@@ -251,14 +234,15 @@ def _plan_close(
                 "or leave the cell blank",
             )
         ]
-    if stored is not None and stored.closed_at is not None:
+    if getattr(record, "closed_at", None) is not None:
         return []  # already closed: nothing to do
-    if stored is not None and not _may_change(stored, actor):
-        return [Problem("close", f"{stored.activity_id} belongs to <@{stored.owner_user_id}>")]
     problems = checks.check_close(stored=record, actor=actor, today=today, counted=counted)
     if not problems:
         plan.close = True
-    return problems
+    return [
+        Problem("close", f"Can't close it yet: {p.message}") if p.field == "status" else p
+        for p in problems
+    ]
 
 
 def plan_rows(

@@ -143,3 +143,15 @@ def test_click_asks_which_when_buttons_share_a_label(tmp_path: Path) -> None:
     assert stored(tmp_path, "select title from activity where activity_id = 'A-2'") == [
         ("Two, revised",)
     ]
+
+
+def test_typed_markup_is_stored_and_shown_as_typed(tmp_path: Path) -> None:
+    # The console sends what was typed as Slack does (& < > as entities); the bot reads it back.
+    out = console(
+        tmp_path,
+        '/pars add-activity id=HL-1 title="Heart & Lung <3" format=rss start=2025-01-07 '
+        "end=2025-12-16\n/pars show HL-1\n",
+    )
+    assert "`HL-1` *Heart & Lung <3*" in out
+    assert "&amp;" not in out and "&lt;" not in out
+    assert stored(tmp_path, "select title from activity") == [("Heart & Lung <3",)]

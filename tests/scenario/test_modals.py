@@ -232,7 +232,8 @@ def test_edit_opens_the_form_filled_in(workspace: Workspace) -> None:
 
 
 def test_saving_the_edit_form_unchanged_changes_nothing(workspace: Workspace) -> None:
-    workspace.pars(ADD_GR + ' joint-providers="Univ. Hospital; State Society"')
+    joint = ADD_GR.replace("providership=direct", "providership=joint")
+    workspace.pars(joint + ' joint-providers="Univ. Hospital; State Society"')
     workspace.pars(
         'edit GR-2025 commercial-support=yes supporters="Acme:monetary:5000; Beta:in-kind"'
     )

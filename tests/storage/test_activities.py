@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
 from storage import activities as svc
+from storage import queries
 from storage.activities import Actor
 from storage.errors import (
     ActivityClosed,
@@ -359,7 +360,7 @@ def test_another_team_cannot_see_edit_count_close_or_reopen(session: Session) ->
         svc.reopen_activity(
             session=session, team_id=TEAM_B, actor=admin_b, activity_id="GR-2026", now=LATER
         )
-    page = svc.list_activities(session=session, team_id=TEAM_B, today=TODAY, views=["all"])
+    page = queries.list_activities(session=session, team_id=TEAM_B, today=TODAY, views=["all"])
     assert (page.rows, page.total) == ([], 0)
     assert snapshot(session) == before
 
@@ -367,7 +368,7 @@ def test_another_team_cannot_see_edit_count_close_or_reopen(session: Session) ->
 def test_listing_shows_only_the_own_team(session: Session) -> None:
     create(session, activity_id="A-1")
     create(session, activity_id="B-1", team=TEAM_B)
-    page = svc.list_activities(session=session, team_id=TEAM, today=TODAY, views=["all"])
+    page = queries.list_activities(session=session, team_id=TEAM, today=TODAY, views=["all"])
     assert [a.activity_id for a, _ in page.rows] == ["A-1"]
 
 
@@ -493,7 +494,7 @@ def test_delivery_method_on_a_format_without_one_is_refused(session: Session) ->
     with pytest.raises(ValidationFailed) as failed:
         update(session, "EM-1", delivery_method="in-person")
     assert failed.value.problems[0].message == (
-        "Delivery method applies only to live courses and RSS"
+        "Delivery method applies only to live courses and RSS, not to an enduring material"
     )
 
 
@@ -907,7 +908,7 @@ def test_a_lower_count_is_fine_for_other_formats(session: Session) -> None:
         ({"physician": "-5"}, None, "learners_physician", "not a whole number of 0 or more"),
         ({"other": "12.5"}, None, "learners_other", "not a whole number"),
         ({"physician": "10"}, "2025-12-31", "as_of", "before the start date 2026-01-07"),
-        ({"physician": "10"}, "2026-12-01", "as_of", "is in the future"),
+        ({"physician": "10"}, "2026-12-01", "as_of", "is after the end date 2026-11-18"),
         ({"physician": "10"}, "12/32/2026", "as_of", "not a real date"),
         ({}, None, "learners", "Give at least one count"),
     ],
@@ -962,7 +963,7 @@ def listed(session: Session) -> Session:
 
 
 def listing(session: Session, *views: str, **filters: Any) -> list[str]:
-    page = svc.list_activities(
+    page = queries.list_activities(
         session=session, team_id=TEAM, today=TODAY, views=views or ("open",), **filters
     )
     return [a.activity_id for a, _ in page.rows]
@@ -977,7 +978,7 @@ def test_list_views(listed: Session) -> None:
 
 
 def test_list_rows_carry_their_status(listed: Session) -> None:
-    page = svc.list_activities(session=listed, team_id=TEAM, today=TODAY, views=["all"])
+    page = queries.list_activities(session=listed, team_id=TEAM, today=TODAY, views=["all"])
     assert {a.activity_id: s for a, s in page.rows} == {
         "OLD": Status.DRAFT,
         "CLOSED": Status.CLOSED,
@@ -1011,7 +1012,7 @@ def test_list_pages(session: Session) -> None:
         create(session, end_date=f"2026-10-{day:02d}", title=f"Session {day}")
     session.commit()
     pages = [
-        svc.list_activities(session=session, team_id=TEAM, today=TODAY, page=n, per_page=10)
+        queries.list_activities(session=session, team_id=TEAM, today=TODAY, page=n, per_page=10)
         for n in (1, 2, 3)
     ]
     assert [(p.page, p.pages, p.total, len(p.rows)) for p in pages] == [
@@ -1021,14 +1022,18 @@ def test_list_pages(session: Session) -> None:
     ]
     ends = [a.end_date.day for p in pages for a, _ in p.rows]
     assert ends == list(range(1, 26))
-    beyond = svc.list_activities(session=session, team_id=TEAM, today=TODAY, page=9, per_page=10)
+    beyond = queries.list_activities(
+        session=session, team_id=TEAM, today=TODAY, page=9, per_page=10
+    )
     assert (beyond.page, [a.end_date.day for a, _ in beyond.rows]) == (3, [21, 22, 23, 24, 25])
-    before = svc.list_activities(session=session, team_id=TEAM, today=TODAY, page=0, per_page=10)
+    before = queries.list_activities(
+        session=session, team_id=TEAM, today=TODAY, page=0, per_page=10
+    )
     assert before.page == 1
 
 
 def test_an_empty_list_has_one_empty_page(session: Session) -> None:
-    page = svc.list_activities(session=session, team_id=TEAM, today=TODAY)
+    page = queries.list_activities(session=session, team_id=TEAM, today=TODAY)
     assert (page.rows, page.total, page.page, page.pages) == ([], 0, 1, 1)
 
 

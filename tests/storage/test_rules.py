@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from storage import rules
-from storage.fields import check_record
 from storage.rules import Status
+from storage.validation import check_record
 
 # A live course, complete enough to be Active: in person in Chicago, not listed in CME Finder.
 ACTIVE_LIVE_COURSE: dict[str, Any] = {
@@ -261,9 +261,12 @@ def span_problems(fmt: str, start: date, end: date) -> list[str]:
 
 def test_enduring_material_may_run_three_years() -> None:
     start = date(2025, 1, 7)
-    assert span_problems("enduring", start, date(2028, 1, 7)) == []
-    [message] = span_problems("enduring", start, date(2028, 1, 8))
-    assert "3 years" in message and "2028-01-07" in message
+    assert span_problems("enduring", start, date(2028, 1, 6)) == []
+    [message] = span_problems("enduring", start, date(2028, 1, 7))
+    assert message == (
+        "An enduring material may span at most 3 years: starting 2025-01-07, it may end on "
+        "2028-01-06 at the latest, not 2028-01-07"
+    )
 
 
 @pytest.mark.parametrize(
@@ -271,9 +274,9 @@ def test_enduring_material_may_run_three_years() -> None:
 )
 def test_every_other_format_may_run_one_year(fmt: str) -> None:
     start = date(2025, 1, 7)
-    assert span_problems(fmt, start, date(2026, 1, 7)) == []
-    [message] = span_problems(fmt, start, date(2026, 1, 8))
-    assert "1 year" in message and "2026-01-07" in message
+    assert span_problems(fmt, start, date(2026, 1, 6)) == []
+    [message] = span_problems(fmt, start, date(2026, 1, 7))
+    assert "1 year" in message and "end on 2026-01-06 at the latest" in message
 
 
 def test_an_rss_over_a_year_is_told_to_split() -> None:
@@ -293,7 +296,22 @@ def test_a_one_day_activity_is_fine() -> None:
 def test_span_from_29_february_ends_on_28_february() -> None:
     assert rules.latest_end("rss", date(2024, 2, 29)) == date(2025, 2, 28)
     assert rules.latest_end("enduring", date(2024, 2, 29)) == date(2027, 2, 28)
-    assert rules.latest_end("enduring", date(2023, 3, 1)) == date(2026, 3, 1)
+    assert rules.latest_end("enduring", date(2023, 3, 1)) == date(2026, 2, 28)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "start", "end", "accepted"),
+    [
+        ("rss", date(2025, 1, 1), date(2025, 12, 31), True),
+        ("rss", date(2025, 1, 1), date(2026, 1, 1), False),
+        ("enduring", date(2024, 1, 1), date(2026, 12, 31), True),
+        ("enduring", date(2024, 1, 1), date(2027, 1, 1), False),
+    ],
+)
+def test_a_one_year_span_ends_the_day_before_the_anniversary(
+    fmt: str, start: date, end: date, accepted: bool
+) -> None:
+    assert (span_problems(fmt, start, end) == []) is accepted
 
 
 @pytest.mark.parametrize(
