@@ -21,8 +21,10 @@ from storage.db import session_scope, upgrade
 from storage.errors import ParsError
 from storage.models import Activity, BatchPlan
 
-# Who the audit trail names for changes made from the command line.
-CLI_USER = "pars-bot-cli"
+# Who the audit trail names for changes made from the command line (and the owner of what it
+# adds), unless --user names the Slack member running it. Shaped like a Slack user ID, so an
+# export read back names the same owner.
+CLI_USER = "U0PARSCLI"
 
 
 class CliError(Exception):
@@ -34,6 +36,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     imp.add_argument("file", type=Path)
     imp.add_argument("--team", help="the Slack workspace (team ID); optional with one workspace")
     imp.add_argument("--apply", action="store_true", help="apply the valid rows")
+    imp.add_argument(
+        "--user",
+        default=CLI_USER,
+        help=f"your Slack member ID, for the audit trail and as owner of additions "
+        f"(default {CLI_USER})",
+    )
     exp = sub.add_parser("export", help="write the PARS-ready workbook of a data year")
     exp.add_argument("--team")
     exp.add_argument("--year", type=int, help="data year (default: the one being reported)")
@@ -90,9 +98,9 @@ def _import(args: argparse.Namespace, engine: Engine, now, today, out: TextIO) -
     if not path.is_file():
         raise CliError(f"{path}: no such file")
     team = team_of(engine, args.team)
-    actor = Actor(user_id=CLI_USER, is_admin=True)
+    actor = Actor(user_id=args.user, is_admin=True)  # whoever runs it holds the database
     claim = claim_file(
-        engine=engine, team_id=team, user_id=CLI_USER, file_id=None, file_name=path.name, now=now
+        engine=engine, team_id=team, user_id=args.user, file_id=None, file_name=path.name, now=now
     )
     preview = preview_file(
         engine=engine,

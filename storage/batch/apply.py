@@ -165,8 +165,12 @@ def run_rows(
             done["unchanged"] += 1
             continue
         row = by_position[(planned.sheet, planned.row)]
+        steps = (planned.action in (ADD, UPDATE)) + planned.counts + planned.close
         try:
-            with session.begin_nested():
+            if steps > 1:  # all of the row or none of it
+                with session.begin_nested():
+                    _apply_row(session, team_id, planned, row, actor, now, today, batch_id)
+            else:  # one write: the service's own savepoint undoes only it on a conflict
                 _apply_row(session, team_id, planned, row, actor, now, today, batch_id)
         except ParsError as error:
             done["errors"] += 1

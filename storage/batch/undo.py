@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, delete, or_, select
 
+from storage import rules
 from storage.activities import Actor
 from storage.batch.store import APPLIED, UNDONE, get_plan
 from storage.errors import NotPermitted, ParsError
@@ -72,6 +73,7 @@ def undo_batch(
             continue
         for event in reversed(mine):
             _reverse(session, activity, event)
+        activity.active_fields_complete = not rules.missing_for_active(activity)
         activity.updated_at = now
         activity.updated_by = actor.user_id
         session.add(activity)
