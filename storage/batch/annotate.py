@@ -4,6 +4,7 @@ would do (or what is wrong with it), and the bad cells highlighted with a note."
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
@@ -12,11 +13,24 @@ from openpyxl.styles import Font, PatternFill
 from storage.batch.plan import ERROR, Plan, RowPlan, change_words, clean_message
 from storage.batch.read import Sheet
 from storage.batch.rows import SheetLayout
-from storage.batch.workbooks import HEADER_FILL, HEADER_FONT, text_cell, to_bytes
+from storage.batch.workbooks import (
+    FORMULA_STARTS,
+    HEADER_FILL,
+    HEADER_FONT,
+    text_cell,
+    to_bytes,
+)
 
 BAD_FILL = PatternFill("solid", fgColor="F4B6B6")
 ERROR_FONT = Font(color="9C0006", bold=True)
 MESSAGES_HEADER = "pars-bot messages"
+
+
+def _text(sheet: Any, value: str) -> Any:
+    """A cell of the copy: text stays text (a value that could read as a formula is pinned)."""
+    if not value:
+        return None
+    return text_cell(sheet, value) if value[:1] in FORMULA_STARTS else value
 
 
 def row_message(row: RowPlan) -> str:
@@ -46,7 +60,7 @@ def annotated_workbook(
         columns_of = {t: c for c, t in layout.columns.targets.items()}
         for index, cells in enumerate(source.rows):
             padded = list(cells) + [""] * (width - len(cells))
-            out = [text_cell(sheet, value) if value else None for value in padded]
+            out: list[Any] = [_text(sheet, value) for value in padded]
             number = index + 1
             if index == layout.columns.header_row:
                 header = text_cell(sheet, MESSAGES_HEADER)
@@ -60,7 +74,12 @@ def annotated_workbook(
                         column = columns_of.get(target, columns_of.get("activity_id"))
                         if column is None or column >= len(out):
                             continue
-                        cell = out[column] or text_cell(sheet, "")
+                        existing = out[column]
+                        cell = (
+                            text_cell(sheet, existing or "")
+                            if existing is None or isinstance(existing, str)
+                            else existing
+                        )
                         cell.fill = BAD_FILL
                         cell.comment = Comment(clean_message(text)[:1000], "pars-bot")
                         out[column] = cell

@@ -29,6 +29,7 @@ from storage.models import Activity, LearnerCount
 HEADER_FILL = PatternFill("solid", fgColor="1D4F91")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 DATE_FORMAT = "yyyy-mm-dd"
+FORMULA_STARTS = ("=", "+", "-", "@")
 
 YES_NO_FIELDS = {"cme_finder", "commercial_support", "moc"}
 DATE_FIELDS = {"start_date", "end_date"}
@@ -111,7 +112,9 @@ def _cells(sheet: Any, values: Sequence[Any]) -> list[Any]:
         if value is None:
             cells.append(None)
         elif isinstance(value, str):
-            cells.append(text_cell(sheet, value))
+            # openpyxl stores other text as text already; only what could read as a formula
+            # needs its type pinned (and costs a cell object).
+            cells.append(text_cell(sheet, value) if value[:1] in FORMULA_STARTS else value)
         elif isinstance(value, date):
             cell = WriteOnlyCell(sheet, value=value)
             cell.number_format = DATE_FORMAT
