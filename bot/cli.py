@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from bot import batch_cli
 from bot.app import ConfigurationError, create_app
 from bot.settings import Settings
 from storage.db import create_db_engine, upgrade
@@ -43,13 +44,16 @@ def _parser() -> argparse.ArgumentParser:
     remind.add_argument("action", choices=["preview", "send"])
     remind.add_argument("--team", help="the workspace (team ID); needed when there are several")
     remind.add_argument("--at", required=True, help="ISO date-time, e.g. 2026-03-30T09:00")
+    batch_cli.add_parsers(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.WARNING if args.command == "console" else logging.INFO,
+        level=logging.WARNING
+        if args.command in {"console", "import", "export", "template"}
+        else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
@@ -72,6 +76,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         run_console(settings, user_id=args.user)
         return 0
     engine = create_db_engine(settings.database_url)
+    if args.command in {"import", "export", "template"}:
+        return batch_cli.run_batch_command(args, settings, engine)
     if args.command == "db":
         upgrade(engine)
         print("database is up to date")

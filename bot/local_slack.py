@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 TEAM_ID = "T0LOCAL"
 BOT_USER_ID = "U0PARSBOT"
@@ -40,11 +40,16 @@ class LocalSlack:
     deleted: set[str] = field(default_factory=set)
     # Users whose DMs fail (chat.postMessage answers an error), e.g. to test retries.
     failing_dms: set[str] = field(default_factory=set)
+    # Files people shared (served to the bot's token), and files the bot uploaded (v2 flow).
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bot_token: str | None = None  # when set, file downloads need this token
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
         self._views = 0
+        self._file_ids = 0
 
     # -- life cycle ---------------------------------------------------------------------------
     def start(self) -> LocalSlack:
@@ -77,6 +82,35 @@ class LocalSlack:
 
     def response_url(self, name: str) -> str:
         return f"{self.base}/response/{name}"
+
+    # -- files ---------------------------------------------------------------------------------
+    def host_file(
+        self, name: str, data: bytes, *, user: str = "U0CONSOLE", url: str | None = None
+    ) -> dict[str, Any]:
+        """Share a file: Slack's file object, its download URL served here unless `url` says."""
+        with self._lock:
+            self._file_ids += 1
+            file_id = f"F{self._file_ids:08d}"
+        download = url or f"{self.base}/files-pri/{file_id}/{quote(name)}"
+        info = {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "filetype": name.rsplit(".", 1)[-1].lower() if "." in name else "",
+            "size": len(data),
+            "user": user,
+            "url_private": download,
+            "url_private_download": download,
+        }
+        with self._lock:
+            self.files[file_id] = {"info": info, "data": data}
+        return info
+
+    def uploaded(self, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Files the bot uploaded and completed, oldest first: name, data, channel, thread."""
+        self.wait_for("files.completeUploadExternal", count, timeout)
+        with self._lock:
+            return [u for u in self.uploads.values() if u.get("complete")]
 
     # -- what was called ----------------------------------------------------------------------
     def record(self, call: Call) -> None:
@@ -148,6 +182,33 @@ class LocalSlack:
                 view_id = f"V{self._views:06d}"
             view = params.get("view") or {}
             return {"ok": True, "view": {**view, "id": view_id}}
+        if method == "files.info":
+            with self._lock:
+                hosted = self.files.get(str(params.get("file", "")))
+            if hosted is None:
+                return {"ok": False, "error": "file_not_found"}
+            return {"ok": True, "file": hosted["info"]}
+        if method == "files.getUploadURLExternal":
+            with self._lock:
+                self._file_ids += 1
+                file_id = f"F{self._file_ids:08d}"
+                self.uploads[file_id] = {"name": params.get("filename"), "data": b""}
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.base}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            files = params.get("files") or []
+            if isinstance(files, str):
+                files = json.loads(files)
+            with self._lock:
+                for f in files:
+                    upload = self.uploads.setdefault(f["id"], {"name": None, "data": b""})
+                    upload |= {
+                        "complete": True,
+                        "title": f.get("title"),
+                        "channel": params.get("channel_id"),
+                        "thread_ts": params.get("thread_ts"),
+                        "initial_comment": params.get("initial_comment"),
+                    }
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(params.get("users", "")).lstrip("U")}}
         if method == "chat.postMessage" and str(params.get("channel", "")) in {
@@ -182,9 +243,43 @@ def _handler_for(slack: LocalSlack) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             return None  # quiet: the console prints what matters
 
+        def do_GET(self) -> None:
+            if self.path.startswith("/api/"):  # files.info and other reads
+                method = self.path.removeprefix("/api/").split("?")[0]
+                query = self.path.split("?", 1)[1] if "?" in self.path else ""
+                params = dict(parse_qsl(query, keep_blank_values=True))
+                slack.record(Call(method, params, self.path))
+                answer = slack.answer(method, params)
+                self._send(200, json.dumps(answer).encode(), "application/json")
+                return
+            # A shared file's download URL: needs the bot token, as files.slack.com does.
+            if not self.path.startswith("/files-pri/"):
+                self._send(404, b"not found", "text/plain")
+                return
+            file_id = self.path.split("/")[2]
+            auth = self.headers.get("Authorization", "")
+            slack.record(Call("file_download", {"authorization": auth}, self.path))
+            hosted = slack.files.get(file_id)
+            if hosted is None:
+                self._send(404, b"not found", "text/plain")
+            elif slack.bot_token and auth != f"Bearer {slack.bot_token}":
+                self._send(200, b"<html>sign in</html>", "text/html")  # as Slack does
+            else:
+                self._send(200, hosted["data"], "application/octet-stream")
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            params = _decode(self.rfile.read(length), self.headers.get("Content-Type", ""))
+            raw = self.rfile.read(length)
+            if self.path.startswith("/upload/"):
+                file_id = self.path.removeprefix("/upload/")
+                with slack._lock:
+                    slack.uploads.setdefault(file_id, {"name": None})["data"] = raw
+                slack.record(Call("file_upload", {"length": len(raw)}, self.path))
+                self._send(200, b"OK - " + str(len(raw)).encode(), "text/plain")
+                return
+            params = _decode(raw, self.headers.get("Content-Type", ""))
+            if "?" in self.path:
+                params |= dict(parse_qsl(self.path.split("?", 1)[1], keep_blank_values=True))
             if self.path.startswith("/response/"):
                 slack.record(Call("response_url", params, self.path))
                 if slack.response_url(self.path.removeprefix("/response/")) in (

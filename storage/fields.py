@@ -10,7 +10,7 @@ import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -26,8 +26,11 @@ class FieldError(ValueError):
     """A value that cannot be read; the message names what the right form is."""
 
 
+_SPACES = re.compile(r"[\s_]+")
+
+
 def _fold(text: str) -> str:
-    return re.sub(r"[\s_]+", "-", text.strip().lower())
+    return _SPACES.sub("-", text.strip().lower())
 
 
 def parse_text(limit: int) -> Callable[[str], str]:
@@ -50,13 +53,22 @@ def parse_activity_id(raw: str) -> str:
     return value
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DASHED_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+_US_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}")
+
+
 def parse_date(raw: str) -> date:
     value = raw.strip()
     try:
-        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", value):
-            return datetime.strptime(value, "%Y-%m-%d").date()
-        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", value):
-            return datetime.strptime(value, "%m/%d/%Y").date()
+        if _ISO_DATE.fullmatch(value):
+            return date(int(value[:4]), int(value[5:7]), int(value[8:10]))
+        if _DASHED_DATE.fullmatch(value):
+            year, month, day = value.split("-")
+            return date(int(year), int(month), int(day))
+        if _US_DATE.fullmatch(value):
+            month, day, year = value.split("/")
+            return date(int(year), int(month), int(day))
     except ValueError:
         raise FieldError(f'"{value}" is not a real date') from None
     raise FieldError(f'"{value}" is not a date; use {DATE_HINT}')
@@ -154,13 +166,16 @@ def choice_parser(
     return parse
 
 
+_parse_format_name = choice_parser(
+    {code: f.label for code, f in rules.FORMATS.items()}, rules.FORMAT_ALIASES
+)
+
+
 def parse_format(raw: str) -> str:
     legacy = rules.LEGACY_ACTIVITY_TYPES.get(raw.strip().upper())
     if legacy:
         return legacy[0]
-    return choice_parser(
-        {code: f.label for code, f in rules.FORMATS.items()}, rules.FORMAT_ALIASES
-    )(raw)
+    return _parse_format_name(raw)
 
 
 def parse_state(raw: str) -> str:
@@ -277,6 +292,15 @@ def parse_user(raw: str) -> str:
             "such as U0123ABCD"
         )
     return match.group(1)
+
+
+def parse_accme_id(raw: str) -> str:
+    value = raw.strip()
+    if value.endswith(".0") and value[:-2].isdigit():  # a number a spreadsheet made a float
+        value = value[:-2]
+    if not re.fullmatch(r"[A-Za-z0-9-]{1,32}", value):
+        raise FieldError(f'"{value}" is not an ACCME Activity ID (the number PARS assigned)')
+    return value
 
 
 def render(value: Any) -> str:
@@ -443,6 +467,14 @@ FIELDS: tuple[FieldSpec, ...] = (
     ),
     FieldSpec("moc_credits", "moc-credits", "MOC credits", parse_credits, "moc-credits=1.5"),
     FieldSpec("owner_user_id", "owner", "Owner", parse_user, "owner=@jane", ("assignee",)),
+    FieldSpec(
+        "accme_activity_id",
+        "accme-id",
+        "ACCME Activity ID",
+        parse_accme_id,
+        "accme-id=201234567",
+        ("accme-activity-id", "pars-activity-id", "pars-id"),
+    ),
 )
 
 BY_NAME: dict[str, FieldSpec] = {f.name: f for f in FIELDS}

@@ -55,6 +55,8 @@ class Activity(SQLModel, table=True):
     moc_credit_type: str | None = Field(default=None, max_length=200)
     moc_credits: Decimal | None = Field(default=None, max_digits=7, decimal_places=2)
     owner_user_id: str | None = Field(default=None, max_length=32, index=True)
+    # The ID PARS assigns once the activity is there (PARS.md, Batch files): kept, shown, exported.
+    accme_activity_id: str | None = Field(default=None, max_length=32)
     # Kept by the service on every write (rules.missing_for_active is empty), so listing what
     # is ready to close is one indexed query, not a check of every ended activity in Python.
     active_fields_complete: bool = Field(
@@ -236,3 +238,37 @@ class Delivery(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=200)
     channel: str | None = Field(default=None, max_length=32)
     ts: str | None = Field(default=None, max_length=32)
+
+
+class BatchPlan(SQLModel, table=True):
+    """One spreadsheet read for batch work: its rows, the preview, and what Apply did.
+
+    Kept in the database, not in a process, so that Apply works from any process and after a
+    restart. Its ID is the batch ID of every audit row the Apply writes. One row per Slack file
+    (team_id, file_id), so that a file Slack delivers twice is previewed once.
+    """
+
+    __tablename__ = "batch_plan"
+    __table_args__ = (sa.UniqueConstraint("team_id", "file_id", name="uq_batch_plan_team_file"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    team_id: str = Field(max_length=32, index=True)
+    user_id: str = Field(max_length=32)
+    file_id: str | None = Field(default=None, max_length=64)
+    file_name: str = Field(max_length=300)
+    content_sha256: str | None = Field(default=None, max_length=64)
+    # reading -> previewed -> applied | cancelled; or refused (the file could not be used),
+    # and undone after an applied batch is taken back.
+    status: str = Field(max_length=16)
+    channel_id: str | None = Field(default=None, max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    # The rows as read (text by column target, blank cells left out), checked again at Apply.
+    rows: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    # What the preview said: counts by outcome, and each row's outcome.
+    summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    applied_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    applied_by: str | None = Field(default=None, max_length=32)

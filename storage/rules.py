@@ -237,7 +237,8 @@ def applies(name: str, a: ActivityLike) -> bool:
         return a.providership == "joint"
     if name in {"moc_board", "moc_credit_type", "moc_credits"}:
         return bool(a.moc)
-    return True
+    # The ACCME Activity ID is PARS's to assign: shown once known, never asked for.
+    return name != "accme_activity_id"
 
 
 def derive_status(a: ActivityLike, *, closed: bool, today: date) -> Status:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -26,7 +28,7 @@ HELP = """Type a slash command as in Slack, e.g. /pars help, or:
   check ID [ID ...]     tick checkboxes of the last message (again to untick)
   time ISO-DATETIME     pretend it is that moment and run the reminder pass due then,
                         e.g. time 2026-03-30T09:00 (the DMs it sends are shown)
-  upload FILE           share a spreadsheet (batch work arrives in a later release)
+  upload FILE           share a spreadsheet: the bot answers with a preview to Apply
   quit                  leave
 In a form: Enter keeps the value shown, - clears it, a /pars line leaves the form."""
 
@@ -102,7 +104,7 @@ class Console:
             self._time(rest)
             return None
         if word == "upload":
-            self._say("Spreadsheet uploads arrive in a later release; use /pars commands for now.")
+            self._upload(rest)
             return None
         if word in {"help", "?"}:
             self._say(HELP)
@@ -213,6 +215,31 @@ class Console:
             self._show_calls(self.slack.since(mark))
             self._say(summary)
 
+    def _upload(self, rest: str) -> None:
+        path = Path(rest.strip().strip('"').strip("'")).expanduser()
+        if not rest.strip() or not path.is_file():
+            self._say(
+                f"No file {rest.strip() or '(none given)'}: give a path, e.g. upload sheet.xlsx"
+            )
+            return
+        shared = self.slack.host_file(path.name, path.read_bytes(), user=self.user_id)
+        event = {
+            "type": "message",
+            "subtype": "file_share",
+            "channel": self.channel_id,
+            "channel_type": "channel",
+            "user": self.user_id,
+            "text": "",
+            "files": [shared],
+            "ts": f"{time.time():.6f}",
+        }
+        mark = self.slack.mark()
+        request = payloads.event_request(
+            event, team_id=self.team_id, secret=self.secret, event_id=f"Ev{next(self._ids):08d}"
+        )
+        self._show_ack(self.app.dispatch(request))
+        self._show_calls(self.slack.since(mark))
+
     # -- requests and what came back ----------------------------------------------------------
     def _dispatch(self, body: str) -> str | None:
         mark = self.slack.mark()
@@ -238,8 +265,18 @@ class Console:
     def _show_calls(self, calls: list[Call]) -> str | None:
         for call in calls:
             if call.method == "response_url" or call.method == "chat.postMessage":
-                prefix = "(DM) " if call.method == "chat.postMessage" else ""
+                prefix = ""
+                if call.method == "chat.postMessage":
+                    in_dm = str(call.params.get("channel", "")).startswith("D")
+                    prefix = "(DM) " if in_dm else "(in the thread) "
                 self._show_message(call.params, prefix)
+            elif call.method == "chat.update":
+                self._show_message(call.params | {"replace_original": True}, "(updated) ")
+            elif call.method == "files.completeUploadExternal":
+                for upload in self.slack.uploads.values():
+                    if upload.get("complete") and not upload.get("shown"):
+                        upload["shown"] = True
+                        self._say(f"(file posted: {upload.get('title') or upload.get('name')})")
             elif call.method == "views.open":
                 return self._fill_form(call.params["view"])
             elif call.method == "views.publish":

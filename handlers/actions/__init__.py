@@ -6,6 +6,7 @@ from slack_bolt import App
 
 from handlers import blocks
 from handlers.actions import reminders
+from handlers.actions.batch import apply_batch, cancel_batch
 from handlers.actions.buttons import (
     acknowledge_selection,
     cancel_counts,
@@ -14,6 +15,7 @@ from handlers.actions.buttons import (
     open_edit_form,
     turn_page,
 )
+from handlers.blocks import batch as batch_blocks
 from handlers.blocks import cycle as layouts
 from handlers.errors import answering_errors
 
@@ -35,3 +37,5 @@ def register(app: App) -> None:
         (layouts.OPEN_SUMMARY, reminders.open_summary),
     ):
         app.action(action_id)(answering_errors(reminders.refreshing_home(listener)))
+    app.action(batch_blocks.APPLY_BATCH)(answering_errors(apply_batch))
+    app.action(batch_blocks.CANCEL_BATCH)(answering_errors(cancel_batch))

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 
 from handlers import blocks
 from handlers.arguments import tokenize
-from handlers.commands import activity, cycle, listing
+from handlers.commands import activity, batch, cycle, listing
 from handlers.commands.call import CommandCall, Subcommand
 from handlers.context import actor_of, deps_of, team_of
 from handlers.errors import UsageError
@@ -118,6 +118,27 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         cycle.config,
     ),
     Subcommand(
+        "template",
+        "/pars template [activities|counts]",
+        "/pars template counts",
+        "A blank batch workbook with PARS field names, drop-downs and instructions",
+        batch.template,
+    ),
+    Subcommand(
+        "export",
+        "/pars export [year=Y]",
+        "/pars export year=2025",
+        "The PARS-ready workbook of a data year, with what is still missing (sent as a DM)",
+        batch.export,
+    ),
+    Subcommand(
+        "undo-batch",
+        "/pars undo-batch ID",
+        "/pars undo-batch B-7K3M9QX2",
+        "Undo an applied spreadsheet batch while its activities are unchanged (admins only)",
+        batch.undo_batch,
+    ),
+    Subcommand(
         "help",
         "/pars help [fields]",
         "/pars help fields",
@@ -125,9 +146,6 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         help_command,
     ),
 )
-
-# Named in the design and coming in later releases; say so instead of "unknown".
-PLANNED = ("template", "export")
 
 _BY_NAME = {name: sub for sub in SUBCOMMANDS for name in (sub.name, *sub.aliases)}
 
@@ -158,11 +176,7 @@ def find_subcommand(word: str) -> Subcommand:
     name = word.lower()
     if name in _BY_NAME:
         return _BY_NAME[name]
-    if name in PLANNED:
-        raise UsageError(
-            f"`/pars {name}` is not available in this version yet. `/pars help` lists what is."
-        )
-    close = difflib.get_close_matches(name, [*_BY_NAME, *PLANNED], n=1)
+    close = difflib.get_close_matches(name, list(_BY_NAME), n=1)
     hint = f" Did you mean `/pars {close[0]}`?" if close else ""
     raise UsageError(f"`{word}` is not a /pars subcommand.{hint} `/pars help` lists them all.")
 

@@ -124,7 +124,7 @@ def test_a_message_event_is_acknowledged_and_left_alone(workspace: Workspace) ->
             "channel": "C0CME",
             "user": ALICE,
             "text": "",
-            "files": [{"id": "F0SHEET", "name": "activities.xlsx"}],
+            "files": [{"id": "F0PHOTO", "name": "group photo.png"}],
             "ts": "1764100000.000200",
         }
     )
@@ -134,20 +134,24 @@ def test_a_message_event_is_acknowledged_and_left_alone(workspace: Workspace) ->
     assert [c.method for c in workspace.sent()] == ["users.info"]
 
 
-def test_a_file_shared_event_is_acknowledged(workspace: Workspace) -> None:
+def test_a_file_shared_event_of_a_picture_is_acknowledged_and_left_alone(
+    workspace: Workspace,
+) -> None:
+    photo = workspace.slack.host_file("group photo.png", b"\x89PNG", user=ALICE)
     response = workspace.send_event(
         {
             "type": "file_shared",
             "channel_id": "C0CME",
-            "file_id": "F0SHEET",
+            "file_id": photo["id"],
             "user_id": ALICE,
-            "file": {"id": "F0SHEET"},
+            "file": {"id": photo["id"]},
             "event_ts": "1764100000.000300",
         }
     )
     assert response.status == 200
     time.sleep(0.2)
-    assert [c.method for c in workspace.sent()] == ["users.info"]
+    # The sender is identified, the file looked at, and nothing is answered.
+    assert sorted(c.method for c in workspace.sent()) == ["files.info", "users.info"]
 
 
 def test_a_guest_gets_no_app_home(workspace: Workspace) -> None:

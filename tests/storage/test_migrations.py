@@ -29,7 +29,7 @@ from storage.db import (
 from storage.models import Activity, AuditEvent, LearnerCount
 from tests.conftest import BACKENDS, NOW, guarded_database_url
 
-TABLES = {"activity", "learner_count", "audit_event"} | {
+TABLES = {"activity", "learner_count", "audit_event", "batch_plan"} | {
     "workspace_settings",
     "reporting_deadline",
     "checklist_mark",

@@ -1,0 +1,142 @@
+"""`pars-bot import`, `export` and `template`: batch work from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.settings import Settings
+from storage.activities import Actor
+from storage.batch.apply import apply_plan
+from storage.batch.plan import clean_message
+from storage.batch.preview import preview_file
+from storage.batch.store import claim_file
+from storage.batch.workbooks import default_year, export_workbook, template_workbook
+from storage.db import session_scope, upgrade
+from storage.errors import ParsError
+from storage.models import Activity, BatchPlan
+
+# Who the audit trail names for changes made from the command line (and the owner of what it
+# adds), unless --user names the Slack member running it. Shaped like a Slack user ID, so an
+# export read back names the same owner.
+CLI_USER = "U0PARSCLI"
+
+
+class CliError(Exception):
+    """A refusal to print on stderr, exit code 2."""
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    imp = sub.add_parser("import", help="check (and with --apply, apply) a batch file")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--team", help="the Slack workspace (team ID); optional with one workspace")
+    imp.add_argument("--apply", action="store_true", help="apply the valid rows")
+    imp.add_argument(
+        "--user",
+        default=CLI_USER,
+        help=f"your Slack member ID, for the audit trail and as owner of additions "
+        f"(default {CLI_USER})",
+    )
+    exp = sub.add_parser("export", help="write the PARS-ready workbook of a data year")
+    exp.add_argument("--team")
+    exp.add_argument("--year", type=int, help="data year (default: the one being reported)")
+    exp.add_argument("--out", type=Path, required=True)
+    tpl = sub.add_parser("template", help="write the blank batch template")
+    tpl.add_argument("--out", type=Path, required=True)
+    tpl.add_argument("--counts", action="store_true", help="the learner-counts template")
+
+
+def team_of(engine: Engine, given: str | None) -> str:
+    if given:
+        return given
+    with Session(engine) as session:
+        teams = set(session.exec(select(Activity.team_id).distinct()).all())
+        teams |= set(session.exec(select(BatchPlan.team_id).distinct()).all())
+    if len(teams) == 1:
+        return teams.pop()
+    if not teams:
+        raise CliError("The database holds no workspace yet: give --team T (a Slack team ID).")
+    raise CliError(
+        "The database holds several workspaces; give --team, one of: " + ", ".join(sorted(teams))
+    )
+
+
+def run_batch_command(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+    from bot.app import utc_now
+
+    now = utc_now()
+    today = now.astimezone(settings.timezone).date()
+    out: TextIO = sys.stdout
+    try:
+        if args.command == "template":
+            args.out.write_bytes(template_workbook("counts" if args.counts else "activities"))
+            print(f"wrote {args.out}", file=out)
+            return 0
+        upgrade(engine)
+        if args.command == "export":
+            team = team_of(engine, args.team)
+            year = args.year or default_year(today)
+            with session_scope(engine) as session:
+                made = export_workbook(session=session, team_id=team, year=year, today=today)
+            args.out.write_bytes(made.data)
+            print(f"wrote {args.out}: {made.activities} activities of data year {year}", file=out)
+            return 0
+        return _import(args, engine, now, today, out)
+    except (CliError, ParsError) as error:
+        text = error.message if isinstance(error, ParsError) else str(error)
+        print(f"pars-bot: {text}", file=sys.stderr)
+        return 2
+
+
+def _import(args: argparse.Namespace, engine: Engine, now, today, out: TextIO) -> int:  # type: ignore[no-untyped-def]
+    path: Path = args.file
+    if not path.is_file():
+        raise CliError(f"{path}: no such file")
+    team = team_of(engine, args.team)
+    actor = Actor(user_id=args.user, is_admin=True)  # whoever runs it holds the database
+    claim = claim_file(
+        engine=engine, team_id=team, user_id=args.user, file_id=None, file_name=path.name, now=now
+    )
+    preview = preview_file(
+        engine=engine,
+        plan_id=claim.plan_id,
+        team_id=team,
+        actor=actor,
+        data=path.read_bytes(),
+        file_name=path.name,
+        today=today,
+    )
+    s = preview.summary
+    print(
+        f"{path.name}: {s['rows']} rows: {s['added']} to add, {s['updated']} to update, "
+        f"{s['unchanged']} unchanged, {s['counts']} with new learner counts, "
+        f"{s['closed']} to close, {s['errors']} with errors",
+        file=out,
+    )
+    for line in preview.first_errors:
+        print(f"  {line}", file=out)
+    if preview.unknown:
+        print("  columns not known (ignored): " + ", ".join(preview.unknown), file=out)
+    for note in preview.not_used:
+        print(f"  {note}", file=out)
+    if not args.apply:
+        print("nothing changed (give --apply to apply the valid rows)", file=out)
+        return 1 if s["errors"] else 0
+    with session_scope(engine) as session:
+        result = apply_plan(
+            session=session, team_id=team, plan_id=claim.plan_id, actor=actor, now=now, today=today
+        )
+    d = result.summary
+    print(
+        f"applied as batch {result.batch_id}: {d['added']} added, {d['updated']} updated, "
+        f"{d['counts']} with learner counts, {d['closed']} closed, {d['errors']} rows skipped",
+        file=out,
+    )
+    for row, _id, message in result.errors[:10]:
+        print(f"  row {row}, {clean_message(message)}", file=out)
+    return 1 if d["errors"] else 0

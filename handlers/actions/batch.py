@@ -1,0 +1,102 @@
+"""Apply and Cancel under a batch preview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+from sqlmodel import Session
+
+from handlers.blocks import Message
+from handlers.blocks import batch as layouts
+from handlers.context import deps_of, team_of
+from storage.activities import Actor
+from storage.batch.apply import apply_plan
+from storage.batch.plan import clean_message
+from storage.batch.store import cancel_plan, ensure_may_apply, get_plan
+from storage.db import session_scope
+from storage.models import BatchPlan
+
+
+def _team(body: dict[str, Any], context: BoltContext) -> str:
+    return team_of(context)
+
+
+def _actor(body: dict[str, Any], context: BoltContext) -> Actor:
+    actor = context.get("actor")
+    if isinstance(actor, Actor):
+        return actor
+    user_id = (body.get("user") or {}).get("id", "")
+    return Actor(user_id=user_id, is_admin=user_id in deps_of(context).admins)
+
+
+def _show(client: WebClient, plan: BatchPlan, body: dict[str, Any], message: Message) -> None:
+    """Replace the thread message the buttons are in."""
+    channel = plan.channel_id or (body.get("channel") or {}).get("id")
+    ts = plan.message_ts or (body.get("message") or {}).get("ts")
+    if channel and ts:
+        client.chat_update(channel=channel, ts=ts, **message.kwargs())
+
+
+def apply_batch(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    team_id = _team(body, context)
+    actor = _actor(body, context)
+    with Session(deps.engine) as session:
+        plan = get_plan(session, team_id=team_id, plan_id=action["value"])
+        ensure_may_apply(plan, actor.user_id, actor.is_admin)
+    total = len(plan.rows or [])
+    if total > 1000:
+        _show(client, plan, body, layouts.progress_message(f"Applying {plan.file_name}…"))
+
+    def progress(done: int, of: int) -> None:
+        text = f"Applying {plan.file_name}: {done:,} of {of:,} rows…"
+        _show(client, plan, body, layouts.progress_message(text))
+
+    with session_scope(deps.engine) as session:
+        result = apply_plan(
+            session=session,
+            team_id=team_id,
+            plan_id=plan.id,
+            actor=actor,
+            now=deps.now(),
+            today=deps.today(),
+            progress=progress if total > 1000 else None,
+        )
+    message = layouts.applied_message(
+        batch_id=result.batch_id,
+        file_name=plan.file_name,
+        user_id=actor.user_id,
+        summary=result.summary,
+        errors=[f"row {row}, {clean_message(text)}" for row, _id, text in result.errors],
+        since_preview=result.since_preview,
+    )
+    _show(client, plan, body, message)
+
+
+def cancel_batch(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    actor = _actor(body, context)
+    plan = cancel_plan(
+        engine=deps.engine,
+        team_id=_team(body, context),
+        plan_id=action["value"],
+        user_id=actor.user_id,
+        is_admin=actor.is_admin,
+        now=deps.now(),
+    )
+    _show(
+        client,
+        plan,
+        body,
+        layouts.cancelled_message(
+            batch_id=plan.id, file_name=plan.file_name, user_id=actor.user_id
+        ),
+    )

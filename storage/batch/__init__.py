@@ -1,0 +1,1 @@
+"""Batch work by spreadsheet: read, match headers, plan, apply, write workbooks."""

@@ -1,0 +1,88 @@
+"""The annotated copy of an upload: each data sheet as read, a column saying what each row
+would do (or what is wrong with it), and the bad cells highlighted with a note."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+
+from storage.batch.plan import ERROR, Plan, RowPlan, change_words, clean_message
+from storage.batch.read import Sheet
+from storage.batch.rows import SheetLayout
+from storage.batch.workbooks import (
+    FORMULA_STARTS,
+    HEADER_FILL,
+    HEADER_FONT,
+    text_cell,
+    to_bytes,
+)
+
+BAD_FILL = PatternFill("solid", fgColor="F4B6B6")
+ERROR_FONT = Font(color="9C0006", bold=True)
+MESSAGES_HEADER = "pars-bot messages"
+
+
+def _text(sheet: Any, value: str) -> Any:
+    """A cell of the copy: text stays text (a value that could read as a formula is pinned)."""
+    if not value:
+        return None
+    return text_cell(sheet, value) if value[:1] in FORMULA_STARTS else value
+
+
+def row_message(row: RowPlan) -> str:
+    if row.action == ERROR:
+        return " | ".join(clean_message(m) for _, m in row.problems)
+    parts: list[str] = []
+    if row.action == "add":
+        parts.append("adds this activity")
+    elif row.action == "update":
+        parts.append("updates " + change_words(row.changes))
+    if row.counts:
+        parts.append("records learner counts")
+    if row.close:
+        parts.append("closes it")
+    return "; ".join(parts) if parts else "unchanged"
+
+
+def annotated_workbook(
+    sheets: Sequence[Sheet], layouts: Sequence[SheetLayout], plan: Plan
+) -> bytes:
+    by_position = {(r.sheet, r.row): r for r in plan.rows}
+    workbook = Workbook(write_only=True)
+    for layout in layouts:
+        source = sheets[layout.index]
+        sheet = workbook.create_sheet(layout.name[:31])
+        width = max((len(r) for r in source.rows), default=0)
+        columns_of = {t: c for c, t in layout.columns.targets.items()}
+        for index, cells in enumerate(source.rows):
+            padded = list(cells) + [""] * (width - len(cells))
+            out: list[Any] = [_text(sheet, value) for value in padded]
+            number = index + 1
+            if index == layout.columns.header_row:
+                header = text_cell(sheet, MESSAGES_HEADER)
+                header.font, header.fill = HEADER_FONT, HEADER_FILL
+                out.append(header)
+            elif (row := by_position.get((layout.name, number))) is not None:
+                message = text_cell(sheet, row_message(row))
+                if row.action == ERROR:
+                    message.font = ERROR_FONT
+                    for target, text in row.problems:
+                        column = columns_of.get(target, columns_of.get("activity_id"))
+                        if column is None or column >= len(out):
+                            continue
+                        existing = out[column]
+                        cell = (
+                            text_cell(sheet, existing or "")
+                            if existing is None or isinstance(existing, str)
+                            else existing
+                        )
+                        cell.fill = BAD_FILL
+                        cell.comment = Comment(clean_message(text)[:1000], "pars-bot")
+                        out[column] = cell
+                out.append(message)
+            sheet.append(out)
+    return to_bytes(workbook)

@@ -1,0 +1,248 @@
+"""Apply a previewed plan in one transaction, under its batch ID, through the activity service.
+
+The plan's status is changed first of all, in the same transaction: a second Apply (a
+double click, another process) waits for the first and then finds it applied. A crash before
+the commit leaves everything, the status included, as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from storage import activities as service
+from storage import counts as learner_counts
+from storage.activities import Actor
+from storage.batch.plan import ADD, ERROR, UPDATE, Plan, RowPlan, plan_rows
+from storage.batch.rows import BatchRow
+from storage.batch.store import (
+    APPLIED,
+    PREVIEWED,
+    ensure_may_apply,
+    get_plan,
+    status_refusal,
+)
+from storage.errors import ParsError
+from storage.models import BatchPlan
+
+
+class ApplyRefused(ParsError):
+    pass
+
+
+@dataclass
+class Applied:
+    batch_id: str
+    summary: dict[str, int]
+    errors: list[tuple[int, str, str]] = field(default_factory=list)  # row, ID, message
+    since_preview: list[str] = field(default_factory=list)
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary,
+            "errors": [list(e) for e in self.errors],
+            "since_preview": self.since_preview,
+        }
+
+
+def _claim(session: Session, team_id: str, plan_id: str) -> bool:
+    """Mark the plan applied before reading anything, so concurrent Applies queue up here."""
+    result = session.execute(
+        sa.update(BatchPlan)
+        .where(
+            BatchPlan.id == plan_id.strip(),
+            BatchPlan.team_id == team_id,
+            BatchPlan.status == PREVIEWED,
+        )
+        .values(status=APPLIED)
+    )
+    return result.rowcount == 1
+
+
+def apply_plan(
+    *,
+    session: Session,
+    team_id: str,
+    plan_id: str,
+    actor: Actor,
+    now: datetime,
+    today: date,
+    progress: Callable[[int, int], None] | None = None,
+) -> Applied:
+    """Apply what the rows ask for, as the data is now. The caller commits (or rolls back)."""
+    claimed = _claim(session, team_id, plan_id)
+    plan = get_plan(session, team_id=team_id, plan_id=plan_id)
+    session.refresh(plan)
+    ensure_may_apply(plan, actor.user_id, actor.is_admin)
+    if not claimed:
+        raise ApplyRefused(status_refusal(plan, now) or "This batch can't be applied now.")
+    plan.status = PREVIEWED  # for the expiry check only; set back below
+    refusal = status_refusal(plan, now)
+    if refusal:
+        raise ApplyRefused(refusal)
+    rows = [BatchRow.load(r) for r in plan.rows or []]
+    fresh = plan_rows(session=session, team_id=team_id, actor=actor, rows=rows, today=today)
+    since = what_changed(plan.summary or {}, fresh)
+    result = Applied(plan.id, {}, since_preview=since)
+    done = run_rows(
+        session=session,
+        team_id=team_id,
+        plan=fresh,
+        rows=rows,
+        actor=actor,
+        now=now,
+        today=today,
+        batch_id=plan.id,
+        errors=result.errors,
+        progress=progress,
+    )
+    result.summary = done
+    plan.status = APPLIED
+    plan.applied_at = now
+    plan.applied_by = actor.user_id
+    plan.result = result.dump()
+    session.add(plan)
+    session.flush()
+    return result
+
+
+def what_changed(preview: dict[str, Any], fresh: Plan) -> list[str]:
+    """Rows whose outcome differs from the preview: someone changed the data in between."""
+    before = {(r["sheet"], r["row"]): r for r in preview.get("rows", [])}
+    notes: list[str] = []
+    for row in fresh.rows:
+        old = before.get((row.sheet, row.row))
+        if old is None:
+            continue
+        was = _outcome(old["action"], old["counts"], old["close"])
+        now = _outcome(row.action, row.counts, row.close)
+        if was != now:
+            notes.append(f"row {row.row} ({row.activity_id}): previewed as {was}, now {now}")
+    return notes
+
+
+def _outcome(action: str, counts: bool, close: bool) -> str:
+    words = {"add": "an addition", "update": "an update", "unchanged": "unchanged"}
+    if action == ERROR:
+        return "an error"
+    parts = [words[action]] if action != "unchanged" or not (counts or close) else []
+    if counts:
+        parts.append("new counts")
+    if close:
+        parts.append("a close")
+    return " with ".join(parts) if parts else "unchanged"
+
+
+def run_rows(
+    *,
+    session: Session,
+    team_id: str,
+    plan: Plan,
+    rows: list[BatchRow],
+    actor: Actor,
+    now: datetime,
+    today: date,
+    batch_id: str,
+    errors: list[tuple[int, str, str]],
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
+    done = {"added": 0, "updated": 0, "unchanged": 0, "counts": 0, "closed": 0, "errors": 0}
+    by_position = {(r.sheet, r.row): r for r in rows}
+    total = len(plan.rows)
+    step = max(1, min(1000, total // 10))
+    for index, planned in enumerate(plan.rows):
+        if progress is not None and index and index % step == 0:
+            progress(index, total)
+        if planned.action == ERROR:
+            done["errors"] += 1
+            errors += [(planned.row, planned.activity_id, m) for _, m in planned.problems]
+            continue
+        if not planned.changes_anything:
+            done["unchanged"] += 1
+            continue
+        row = by_position[(planned.sheet, planned.row)]
+        steps = (planned.action in (ADD, UPDATE)) + planned.counts + planned.close
+        try:
+            if steps > 1:  # all of the row or none of it
+                with session.begin_nested():
+                    _apply_row(session, team_id, planned, row, actor, now, today, batch_id)
+            else:  # one write: the service's own savepoint undoes only it on a conflict
+                _apply_row(session, team_id, planned, row, actor, now, today, batch_id)
+        except ParsError as error:
+            done["errors"] += 1
+            errors.append((planned.row, planned.activity_id, error.message))
+            continue
+        if planned.action == ADD:
+            done["added"] += 1
+        elif planned.action == UPDATE:
+            done["updated"] += 1
+        done["counts"] += planned.counts
+        done["closed"] += planned.close
+        if planned.action not in (ADD, UPDATE) and not (planned.counts or planned.close):
+            done["unchanged"] += 1
+    return done
+
+
+def _apply_row(
+    session: Session,
+    team_id: str,
+    planned: RowPlan,
+    row: BatchRow,
+    actor: Actor,
+    now: datetime,
+    today: date,
+    batch_id: str,
+) -> None:
+    """One row through the service, with the values the validator passed a moment ago."""
+    activity = None
+    if planned.action == ADD:
+        activity = service.add_checked(
+            session=session,
+            team_id=team_id,
+            actor=actor,
+            values=planned.values,
+            now=now,
+            batch_id=batch_id,
+        )
+    elif planned.action == UPDATE:
+        stored = service.get_activity(
+            session=session, team_id=team_id, activity_id=planned.activity_id
+        )
+        activity = service.update_checked(
+            session=session,
+            activity=stored,
+            actor=actor,
+            values=planned.values,
+            now=now,
+            batch_id=batch_id,
+        ).activity
+    if planned.counts:
+        if activity is None:
+            activity = service.get_activity(
+                session=session, team_id=team_id, activity_id=planned.activity_id
+            )
+        assert planned.as_of is not None
+        learner_counts.add_counts(
+            session=session,
+            activity=activity,
+            actor=actor,
+            counts=planned.count_values,
+            as_of=planned.as_of,
+            now=now,
+            batch_id=batch_id,
+        )
+    if planned.close:
+        service.close_activity(
+            session=session,
+            team_id=team_id,
+            actor=actor,
+            activity_id=activity.activity_id if activity is not None else planned.activity_id,
+            now=now,
+            today=today,
+            batch_id=batch_id,
+        )

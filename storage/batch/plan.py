@@ -1,0 +1,277 @@
+"""Rows into a plan: what each row would change, checked by the store's one validator.
+
+Nothing is written here. The workspace's activities and learner counts are loaded once, so a
+file of thousands of rows costs a few queries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from storage.activities import Actor
+from storage.batch import checks
+from storage.batch.rows import BatchRow
+from storage.errors import Problem
+from storage.fields import label, render
+from storage.models import Activity, LearnerCount
+
+ADD, UPDATE, UNCHANGED, ERROR = "add", "update", "unchanged", "error"
+CLOSE_WORDS = {"closed", "close", "yes", "y", "x", "true"}
+OPEN_WORDS = {"no", "n", "open", "draft", "active", "ready to close", "readytoclose", "false"}
+
+
+@dataclass
+class RowPlan:
+    sheet: str
+    row: int
+    activity_id: str
+    action: str  # add, update, unchanged or error
+    changes: dict[str, str] = field(default_factory=dict)  # field -> text as typed
+    counts: bool = False
+    close: bool = False
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (column target, message)
+    # What the validator passed, for the apply (not kept in the database).
+    values: dict[str, Any] = field(default_factory=dict)
+    count_values: dict[str, int] = field(default_factory=dict)
+    as_of: date | None = None
+
+    @property
+    def changes_anything(self) -> bool:
+        return self.action in (ADD, UPDATE) or self.counts or self.close
+
+    def dump(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Plan:
+    rows: list[RowPlan]
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "added": sum(r.action == ADD for r in self.rows),
+            "updated": sum(r.action == UPDATE for r in self.rows),
+            "unchanged": sum(
+                r.action == UNCHANGED and not (r.counts or r.close) for r in self.rows
+            ),
+            "counts": sum(r.counts for r in self.rows if r.action != ERROR),
+            "closed": sum(r.close for r in self.rows if r.action != ERROR),
+            "errors": sum(r.action == ERROR for r in self.rows),
+            "rows": len(self.rows),
+        }
+
+    @property
+    def errors(self) -> list[RowPlan]:
+        return [r for r in self.rows if r.action == ERROR]
+
+
+@dataclass
+class Workspace:
+    """What the plan needs of a workspace's data, loaded in a few queries."""
+
+    by_id: dict[str, Activity]
+    history: dict[int, list[LearnerCount]]
+    # Activities as this file leaves them, by folded ID, for its later rows.
+    pending: dict[str, Any] = field(default_factory=dict)
+
+    def holder(self, activity_id: str) -> int | None:
+        found = self.by_id.get(activity_id.strip().lower())
+        return found.id if found is not None else None
+
+
+def load_workspace(session: Session, team_id: str, rows: Sequence[BatchRow]) -> Workspace:
+    activities = session.exec(select(Activity).where(Activity.team_id == team_id)).all()
+    by_id = {a.activity_id.lower(): a for a in activities}
+    history: dict[int, list[LearnerCount]] = defaultdict(list)
+    if any(r.counts or r.close for r in rows):
+        counts = session.exec(
+            select(LearnerCount)
+            .where(LearnerCount.team_id == team_id)
+            .order_by(col(LearnerCount.as_of), col(LearnerCount.recorded_at), col(LearnerCount.id))
+        ).all()
+        for count in counts:
+            history[count.activity_pk].append(count)
+    return Workspace(by_id, dict(history))
+
+
+def _current(history: Sequence[LearnerCount]) -> dict[str, LearnerCount]:
+    return {row.category: row for row in history}  # oldest first: the newest wins
+
+
+def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) -> RowPlan:
+    plan = RowPlan(row.sheet, row.row, row.activity_id, UNCHANGED)
+    problems: list[Problem] = []
+    if not row.activity_id:
+        plan.action = ERROR
+        plan.problems.append(("activity_id", "Activity ID is blank: every row needs one"))
+        return plan
+    key = row.activity_id.strip().lower()
+    stored = workspace.by_id.get(key)
+    # What later rows of the file see: this file's own adds and updates (a counts sheet may
+    # count or close an activity the activities sheet adds or completes).
+    record: Any = workspace.pending.get(key, stored)
+    if stored is None and key in workspace.pending:
+        pass
+    elif stored is None:
+        if not row.fields:
+            plan.action = ERROR
+            plan.problems.append(
+                (
+                    "activity_id",
+                    f"No activity has the ID {row.activity_id}: add it first with a row that "
+                    "gives its title, format and dates",
+                )
+            )
+            return plan
+        raw = {"activity_id": row.activity_id, **row.fields}
+        checked = checks.check_activity(
+            stored=None, raw=raw, actor=actor, today=today, id_holder=workspace.holder
+        )
+        problems += checked.problems
+        plan.action = ADD
+        plan.values = checked.values
+        plan.changes = {"activity_id": row.activity_id, **row.fields}
+        record = SimpleNamespace(**(checks.record_of(None) | checked.values), id=None)
+        record.closed_at = None
+        if not checked.problems:
+            workspace.pending[key] = record
+    elif row.fields and not checks.same_values(stored, row.fields):
+        raw = {k: v for k, v in row.fields.items() if k != "activity_id"}
+        checked = checks.check_activity(
+            stored=stored, raw=raw, actor=actor, today=today, id_holder=workspace.holder
+        )
+        problems += checked.problems
+        if checked.values:
+            plan.action = UPDATE
+            plan.values = checked.values
+            plan.changes = {name: row.fields[name] for name in checked.values if name in row.fields}
+            for name in checked.values:  # changes the validator implies (cleared dependents)
+                plan.changes.setdefault(name, render(checked.values[name]))
+            record = SimpleNamespace(**vars_of(stored) | checked.values)
+            if not checked.problems:
+                workspace.pending[key] = record
+    history = workspace.history.get(stored.id, []) if stored is not None else []
+    counted = {c: r.as_of for c, r in _current(history).items()}
+    if row.counts:
+        counts_problems, when = _plan_counts(row, plan, record, history, actor, today)
+        problems += counts_problems
+        if plan.counts and when is not None:
+            counted |= dict.fromkeys(row.counts, when)
+    if row.close:
+        problems += _plan_close(row, plan, record, actor, today, counted)
+    if problems:
+        plan.action = ERROR
+        plan.problems = [(p.field, p.message) for p in problems]
+    return plan
+
+
+def vars_of(activity: Activity) -> dict[str, Any]:
+    """The stored activity as plain attributes, for checks of what it will be after a row."""
+    return checks.record_of(activity) | {
+        "id": activity.id,
+        "closed_at": activity.closed_at,
+        "team_id": activity.team_id,
+    }
+
+
+def _plan_counts(
+    row: BatchRow,
+    plan: RowPlan,
+    record: Any,
+    history: list[LearnerCount],
+    actor: Actor,
+    today: date,
+) -> tuple[list[Problem], date | None]:
+    if checks.same_counts(_current(history), row.counts, row.as_of):
+        return [], None
+    if getattr(record, "start_date", None) is None or getattr(record, "end_date", None) is None:
+        return [], None  # an add whose dates are wrong: its own errors say so
+    checked = checks.check_counts(
+        stored=record, counts=row.counts, as_of=row.as_of, actor=actor, today=today, history=history
+    )
+    if checked.problems:
+        return checked.problems, None
+    if checked.lower:
+        parts = "; ".join(f"{d.category} {d.previous} → {d.new}" for d in checked.lower)
+        return [
+            Problem(
+                "learners_physician",
+                f"Counts of an enduring material are cumulative and this would contradict the "
+                f"counts on file ({parts}); if it is right, record it with "
+                f"`/pars counts {row.activity_id}`",
+            )
+        ], None
+    plan.counts = True
+    plan.count_values = dict(checked.counts)
+    plan.as_of = checked.as_of
+    return [], checked.as_of
+
+
+def _plan_close(
+    row: BatchRow,
+    plan: RowPlan,
+    record: Any,
+    actor: Actor,
+    today: date,
+    counted: dict[str, date],
+) -> list[Problem]:
+    word = " ".join((row.close or "").lower().split())
+    if word in OPEN_WORDS:
+        return []
+    if word not in CLOSE_WORDS:
+        return [
+            Problem(
+                "close",
+                f'Status: "{row.close}" is not understood; write Closed to close the activity '
+                "or leave the cell blank",
+            )
+        ]
+    if getattr(record, "closed_at", None) is not None:
+        return []  # already closed: nothing to do
+    problems = checks.check_close(stored=record, actor=actor, today=today, counted=counted)
+    if not problems:
+        plan.close = True
+    return [
+        Problem("close", f"Can't close it yet: {p.message}") if p.field == "status" else p
+        for p in problems
+    ]
+
+
+def plan_rows(
+    *,
+    session: Session,
+    team_id: str,
+    actor: Actor,
+    rows: Sequence[BatchRow],
+    today: date,
+    progress: Callable[[int, int], None] | None = None,
+) -> Plan:
+    workspace = load_workspace(session, team_id, rows)
+    planned: list[RowPlan] = []
+    for index, row in enumerate(rows):
+        planned.append(plan_row(row, workspace=workspace, actor=actor, today=today))
+        if progress is not None and index % 2000 == 1999:
+            progress(index + 1, len(rows))
+    return Plan(planned)
+
+
+def clean_message(message: str) -> str:
+    """A validator message without the slash-command example, which means nothing in a sheet."""
+    return re.sub(r" \(e\.g\. `[^`]*`\)$", "", message)
+
+
+def problem_text(plan: RowPlan, message: str) -> str:
+    """One problem in words with the row number the spreadsheet shows."""
+    return f"row {plan.row}, {clean_message(message)}"
+
+
+def change_words(changes: dict[str, str]) -> str:
+    return ", ".join(label(name) for name in changes if name != "activity_id")

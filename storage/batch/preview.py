@@ -1,0 +1,138 @@
+"""A file into a stored preview: read, match headers, plan, keep the plan, annotate a copy."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from storage.activities import Actor
+from storage.batch.annotate import annotated_workbook
+from storage.batch.plan import Plan, plan_rows, problem_text
+from storage.batch.read import FileRefused, Limits, read_file
+from storage.batch.rows import sheet_rows
+from storage.batch.store import PREVIEWED, REFUSED
+from storage.models import BatchPlan
+
+FIRST_ERRORS = 10
+
+
+@dataclass
+class Preview:
+    batch_id: str
+    file_name: str
+    summary: dict[str, int]
+    first_errors: list[str]
+    unknown: list[str] = field(default_factory=list)
+    not_used: list[str] = field(default_factory=list)
+    annotated: bytes | None = None
+
+    @property
+    def changes_anything(self) -> bool:
+        s = self.summary
+        return bool(s["added"] or s["updated"] or s["counts"] or s["closed"])
+
+
+def annotated_name(file_name: str) -> str:
+    stem = file_name.rsplit(".", 1)[0] if "." in file_name else file_name
+    return f"{stem} - checked by pars-bot.xlsx"
+
+
+def preview_file(
+    *,
+    engine: Engine,
+    plan_id: str,
+    team_id: str,
+    actor: Actor,
+    data: bytes,
+    file_name: str,
+    today: date,
+    limits: Limits | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Preview:
+    """Read and check a file; keep its rows and preview on the plan row `plan_id`.
+
+    A file that cannot be used raises FileRefused (its message is for the user) and the plan
+    is marked refused.
+    """
+    try:
+        sheets = read_file(data, file_name, limits)
+        read = sheet_rows(sheets, file_name)
+    except FileRefused:
+        _mark(engine, plan_id, status=REFUSED)
+        raise
+    if progress is not None and len(read.rows) > 2000:
+        progress(f"Read {len(read.rows):,} rows of {file_name}; checking them…")
+
+    def checked(done: int, total: int) -> None:
+        if progress is not None:
+            progress(f"Checked {done:,} of {total:,} rows of {file_name}…")
+
+    with Session(engine) as session:
+        plan = plan_rows(
+            session=session,
+            team_id=team_id,
+            actor=actor,
+            rows=read.rows,
+            today=today,
+            progress=checked,
+        )
+    summary = plan.summary()
+    preview = Preview(
+        batch_id=plan_id,
+        file_name=file_name,
+        summary=summary,
+        first_errors=first_errors(plan),
+        unknown=read.unknown,
+        not_used=read.not_used,
+        annotated=annotated_workbook(sheets, read.layouts, plan),
+    )
+    _mark(
+        engine,
+        plan_id,
+        status=PREVIEWED,
+        rows=[r.dump() for r in read.rows],
+        summary={
+            **summary,
+            "rows": [
+                {
+                    "sheet": r.sheet,
+                    "row": r.row,
+                    "action": r.action,
+                    "counts": r.counts,
+                    "close": r.close,
+                }
+                for r in plan.rows
+            ],
+            "first_errors": preview.first_errors,
+            "unknown": read.unknown,
+            "not_used": read.not_used,
+        },
+        content_sha256=hashlib.sha256(data).hexdigest(),
+    )
+    return preview
+
+
+def first_errors(plan: Plan, limit: int = FIRST_ERRORS) -> list[str]:
+    out: list[str] = []
+    for row in plan.errors:
+        for _, message in row.problems:
+            if len(out) == limit:
+                return out
+            out.append(problem_text(row, message))
+    return out
+
+
+def _mark(engine: Engine, plan_id: str, **values: object) -> None:
+    with Session(engine) as session:
+        plan = session.get(BatchPlan, plan_id)
+        if plan is None:
+            return
+        for name, value in values.items():
+            setattr(plan, name, value)
+        session.add(plan)
+        session.commit()

@@ -1,0 +1,230 @@
+"""Spreadsheet files into rows of cell text: limits first, then python-calamine or csv.
+
+Nothing here knows what the columns mean (headers.py) or what the rows would change (plan.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import PurePath
+from typing import Any
+
+import python_calamine
+
+from storage.errors import ParsError
+
+WORKBOOK_KINDS = {"xlsx", "xlsm", "xls", "ods"}
+TEXT_KINDS = {"csv", "tsv", "txt"}
+KINDS = WORKBOOK_KINDS | TEXT_KINDS
+ZIP_KINDS = {"xlsx", "xlsm", "ods"}
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and every password-protected .xlsx
+
+
+class FileRefused(ParsError):
+    """The file cannot be used as it is; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 20 * 1024 * 1024
+    max_rows: int = 100_000
+    # A zip archive (.xlsx/.xlsm/.ods) may unpack to at most this much in all ...
+    max_uncompressed: int = 400 * 1024 * 1024
+    # ... and no member may be more than this many times its compressed size.
+    max_ratio: int = 200
+
+
+@dataclass
+class Sheet:
+    name: str
+    rows: list[list[str]] = field(default_factory=list)
+
+
+def kind_of(file_name: str) -> str | None:
+    """The spreadsheet kind by the file's extension; None for anything else (images, PDFs)."""
+    suffix = PurePath(file_name).suffix.lower().lstrip(".")
+    return suffix if suffix in KINDS else None
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def check_size(size: int, limits: Limits) -> None:
+    if size > limits.max_bytes:
+        raise FileRefused(
+            f"The file is {_megabytes(size)}; batch files may be at most "
+            f"{_megabytes(limits.max_bytes)}. Split it into smaller files."
+        )
+
+
+def check_archive(data: bytes, kind: str, name: str, limits: Limits) -> None:
+    """Before any parsing: is it the archive its name says, and does it unpack to a sane size?"""
+    if kind not in ZIP_KINDS:
+        return
+    if data.startswith(_OLE_MAGIC):
+        raise FileRefused(
+            f"{name} is password-protected (encrypted), so it cannot be read. Save a copy "
+            "without a password (File > Info > Protect Workbook) and share that."
+        )
+    if not data.startswith(_ZIP_MAGIC):
+        raise FileRefused(
+            f"{name} is not a .{kind} workbook, whatever its name says. Save it from your "
+            "spreadsheet program as Excel Workbook (.xlsx) or CSV and share it again."
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile:
+        raise FileRefused(
+            f"{name} is damaged (not a readable .{kind} archive). Open it in your spreadsheet "
+            "program, save it again and share the new copy."
+        ) from None
+    total = sum(m.file_size for m in members)
+    if total > limits.max_uncompressed:
+        raise FileRefused(
+            f"{name} would unpack to {_megabytes(total)}, more than the "
+            f"{_megabytes(limits.max_uncompressed)} a batch file may hold. Split it into "
+            "smaller files."
+        )
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > 1024 * 1024 and ratio > limits.max_ratio:
+            raise FileRefused(
+                f"{name} is compressed {ratio:.0f} times over (part {member.filename}), far more "
+                "than any real spreadsheet: it was refused as a possible zip bomb."
+            )
+
+
+def cell_text(value: Any) -> str:
+    """A cell as the text a person would type: 12.0 -> "12", a date -> 2025-01-07."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time | timedelta):
+        return ""  # a time without a date is nothing PARS asks for
+    return str(value).strip()
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without a byte-order mark), else Windows-1252 as Excel writes CSV."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _text_rows(data: bytes, kind: str, name: str, limits: Limits) -> list[Sheet]:
+    text = _decode(data)
+    if "\x00" in text[:4096]:
+        raise FileRefused(
+            f"{name} is not a text file, whatever its name says. Save it as CSV (comma "
+            "delimited) or Excel Workbook (.xlsx) and share it again."
+        )
+    if kind == "csv":
+        sample = text[:8192]
+        try:
+            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+        except csv.Error:
+            delimiter = ","
+    else:
+        delimiter = "\t"
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    sheet = Sheet(PurePath(name).stem or "rows")
+    for row in reader:
+        if len(sheet.rows) > limits.max_rows:
+            _too_many_rows(name, limits)
+        sheet.rows.append([cell.strip() for cell in row])
+    return [sheet]
+
+
+def _too_many_rows(name: str, limits: Limits) -> None:
+    raise FileRefused(
+        f"{name} has more than {limits.max_rows:,} rows, the most one batch file may have. "
+        "Split it into smaller files."
+    )
+
+
+def _workbook_rows(data: bytes, kind: str, name: str, limits: Limits) -> list[Sheet]:
+    if kind == "xls" and not data.startswith(_OLE_MAGIC):
+        raise FileRefused(
+            f"{name} is not an .xls workbook, whatever its name says. Save it from your "
+            "spreadsheet program as Excel Workbook (.xlsx) and share it again."
+        )
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except python_calamine.PasswordError:
+        raise FileRefused(
+            f"{name} is password-protected, so it cannot be read. Save a copy without a "
+            "password and share that."
+        ) from None
+    except Exception:
+        raise FileRefused(
+            f"{name} could not be read as a .{kind} workbook: it may be damaged or of another "
+            "kind. Open it in your spreadsheet program, save it again and share the new copy."
+        ) from None
+    sheets: list[Sheet] = []
+    with workbook:
+        for meta in workbook.sheets_metadata:
+            if str(meta.typ) not in {"SheetTypeEnum.WorkSheet", "WorkSheet"}:
+                continue
+            sheet = Sheet(meta.name)
+            try:
+                source = workbook.get_sheet_by_name(meta.name)
+                if source.total_height > limits.max_rows + 1:
+                    _too_many_rows(name, limits)
+                for row in _rows(source):
+                    sheet.rows.append([cell_text(v) for v in row])
+            except FileRefused:
+                raise
+            except Exception:
+                raise FileRefused(
+                    f"Sheet {meta.name!r} of {name} could not be read: the workbook may be "
+                    "damaged. Open it in your spreadsheet program, save it again and share it."
+                ) from None
+            sheets.append(sheet)
+    return sheets
+
+
+def _rows(source: python_calamine.CalamineSheet) -> Iterator[list[Any]]:
+    # calamine keeps leading empty rows but not leading empty columns: put those back, so
+    # row and column numbers are the ones the spreadsheet shows.
+    offset = source.start[1] if source.start else 0
+    for row in source.iter_rows():
+        yield [None] * offset + list(row) if offset else list(row)
+
+
+def read_file(data: bytes, file_name: str, limits: Limits | None = None) -> list[Sheet]:
+    """Every sheet of a spreadsheet as rows of cell text. Formulas give their cached values."""
+    limits = limits or Limits()
+    kind = kind_of(file_name)
+    if kind is None:
+        raise FileRefused(
+            f"{file_name} is not a spreadsheet the bot reads: use .xlsx, .xlsm, .xls, .ods, "
+            ".csv or tab-delimited .txt/.tsv."
+        )
+    check_size(len(data), limits)
+    check_archive(data, kind, file_name, limits)
+    if kind in TEXT_KINDS:
+        return _text_rows(data, kind, file_name, limits)
+    return _workbook_rows(data, kind, file_name, limits)

@@ -1,0 +1,150 @@
+"""Sheets into batch rows: the activity ID, the fields given, counts, as-of and close.
+
+A blank cell is left out, so that it keeps the stored value. Row numbers are the ones the
+spreadsheet shows (1-based, header included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from storage.batch.headers import (
+    AS_OF,
+    CLOSE,
+    COUNT_TARGETS,
+    EXAMPLE_ID,
+    LOOKED_FOR,
+    Columns,
+    find_columns,
+)
+from storage.batch.read import FileRefused, Sheet
+
+
+class NoHeaders(FileRefused):
+    """No sheet has a header row the bot recognizes."""
+
+
+@dataclass
+class BatchRow:
+    sheet: str
+    row: int
+    activity_id: str
+    fields: dict[str, str] = field(default_factory=dict)
+    counts: dict[str, str] = field(default_factory=dict)  # learner category -> text
+    as_of: str | None = None
+    close: str | None = None
+
+    def dump(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> BatchRow:
+        return cls(**data)
+
+
+@dataclass
+class SheetLayout:
+    name: str
+    index: int
+    columns: Columns
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "index": self.index,
+            "header_row": self.columns.header_row,
+            "targets": {str(k): v for k, v in self.columns.targets.items()},
+        }
+
+
+@dataclass
+class ReadRows:
+    rows: list[BatchRow]
+    layouts: list[SheetLayout]
+    unknown: list[str]
+    not_used: list[str]
+
+
+def no_headers_message(file_name: str) -> str:
+    looked = ", ".join(f'"{h}"' for h in LOOKED_FOR)
+    return (
+        f"I couldn't find a header row in {file_name}. I look for column headers such as "
+        f"{looked} in the first rows of a sheet. `/pars template` gives you a workbook with "
+        "the right headers."
+    )
+
+
+def _data_sheets(sheets: Sequence[Sheet]) -> list[SheetLayout]:
+    """The first sheet with a header row, and any later one that carries learner counts."""
+    layouts: list[SheetLayout] = []
+    for index, sheet in enumerate(sheets):
+        columns = find_columns(sheet.rows)
+        if columns is None:
+            continue
+        if not layouts or columns.has_counts:
+            layouts.append(SheetLayout(sheet.name, index, columns))
+    return layouts
+
+
+def sheet_rows(sheets: Sequence[Sheet], file_name: str) -> ReadRows:
+    layouts = _data_sheets(sheets)
+    if not layouts:
+        raise NoHeaders(no_headers_message(file_name))
+    rows: list[BatchRow] = []
+    unknown: list[str] = []
+    not_used: list[str] = []
+    for layout in layouts:
+        columns = layout.columns
+        unknown += [u for u in columns.unknown + columns.repeated if u not in unknown]
+        not_used += [n for n in columns.not_used if n not in not_used]
+        id_col = columns.column_of("activity_id")
+        assert id_col is not None
+        seen: dict[str, list[int]] = {}
+        sheet = sheets[layout.index]
+        for index in range(columns.header_row + 1, len(sheet.rows)):
+            cells = sheet.rows[index]
+            if not any(cells):
+                continue
+            row = BatchRow(layout.name, index + 1, cells[id_col] if id_col < len(cells) else "")
+            for col, target in columns.targets.items():
+                text = cells[col] if col < len(cells) else ""
+                if not text or target == "activity_id":
+                    continue
+                if target in COUNT_TARGETS:
+                    row.counts[target.removeprefix("learners_")] = text
+                elif target == AS_OF:
+                    row.as_of = text
+                elif target == CLOSE:
+                    row.close = text
+                else:
+                    row.fields[target] = text
+            if not (row.activity_id or row.fields or row.counts or row.close):
+                continue
+            if row.activity_id.upper() == EXAMPLE_ID:
+                continue  # the template's worked example
+            if row.activity_id:
+                seen.setdefault(row.activity_id.lower(), []).append(row.row)
+            rows.append(row)
+        repeated = {k: v for k, v in seen.items() if len(v) > 1}
+        if repeated:
+            raise FileRefused(_duplicates_message(layout.name, repeated, rows))
+    return ReadRows(rows, layouts, unknown, not_used)
+
+
+def _duplicates_message(sheet: str, repeated: dict[str, list[int]], rows: list[BatchRow]) -> str:
+    names: dict[str, str] = {}
+    for r in rows:
+        if r.activity_id:
+            names.setdefault(r.activity_id.lower(), r.activity_id)
+    parts = [
+        f"{names[key]} (rows {', '.join(str(n) for n in numbers)})"
+        for key, numbers in list(repeated.items())[:5]
+    ]
+    more = f" and {len(repeated) - 5} more" if len(repeated) > 5 else ""
+    return (
+        f"Sheet {sheet!r} gives the same activity ID on more than one row: "
+        f"{'; '.join(parts)}{more}. Keep one row per activity and share the file again; "
+        "nothing was read."
+    )

@@ -1,0 +1,154 @@
+"""The life of a batch plan in the database: claimed, previewed, applied or cancelled.
+
+A plan row is claimed per Slack file before anything is downloaded, so a file that Slack
+delivers twice (retries, or both the message and the file_shared event) is previewed once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from storage.errors import NotPermitted, ParsError
+from storage.models import BatchPlan
+
+PREVIEW_DAYS = 7
+READING, PREVIEWED, APPLIED, CANCELLED, REFUSED, UNDONE = (
+    "reading",
+    "previewed",
+    "applied",
+    "cancelled",
+    "refused",
+    "undone",
+)
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_batch_id() -> str:
+    """Short enough to type in `/pars undo-batch B-7K3M9QX2`, unguessable enough."""
+    return "B-" + "".join(secrets.choice(_ALPHABET) for _ in range(8))
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every moment stored here is UTC."""
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Claim:
+    plan_id: str
+    fresh: bool
+
+
+def claim_file(
+    *,
+    engine: Engine,
+    team_id: str,
+    user_id: str,
+    file_id: str | None,
+    file_name: str,
+    now: datetime,
+    channel_id: str | None = None,
+    thread_ts: str | None = None,
+) -> Claim:
+    """A new plan row for this file, or the existing one (fresh=False) if already claimed."""
+    plan_id = new_batch_id()
+    try:
+        with Session(engine) as session:
+            session.add(
+                BatchPlan(
+                    id=plan_id,
+                    team_id=team_id,
+                    user_id=user_id,
+                    file_id=file_id,
+                    file_name=file_name[:300],
+                    status=READING,
+                    channel_id=channel_id,
+                    thread_ts=thread_ts,
+                    created_at=now,
+                    expires_at=now + timedelta(days=PREVIEW_DAYS),
+                )
+            )
+            session.commit()
+    except sa.exc.IntegrityError:
+        with Session(engine) as session:
+            existing = session.exec(
+                select(BatchPlan).where(BatchPlan.team_id == team_id, BatchPlan.file_id == file_id)
+            ).one()
+            return Claim(existing.id, fresh=False)
+    return Claim(plan_id, fresh=True)
+
+
+def get_plan(session: Session, *, team_id: str, plan_id: str) -> BatchPlan:
+    plan = session.get(BatchPlan, plan_id.strip())
+    if plan is None or plan.team_id != team_id:
+        raise ParsError(
+            f"No batch has the ID `{plan_id.strip()}`. The batch ID is in the message that "
+            "answered the upload."
+        )
+    return plan
+
+
+def update_plan(engine: Engine, plan_id: str, **values: Any) -> None:
+    with Session(engine) as session:
+        plan = session.get(BatchPlan, plan_id)
+        if plan is None:
+            return
+        for name, value in values.items():
+            setattr(plan, name, value)
+        session.add(plan)
+        session.commit()
+
+
+def ensure_may_apply(plan: BatchPlan, user_id: str, is_admin: bool) -> None:
+    if is_admin or plan.user_id == user_id:
+        return
+    raise NotPermitted(
+        f"Only <@{plan.user_id}>, who shared this file, or an admin can apply or cancel it."
+    )
+
+
+def status_refusal(plan: BatchPlan, now: datetime) -> str | None:
+    """Why this plan can no longer be applied, or None when it still can."""
+    if plan.status == APPLIED:
+        when = f" on {aware(plan.applied_at):%Y-%m-%d %H:%M} UTC" if plan.applied_at else ""
+        who = f" by <@{plan.applied_by}>" if plan.applied_by else ""
+        return f"This batch ({plan.id}) was already applied{who}{when}; nothing more was changed."
+    if plan.status == CANCELLED:
+        return f"This batch ({plan.id}) was cancelled; share the file again to start over."
+    if plan.status == UNDONE:
+        return f"This batch ({plan.id}) was applied and then undone; share the file again."
+    if plan.status != PREVIEWED:
+        return f"This batch ({plan.id}) has no preview to apply; share the file again."
+    if aware(plan.expires_at) < now:
+        return (
+            f"This preview expired on {aware(plan.expires_at):%Y-%m-%d} (previews last "
+            f"{PREVIEW_DAYS} days) and nothing was changed. Share the file again for a fresh one."
+        )
+    return None
+
+
+def cancel_plan(
+    *, engine: Engine, team_id: str, plan_id: str, user_id: str, is_admin: bool, now: datetime
+) -> BatchPlan:
+    with Session(engine, expire_on_commit=False) as session:
+        plan = get_plan(session, team_id=team_id, plan_id=plan_id)
+        ensure_may_apply(plan, user_id, is_admin)
+        claimed = session.execute(
+            sa.update(BatchPlan)
+            .where(BatchPlan.id == plan.id, BatchPlan.status == PREVIEWED)
+            .values(status=CANCELLED, result={"cancelled_by": user_id})
+        ).rowcount
+        session.commit()
+        session.refresh(plan)
+        if not claimed and plan.status != CANCELLED:
+            raise ParsError(status_refusal(plan, now) or "This batch can't be cancelled now.")
+        return plan

@@ -1,0 +1,195 @@
+"""Applying a preview: once, whole, as the data is now, audited under one batch ID; undo."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from storage.activities import Actor, update_activity
+from storage.batch.apply import ApplyRefused
+from storage.batch.undo import ChangedSince, undo_batch
+from storage.db import session_scope
+from storage.errors import NotPermitted
+from storage.models import BatchPlan
+from tests.batch.files import grand_rounds, table, xlsx
+from tests.batch.helpers import ADMIN, ALICE, BOB, TEAM, apply, audit, counts, ids, load, preview
+from tests.conftest import NOW
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def many(n: int, prefix: str = "A") -> bytes:
+    return xlsx(table([grand_rounds(f"{prefix}-{i:03d}") for i in range(n)]))
+
+
+def test_every_change_of_an_apply_is_audited_under_its_batch_id(engine: Engine) -> None:
+    apply(engine, preview(engine, many(2)).batch_id)
+    change = xlsx(
+        table(
+            [
+                {
+                    "Activity ID": "A-000",
+                    "City": "Evanston",
+                    "Physician learners": 5,
+                    "Other learners": 1,
+                    "Status": "Closed",
+                }
+            ]
+        )
+    )
+    batch = preview(engine, change).batch_id
+    result = apply(engine, batch)
+    assert result.summary["updated"] == 1 and result.summary["closed"] == 1
+    mine = [(a, action) for a, action, b in audit(engine) if b == batch]
+    assert mine == [("A-000", "update"), ("A-000", "counts"), ("A-000", "close")]
+
+
+def test_a_second_apply_changes_nothing_and_says_it_was_applied(engine: Engine) -> None:
+    batch = preview(engine, many(3)).batch_id
+    apply(engine, batch)
+    with pytest.raises(
+        ApplyRefused, match=f"This batch \\({batch}\\) was already applied by <@U0ALICE>"
+    ):
+        apply(engine, batch)
+    assert len(ids(engine)) == 3
+
+
+def test_two_applies_at_once_apply_once(engine: Engine) -> None:
+    batch = preview(engine, many(30)).batch_id
+    outcomes: list[str] = []
+
+    def click() -> None:
+        try:
+            apply(engine, batch)
+            outcomes.append("applied")
+        except ApplyRefused:
+            outcomes.append("refused")
+
+    clicks = [threading.Thread(target=click) for _ in range(2)]
+    for t in clicks:
+        t.start()
+    for t in clicks:
+        t.join(60)
+    assert sorted(outcomes) == ["applied", "refused"]
+    assert len(ids(engine)) == 30
+    assert len([1 for _, action, _ in audit(engine) if action == "create"]) == 30
+
+
+def test_apply_checks_again_and_says_what_changed_since_the_preview(engine: Engine) -> None:
+    apply(engine, preview(engine, many(1)).batch_id)
+    batch = preview(engine, xlsx([["Activity ID", "City"], ["A-000", "Evanston"]])).batch_id
+    with session_scope(engine) as session:  # a colleague makes the same change meanwhile
+        update_activity(
+            session=session,
+            team_id=TEAM,
+            actor=ALICE,
+            activity_id="A-000",
+            raw={"city": "Evanston"},
+            now=NOW,
+        )
+    result = apply(engine, batch)
+    assert result.since_preview == ["row 2 (A-000): previewed as an update, now unchanged"]
+    assert result.summary["updated"] == 0
+
+
+def test_a_preview_expires_after_seven_days(engine: Engine) -> None:
+    batch = preview(engine, many(1)).batch_id
+    with pytest.raises(ApplyRefused, match="This preview expired on 2026-12-02"):
+        apply(engine, batch, now=NOW + timedelta(days=7, minutes=1))
+    assert ids(engine) == []
+    apply(engine, batch, now=NOW + timedelta(days=6))  # still good before that
+    assert ids(engine) == ["A-000"]
+
+
+def test_only_the_uploader_or_an_admin_may_apply(engine: Engine) -> None:
+    batch = preview(engine, many(1)).batch_id
+    with pytest.raises(NotPermitted, match="Only <@U0ALICE>, who shared this file, or an admin"):
+        apply(engine, batch, actor=BOB)
+    apply(engine, batch, actor=ADMIN)
+    assert ids(engine) == ["A-000"]
+
+
+def _url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def test_a_process_killed_mid_apply_leaves_the_database_as_before(engine: Engine) -> None:
+    apply(engine, preview(engine, many(1, "OLD")).batch_id)
+    before = audit(engine)
+    batch = preview(engine, many(40)).batch_id
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.batch.crash_apply", _url(engine), TEAM, batch],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("halfway"), (line, process.stderr.read() if process.stderr else "")
+    finally:
+        process.kill()
+        process.wait(30)
+    assert ids(engine) == ["OLD-000"]  # none of the 20 rows written before the kill
+    assert audit(engine) == before
+    with Session(engine) as session:
+        plan = session.get(BatchPlan, batch)
+        assert plan is not None and plan.status == "previewed"
+    apply(engine, batch)  # and it can still be applied
+    assert len(ids(engine)) == 41
+
+
+def test_undo_takes_back_additions_updates_counts_and_closes(engine: Engine) -> None:
+    apply(engine, preview(engine, many(1)).batch_id)
+    change = xlsx(
+        table(
+            [
+                {
+                    "Activity ID": "A-000",
+                    "City": "Evanston",
+                    "Physician learners": 5,
+                    "Other learners": 1,
+                    "Status": "Closed",
+                },
+                grand_rounds("NEW-1"),
+            ]
+        )
+    )
+    batch = preview(engine, change).batch_id
+    apply(engine, batch)
+    with pytest.raises(NotPermitted, match="Only admins"), session_scope(engine) as session:
+        undo_batch(session=session, team_id=TEAM, batch_id=batch, actor=ALICE, now=NOW)
+    with session_scope(engine) as session:
+        done = undo_batch(session=session, team_id=TEAM, batch_id=batch, actor=ADMIN, now=NOW)
+    assert (done.removed, done.restored) == (["NEW-1"], ["A-000"])
+    restored = load(engine, "A-000")
+    assert restored is not None and restored.city == "Chicago" and restored.closed_at is None
+    assert counts(engine, "A-000") == [] and ids(engine) == ["A-000"]
+
+
+def test_undo_refuses_naming_the_activities_changed_since(engine: Engine) -> None:
+    batch = preview(engine, many(3)).batch_id
+    apply(engine, batch)
+    with session_scope(engine) as session:
+        update_activity(
+            session=session,
+            team_id=TEAM,
+            actor=Actor(user_id="U0BOB", is_admin=True),
+            activity_id="A-001",
+            raw={"city": "Evanston"},
+            now=NOW,
+        )
+    with (
+        pytest.raises(ChangedSince, match="changed after it was applied: `A-001`"),
+        session_scope(engine) as session,
+    ):
+        undo_batch(session=session, team_id=TEAM, batch_id=batch, actor=ADMIN, now=NOW)
+    assert len(ids(engine)) == 3

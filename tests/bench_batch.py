@@ -1,0 +1,211 @@
+"""Benchmark: batch work on a 10,000-row workbook (printed, never asserted).
+
+    .venv/bin/python tests/bench_batch.py [--rows N] [--runs R]
+
+Generates an activity workbook and prints, each the median of several runs and next to its
+goal (issue 6): read + validate + plan against bare python-calamine reading the same file;
+applying every row as a new activity to SQLite; a re-upload of the same file (all unchanged);
+the export against bare openpyxl write_only writing the same cells; the peak memory (RSS) of
+a whole import in a process of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import python_calamine
+from openpyxl import Workbook
+from sqlmodel import Session
+
+from storage.activities import Actor
+from storage.batch.annotate import annotated_workbook
+from storage.batch.apply import apply_plan
+from storage.batch.plan import plan_rows
+from storage.batch.preview import preview_file
+from storage.batch.read import read_file
+from storage.batch.rows import sheet_rows
+from storage.batch.store import claim_file
+from storage.batch.workbooks import export_workbook
+from storage.db import create_db_engine, session_scope, upgrade
+
+TEAM = "T0BENCH"
+TODAY = date(2026, 11, 25)
+NOW = datetime(2026, 11, 25, 21, 0, tzinfo=UTC)
+ACTOR = Actor(user_id="U0BENCH", is_admin=True)
+HEADERS = [
+    "Activity ID", "Title", "Format", "Delivery method", "Start date", "End date", "City",
+    "State", "Country", "AMA PRA Category 1 credits", "Description", "Providership",
+    "Listed in CME Finder", "Outcome measures", "Commercial support", "Physician learners",
+    "Other learners",
+]  # fmt: skip
+
+
+def workbook_bytes(rows: int) -> bytes:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Activities")
+    sheet.append(HEADERS)
+    for i in range(rows):
+        start = date(2025, 1, 1) + timedelta(days=i % 300)
+        sheet.append(
+            [
+                f"BENCH-{i:05d}", f"Grand Rounds {i}", "Regularly scheduled series", "In person",
+                start, start + timedelta(days=30), "Chicago", "IL", "USA", 1.5,
+                "Weekly case conference", "Directly provided", "No", "Knowledge; Competence",
+                "No", 20 + i % 50, i % 7,
+            ]
+        )  # fmt: skip
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def median(runs: int, work: Callable[[], object], fresh: Callable[[], None] | None = None) -> float:
+    times = []
+    for _ in range(runs):
+        if fresh is not None:
+            fresh()
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def bare_read(data: bytes) -> list[list[object]]:
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    return book.get_sheet_by_index(0).to_python()
+
+
+def read_and_plan(data: bytes, engine) -> object:  # type: ignore[no-untyped-def]
+    read = sheet_rows(read_file(data, "bench.xlsx"), "bench.xlsx")
+    with Session(engine) as session:
+        return plan_rows(session=session, team_id=TEAM, actor=ACTOR, rows=read.rows, today=TODAY)
+
+
+def new_database(folder: Path, name: str):  # type: ignore[no-untyped-def]
+    path = folder / name
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    engine = create_db_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    return engine
+
+
+def previewed(engine, data: bytes) -> str:  # type: ignore[no-untyped-def]
+    claim = claim_file(
+        engine=engine, team_id=TEAM, user_id=ACTOR.user_id, file_id=None,
+        file_name="bench.xlsx", now=NOW,
+    )  # fmt: skip
+    preview_file(
+        engine=engine, plan_id=claim.plan_id, team_id=TEAM, actor=ACTOR, data=data,
+        file_name="bench.xlsx", today=TODAY,
+    )  # fmt: skip
+    return claim.plan_id
+
+
+def apply(engine, plan_id: str) -> None:  # type: ignore[no-untyped-def]
+    with session_scope(engine) as session:
+        apply_plan(
+            session=session, team_id=TEAM, plan_id=plan_id, actor=ACTOR, now=NOW, today=TODAY
+        )
+
+
+def memory_child(path: str, database: str) -> None:
+    """A whole import (read, plan, annotated copy, apply) in this process; prints peak RSS."""
+    engine = create_db_engine(f"sqlite:///{database}")
+    upgrade(engine)
+    plan_id = previewed(engine, Path(path).read_bytes())
+    apply(engine, plan_id)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(*args.memory_child)
+        return
+    data = workbook_bytes(args.rows)
+    print(f"{args.rows:,}-row workbook, {len(data) / 1024:.0f} KiB; median of {args.runs} runs")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        engine = new_database(folder, "plan.db")
+        bare = median(args.runs, lambda: bare_read(data))
+        ours = median(args.runs, lambda: read_and_plan(data, engine))
+        print(f"read+validate+plan   {ours:7.3f} s   bare calamine {bare:6.3f} s   "
+              f"ratio {ours / bare:5.1f}x   (goal <= 3x)")  # fmt: skip
+        read = sheet_rows(read_file(data, "bench.xlsx"), "bench.xlsx")
+        plan = read_and_plan(data, engine)
+        sheets = read_file(data, "bench.xlsx")
+        annotate = median(args.runs, lambda: annotated_workbook(sheets, read.layouts, plan))
+        print(f"annotated copy       {annotate:7.3f} s   (written once per preview)")
+        engine.dispose()
+
+        state: dict[str, object] = {}
+
+        def fresh_plan() -> None:
+            engine = new_database(folder, "apply.db")
+            state["engine"], state["plan"] = engine, previewed(engine, data)
+
+        runs = max(3, args.runs // 2)
+        applied = median(runs, lambda: apply(state["engine"], state["plan"]), fresh_plan)  # type: ignore[arg-type]
+        print(f"apply {args.rows:,} new         {applied:7.3f} s   (goal < 2 s)")
+        engine = state["engine"]
+
+        def again() -> None:
+            read = sheet_rows(read_file(data, "bench.xlsx"), "bench.xlsx")
+            with Session(engine) as session:  # type: ignore[arg-type]
+                plan_rows(session=session, team_id=TEAM, actor=ACTOR, rows=read.rows, today=TODAY)
+
+        reupload = median(args.runs, again)
+        unchanged_plan = previewed(engine, data)
+        unchanged_apply = median(1, lambda: apply(engine, unchanged_plan))
+        print(f"re-upload unchanged  {reupload + unchanged_apply:7.3f} s   (read+plan "
+              f"{reupload:.3f} + apply {unchanged_apply:.3f}; goal < 1 s)")  # fmt: skip
+
+        def export() -> bytes:
+            with session_scope(engine) as session:  # type: ignore[arg-type]
+                return export_workbook(session=session, team_id=TEAM, year=2025, today=TODAY).data
+
+        exported = export()
+        cells = [list(r) for r in python_calamine.CalamineWorkbook.from_filelike(
+            io.BytesIO(exported)).get_sheet_by_index(0).to_python()]  # fmt: skip
+
+        def bare_write() -> None:
+            book = Workbook(write_only=True)
+            sheet = book.create_sheet("Activities")
+            for row in cells:
+                sheet.append(row)
+            book.save(io.BytesIO())
+
+        ours_export = median(args.runs, export)
+        bare_export = median(args.runs, bare_write)
+        ratio = ours_export / bare_export
+        print(f"export {len(cells) - 1:,}         {ours_export:7.3f} s   bare openpyxl "
+              f"{bare_export:6.3f} s   ratio {ratio:5.2f}x   (goal <= 1.5x)")  # fmt: skip
+        sheet_file = folder / "bench.xlsx"
+        sheet_file.write_bytes(data)
+        child = subprocess.run(
+            [sys.executable, __file__, "--memory-child", str(sheet_file), str(folder / "mem.db")],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        print(f"peak memory, import  {int(child.stdout.strip()):7d} MB   (goal < 300 MB; RSS of "
+              "the whole process: read, plan, annotated copy, apply)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

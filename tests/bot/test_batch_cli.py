@@ -1,0 +1,63 @@
+"""Batch work from the command line and the console, run as an operator runs them."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from tests.batch.files import grand_rounds, table, text_file, xlsx
+from tests.bot.test_cli import run
+from tests.bot.test_console import console, stored
+
+
+def test_template_import_apply_export_and_the_round_trip(tmp_path: Path) -> None:
+    made = run(tmp_path, "template", "--out", "template.xlsx")
+    assert made.returncode == 0, made.stderr
+    assert load_workbook(tmp_path / "template.xlsx").sheetnames == ["Activities", "Instructions"]
+
+    rows = table([grand_rounds("GR-1"), grand_rounds("GR-2", **{"End date": "2025-02-30"})])
+    xlsx(rows, tmp_path / "batch.xlsx")
+    refused = run(tmp_path, "import", "batch.xlsx")
+    assert refused.returncode == 2
+    assert "holds no workspace yet: give --team" in refused.stderr
+
+    checked = run(tmp_path, "import", "batch.xlsx", "--team", "T0OFFICE")
+    assert checked.returncode == 1  # errors found, nothing changed
+    assert "1 to add" in checked.stdout and "1 with errors" in checked.stdout
+    assert 'row 3, End date: "2025-02-30" is not a real date' in checked.stdout
+    assert "nothing changed" in checked.stdout
+    assert stored(tmp_path, "SELECT activity_id FROM activity") == []
+
+    applied = run(tmp_path, "import", "batch.xlsx", "--team", "T0OFFICE", "--apply")
+    assert "applied as batch B-" in applied.stdout and "1 added" in applied.stdout
+    assert stored(tmp_path, "SELECT team_id, activity_id FROM activity") == [("T0OFFICE", "GR-1")]
+    batch = stored(tmp_path, "SELECT DISTINCT batch_id FROM audit_event")
+    assert len(batch) == 1 and batch[0][0].startswith("B-")
+
+    exported = run(tmp_path, "export", "--year", "2025", "--out", "pars-2025.xlsx")
+    assert exported.returncode == 0, exported.stderr
+    assert "1 activities of data year 2025" in exported.stdout
+    sheet = load_workbook(io.BytesIO((tmp_path / "pars-2025.xlsx").read_bytes())).worksheets[0]
+    assert sheet["A2"].value == "GR-1"
+
+    again = run(tmp_path, "import", "pars-2025.xlsx")  # --team left out: one workspace
+    assert again.returncode == 0, again.stderr
+    assert "0 to add, 0 to update, 1 unchanged" in again.stdout
+
+
+def test_console_upload_shows_the_preview_and_applies(tmp_path: Path) -> None:
+    (tmp_path / "batch.csv").write_bytes(text_file(table([grand_rounds("GR-1")])))
+    out = console(tmp_path, f"upload {tmp_path / 'batch.csv'}\nclick Apply\n/pars show GR-1\n")
+    assert "Preview of batch.csv" in out and "1 to add" in out
+    assert "[Apply]  [Cancel]" in out
+    assert "(file posted: batch - checked by pars-bot.xlsx)" in out
+    assert "Applied batch.csv" in out and "1 added" in out
+    assert "`GR-1` *Medicine Grand Rounds*" in out
+    assert stored(tmp_path, "SELECT activity_id FROM activity") == [("GR-1",)]
+
+
+def test_console_upload_of_a_missing_file(tmp_path: Path) -> None:
+    out = console(tmp_path, "upload nowhere.xlsx\n")
+    assert "No file nowhere.xlsx" in out
