@@ -7,7 +7,7 @@ changes is applied whole or not at all.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -33,6 +33,7 @@ from storage.models import Activity, AuditEvent
 from storage.validation import (
     CLOSED,
     DUPLICATE_ID,
+    FIELD_NAMES,
     NOT_PERMITTED,
     Actor,
     RecordView,
@@ -255,6 +256,65 @@ def add_checked(
     raise ParsError("Could not assign a new activity ID; please try again.")
 
 
+def add_many_checked(
+    *,
+    session: Session,
+    team_id: str,
+    actor: Actor,
+    records: Sequence[Mapping[str, Any]],
+    now: datetime,
+    batch_id: str | None = None,
+) -> dict[str, int]:
+    """Store many activities the validator has passed, each with its ID, in a few statements.
+
+    Returns each new row's key by activity ID. All or none: an ID taken meanwhile (another
+    process) raises DuplicateActivityId and writes none of them, so the caller can go row by
+    row instead. The spreadsheet import adds thousands at once; one by one takes 2 ms each.
+    """
+    if not records:
+        return {}
+    table, log = Activity.__table__, AuditEvent.__table__
+    rows = []
+    for values in records:
+        record = record_of(None) | dict(values)
+        rows.append(
+            record
+            | {
+                "team_id": team_id,
+                "active_fields_complete": not rules.missing_for_active(RecordView(record)),
+                "created_at": now,
+                "created_by": actor.user_id,
+                "updated_at": now,
+                "updated_by": actor.user_id,
+                "version": 1,
+            }
+        )
+    insert = sa.insert(table).returning(
+        table.c.id, table.c.activity_id, sort_by_parameter_order=True
+    )
+    try:
+        with session.begin_nested():
+            keys = {aid: pk for pk, aid in session.execute(insert, rows).all()}
+    except sa.exc.IntegrityError:
+        raise DuplicateActivityId("one of them") from None
+    audits = [
+        {
+            "team_id": team_id,
+            "activity_pk": keys[row["activity_id"]],
+            "activity_id": row["activity_id"],
+            "action": "create",
+            "user_id": actor.user_id,
+            "at": now,
+            "changes": _diff({}, {n: row[n] for n in FIELD_NAMES if row[n] is not None}),
+            "batch_id": batch_id,
+            "version": 1,
+        }
+        for row in rows
+    ]
+    session.execute(sa.insert(log), audits)
+    return keys
+
+
 @dataclass
 class Update:
     activity: Activity
@@ -395,7 +455,8 @@ def _write(
     except (StaleDataError, sa.exc.IntegrityError) as error:
         # Forget the refused values, so no later flush of this session tries them again.
         if add:
-            session.expunge(activity)
+            if activity in session:  # the savepoint's rollback usually expunged it already
+                session.expunge(activity)
         else:
             session.expire(activity)
         if isinstance(error, StaleDataError):

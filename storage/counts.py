@@ -6,15 +6,16 @@ counts fit later; the count with the latest as-of date of each category is its c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from storage.activities import audit, get_activity, raise_for
 from storage.errors import CountDecreaseNeedsConfirmation, ParsError
-from storage.models import Activity, LearnerCount
+from storage.models import Activity, AuditEvent, LearnerCount
 from storage.validation import Actor, check_counts
 
 
@@ -123,14 +124,7 @@ def add_counts(
                 recorded_at=now,
             )
         )
-    changes = {
-        f"learners_{c}": {
-            "before": str(latest[c].count) if c in latest else "",
-            "after": str(n),
-        }
-        for c, n in counts.items()
-    }
-    changes["as_of"] = {"before": "", "after": as_of.isoformat()}
+    changes = _count_changes(latest, counts, as_of)
     audit(
         session=session,
         activity=activity,
@@ -154,3 +148,64 @@ def _last_count_id(session: Session, activity: Activity) -> int | None:
     return session.exec(
         select(func.max(LearnerCount.id)).where(LearnerCount.activity_pk == activity.id)
     ).one()
+
+
+def add_first_counts_many(
+    *,
+    session: Session,
+    team_id: str,
+    actor: Actor,
+    entries: Sequence[tuple[int, str, Mapping[str, int], date]],
+    now: datetime,
+    batch_id: str | None = None,
+) -> None:
+    """The first counts of activities just added, in two statements, audited like add_counts.
+
+    `entries` are (row key, activity ID, counts by category, as-of date); the activities have
+    no counts on file yet, so there is nothing to compare with.
+    """
+    if not entries:
+        return
+    counts = [
+        {
+            "team_id": team_id,
+            "activity_pk": pk,
+            "category": category,
+            "count": number,
+            "as_of": as_of,
+            "recorded_by": actor.user_id,
+            "recorded_at": now,
+        }
+        for pk, _aid, numbers, as_of in entries
+        for category, number in numbers.items()
+    ]
+    audits = [
+        {
+            "team_id": team_id,
+            "activity_pk": pk,
+            "activity_id": activity_id,
+            "action": "counts",
+            "user_id": actor.user_id,
+            "at": now,
+            "changes": _count_changes({}, numbers, as_of),
+            "batch_id": batch_id,
+            "version": 1,
+        }
+        for pk, activity_id, numbers, as_of in entries
+    ]
+    session.execute(sa.insert(LearnerCount.__table__), counts)
+    session.execute(sa.insert(AuditEvent.__table__), audits)
+
+
+def _count_changes(
+    latest: Mapping[str, LearnerCount], counts: Mapping[str, int], as_of: date
+) -> dict[str, dict[str, str]]:
+    changes = {
+        f"learners_{c}": {
+            "before": str(latest[c].count) if c in latest else "",
+            "after": str(n),
+        }
+        for c, n in counts.items()
+    }
+    changes["as_of"] = {"before": "", "after": as_of.isoformat()}
+    return changes

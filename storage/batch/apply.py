@@ -155,6 +155,17 @@ def run_rows(
     by_position = {(r.sheet, r.row): r for r in rows}
     total = len(plan.rows)
     step = max(1, min(1000, total // 10))
+    # Rows that only add (with their first counts) are written together, in file order with
+    # the others: a run of them is flushed before any other row is applied.
+    adds: list[RowPlan] = []
+
+    def flush_adds() -> None:
+        if adds:
+            _add_together(
+                session, team_id, adds, by_position, actor, now, today, batch_id, done, errors
+            )
+            adds.clear()
+
     for index, planned in enumerate(plan.rows):
         if progress is not None and index and index % step == 0:
             progress(index, total)
@@ -165,27 +176,107 @@ def run_rows(
         if not planned.changes_anything:
             done["unchanged"] += 1
             continue
-        row = by_position[(planned.sheet, planned.row)]
-        steps = (planned.action in (ADD, UPDATE)) + planned.counts + planned.close
-        try:
-            if steps > 1:  # all of the row or none of it
-                with session.begin_nested():
-                    _apply_row(session, team_id, planned, row, actor, now, today, batch_id)
-            else:  # one write: the service's own savepoint undoes only it on a conflict
-                _apply_row(session, team_id, planned, row, actor, now, today, batch_id)
-        except ParsError as error:
-            done["errors"] += 1
-            errors.append((planned.row, planned.activity_id, error.message))
+        if planned.action == ADD and not planned.close:
+            adds.append(planned)
+            if len(adds) >= ADD_CHUNK:
+                flush_adds()
             continue
-        if planned.action == ADD:
-            done["added"] += 1
-        elif planned.action == UPDATE:
-            done["updated"] += 1
-        done["counts"] += planned.counts
-        done["closed"] += planned.close
-        if planned.action not in (ADD, UPDATE) and not (planned.counts or planned.close):
-            done["unchanged"] += 1
+        flush_adds()
+        _apply_one(
+            session, team_id, planned, by_position, actor, now, today, batch_id, done, errors
+        )
+    flush_adds()
     return done
+
+
+# Rows added in one statement: large enough that a statement per row is gone, small enough
+# that a conflict sends only this many rows the slow way.
+ADD_CHUNK = 2000
+
+
+def _add_together(
+    session: Session,
+    team_id: str,
+    adds: list[RowPlan],
+    by_position: dict[tuple[str, int], BatchRow],
+    actor: Actor,
+    now: datetime,
+    today: date,
+    batch_id: str,
+    done: dict[str, int],
+    errors: list[tuple[int, str, str]],
+) -> None:
+    try:
+        with session.begin_nested():
+            keys = service.add_many_checked(
+                session=session,
+                team_id=team_id,
+                actor=actor,
+                records=[planned.values for planned in adds],
+                now=now,
+                batch_id=batch_id,
+            )
+            learner_counts.add_first_counts_many(
+                session=session,
+                team_id=team_id,
+                actor=actor,
+                entries=[
+                    (
+                        keys[p.values["activity_id"]],
+                        p.values["activity_id"],
+                        p.count_values,
+                        p.as_of,
+                    )
+                    for p in adds
+                    if p.counts and p.as_of is not None
+                ],
+                now=now,
+                batch_id=batch_id,
+            )
+    except ParsError:
+        # An ID taken since the check (another process): each row on its own, so only the
+        # rows that conflict are refused.
+        for planned in adds:
+            _apply_one(
+                session, team_id, planned, by_position, actor, now, today, batch_id, done, errors
+            )
+        return
+    done["added"] += len(adds)
+    done["counts"] += sum(p.counts for p in adds)
+
+
+def _apply_one(
+    session: Session,
+    team_id: str,
+    planned: RowPlan,
+    by_position: dict[tuple[str, int], BatchRow],
+    actor: Actor,
+    now: datetime,
+    today: date,
+    batch_id: str,
+    done: dict[str, int],
+    errors: list[tuple[int, str, str]],
+) -> None:
+    row = by_position[(planned.sheet, planned.row)]
+    steps = (planned.action in (ADD, UPDATE)) + planned.counts + planned.close
+    try:
+        if steps > 1:  # all of the row or none of it
+            with session.begin_nested():
+                _apply_row(session, team_id, planned, row, actor, now, today, batch_id)
+        else:  # one write: the service's own savepoint undoes only it on a conflict
+            _apply_row(session, team_id, planned, row, actor, now, today, batch_id)
+    except ParsError as error:
+        done["errors"] += 1
+        errors.append((planned.row, planned.activity_id, error.message))
+        return
+    if planned.action == ADD:
+        done["added"] += 1
+    elif planned.action == UPDATE:
+        done["updated"] += 1
+    done["counts"] += planned.counts
+    done["closed"] += planned.close
+    if planned.action not in (ADD, UPDATE) and not (planned.counts or planned.close):
+        done["unchanged"] += 1
 
 
 def _apply_row(
