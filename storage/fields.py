@@ -6,7 +6,9 @@ place that turns text into values and reports every problem of a record at once.
 
 from __future__ import annotations
 
+import copy
 import difflib
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -506,6 +508,21 @@ def label(name: str) -> str:
     return BY_NAME[name].label
 
 
+# Lists come back as copies: the cache must not hand one caller's list to the next.
+_MUTABLE = frozenset({"joint_providers", "outcome_measures", "supporters"})
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_field(name: str, text: str) -> tuple[Any, str | None]:
+    """One field's text as a value, or the reason it can't be read. A spreadsheet repeats the
+    same formats, places and dates thousands of times: each distinct text is parsed once."""
+    try:
+        value = BY_NAME[name].parse(text)
+    except FieldError as exc:
+        return None, str(exc)
+    return (value if value != [] else None), None
+
+
 def parse_values(raw: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]:
     """Text by field name -> values by field name, and every problem found.
 
@@ -519,12 +536,11 @@ def parse_values(raw: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]
         if text is None or not str(text).strip():
             values[name] = None
             continue
-        try:
-            value = spec.parse(str(text))
-        except FieldError as exc:
-            problems.append(Problem(name, f"{spec.label}: {exc} (e.g. `{spec.example}`)"))
+        value, error = _parse_field(name, str(text))
+        if error is not None:
+            problems.append(Problem(name, f"{spec.label}: {error} (e.g. `{spec.example}`)"))
             continue
-        values[name] = value if value != [] else None
+        values[name] = copy.deepcopy(value) if name in _MUTABLE else value
     legacy = rules.LEGACY_ACTIVITY_TYPES.get(str(raw.get("format") or "").strip().upper())
     if legacy and legacy[1] and not (raw.get("delivery_method") or "").strip():
         values["delivery_method"] = legacy[1]
