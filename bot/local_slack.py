@@ -44,6 +44,9 @@ class LocalSlack:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
     bot_token: str | None = None  # when set, file downloads need this token
+    # HTTP statuses the next calls of a method answer before a normal answer, e.g.
+    # {"chat.postMessage": [429, 503]}; a 429 comes with `Retry-After: 1`, as Slack sends it.
+    http_errors: dict[str, list[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
@@ -291,11 +294,27 @@ def _handler_for(slack: LocalSlack) -> type[BaseHTTPRequestHandler]:
                 return
             method = self.path.removeprefix("/api/").split("?")[0]
             slack.record(Call(method, params, self.path))
+            with slack._lock:
+                pending = slack.http_errors.get(method)
+                status = pending.pop(0) if pending else 200
+            if status != 200:
+                body = json.dumps({"ok": False, "error": "ratelimited"}).encode()
+                retry_after = {"Retry-After": "1"} if status == 429 else {}
+                self._send(status, body, "application/json", retry_after)
+                return
             answer = slack.answer(method, params)
             self._send(200, json.dumps(answer).encode(), "application/json")
 
-        def _send(self, status: int, body: bytes, content_type: str) -> None:
+        def _send(
+            self,
+            status: int,
+            body: bytes,
+            content_type: str,
+            headers: dict[str, str] | None = None,
+        ) -> None:
             self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

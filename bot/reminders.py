@@ -16,7 +16,6 @@ from sqlalchemy.engine import Engine
 
 from bot.app import ConfigurationError, create_web_client, utc_now
 from bot.settings import Settings
-from handlers.blocks.cycle import escape
 from scheduler import jobs, send
 from scheduler.plan import Reminder
 from storage import reminders
@@ -52,7 +51,8 @@ def choose_team(engine: Engine, team: str | None) -> str:
 
 def describe(reminder: Reminder, status: str | None) -> str:
     what = {
-        "countdown": f"deadline countdown, {reminder.days_left} days left",
+        "countdown": f"deadline countdown, {reminder.days_left} day"
+        f"{'' if reminder.days_left == 1 else 's'} left",
         "unclosed": f"{len(reminder.activities)} ended, not closed",
         "enduring": f"{len(reminder.activities)} enduring materials need Dec 31 counts",
         "digest": "weekly digest",
@@ -60,7 +60,12 @@ def describe(reminder: Reminder, status: str | None) -> str:
     names = ", ".join(w.activity_id for w in reminder.activities[:5])
     more = f" +{len(reminder.activities) - 5}" if len(reminder.activities) > 5 else ""
     listed = f" [{names}{more}]" if names else ""
-    state = f" (already {status})" if status else ""
+    # A claim never marked sent: its sender died between claim and send. Left unsent, since
+    # a duplicate is worse than a miss (storage/deliveries.py); the operator sees it here.
+    state = {
+        None: "",
+        "claimed": " (claimed, never confirmed sent: not sent again)",
+    }.get(status, f" (already {status})")
     return f"{reminder.local_date} {reminder.kind:<9} → {reminder.recipient}: {what}{listed}{state}"
 
 
@@ -92,7 +97,7 @@ def reminders_command(
     for reminder in result.already:
         out.write("skipped " + describe(reminder, "claimed") + "\n")
     for reminder, error in result.failed:
-        out.write(f"FAILED  {describe(reminder, None)}: {escape(error)}\n")
+        out.write(f"FAILED  {describe(reminder, None)}: {error}\n")
     out.write(
         f"{len(result.sent)} sent, {len(result.already)} already sent, "
         f"{len(result.failed)} failed (retried on the next pass)\n"

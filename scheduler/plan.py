@@ -147,7 +147,9 @@ class _Planner:
         due = tuple(w for w in works if self.unclosed_due(w, day))
         if not due:
             return None
-        year = cycle.reporting_year(day, self.s.deadlines)
+        # The deadline the DM names is that of the oldest data year among them: in February
+        # an activity that ended in January belongs to next year's report, not this one's.
+        year = min(w.end.year for w in due)
         return self.reminder(
             Kind.UNCLOSED, person.user_id, "ended", day, zone, year, activities=due
         )

@@ -37,7 +37,7 @@ def render(reminder: Reminder, snapshot: Snapshot) -> Message:
     if reminder.kind is Kind.COUNTDOWN:
         return layouts.countdown_dm(snapshot.checklist, reminder.deadline, zone, reminder.days_left)
     if reminder.kind is Kind.UNCLOSED:
-        return layouts.unclosed_dm(reminder.activities, reminder.deadline, zone)
+        return layouts.unclosed_dm(reminder.activities, reminder.deadline, zone, reminder.days_left)
     if reminder.kind is Kind.ENDURING:
         return layouts.enduring_dm(reminder.activities, reminder.deadline.data_year)
     return layouts.digest_message(snapshot.checklist, reminder.owners, zone, reminder.local_date)

@@ -126,7 +126,7 @@ def activity_states(
     the status of 100,000 activities takes about a second, not a query each.
     """
     table = Activity.__table__
-    query = select(*_STATE_COLUMNS).where(table.c.team_id == team_id)
+    query = select(*STATE_COLUMNS).where(table.c.team_id == team_id)
     if unclosed_only:
         query = query.where(table.c.closed_at.is_(None))
     if owner_user_id is not None:
@@ -149,7 +149,7 @@ _NONE_COUNTED: dict[str, date] = {}
 _TABLE = Activity.__table__
 # What the rules and a reminder read. Not the bookkeeping columns, and of the description only
 # whether it is filled in: reading 100,000 long texts to test them for blankness costs seconds.
-_STATE_COLUMNS = [
+STATE_COLUMNS = [
     c
     for c in _TABLE.c
     if c.name

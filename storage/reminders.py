@@ -3,8 +3,7 @@ of a workspace's open work, loaded with a few grouped queries however many activ
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,10 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
-from storage import cycle, rules
+from storage import cycle, queries, rules
 from storage.activities import get_activity
 from storage.errors import ParsError
-from storage.models import Activity, LearnerCount, Member, Snooze
+from storage.models import Activity, Member, Snooze
 
 SNOOZE_DAYS = 3
 # A Slack profile copied into `member` is asked again after this long.
@@ -164,15 +163,15 @@ class Snapshot:
         return cycle.deadline_for(year, self.deadlines)
 
 
-_COLUMNS = [c for c in Activity.__table__.columns]  # type: ignore[attr-defined]
-
-
 def _open_work(
-    rows: Iterable[Any], counted: dict[int, set[str]], snoozes: dict[int, date], today: date
+    rows: Iterable[Any],
+    counted: Mapping[int, Collection[str]],
+    snoozes: dict[int, date],
+    today: date,
 ) -> list[OpenWork]:
     work = []
     for row in rows:
-        missing = rules.missing_for_close(row, counted.get(row.id, set()))
+        status, missing = rules.close_needs(row, counted=counted.get(row.id, ()), today=today)
         work.append(
             OpenWork(
                 pk=row.id,
@@ -182,7 +181,7 @@ def _open_work(
                 owner=row.owner_user_id,
                 start=row.start_date,
                 end=row.end_date,
-                status=rules.derive_status(row, closed=False, today=today),
+                status=status,
                 missing=tuple(missing),
                 snoozed_until=snoozes.get(row.id),
             )
@@ -190,18 +189,12 @@ def _open_work(
     return work
 
 
-def _counted(session: Session, where: list[sa.ColumnElement[bool]]) -> dict[int, set[str]]:
-    """The learner categories on file per activity: one grouped query."""
-    rows = session.execute(
-        select(LearnerCount.activity_pk, LearnerCount.category)
-        .join(Activity, col(Activity.id) == col(LearnerCount.activity_pk))
-        .where(*where)
-        .group_by(col(LearnerCount.activity_pk), col(LearnerCount.category))
-    ).all()
-    counted: dict[int, set[str]] = defaultdict(set)
-    for pk, category in rows:
-        counted[pk].add(category)
-    return counted
+def _rows(session: Session, query: sa.Select[Any]) -> Sequence[Any]:
+    # Plain rows of the columns the rules read (not 100,000 descriptions): storage.queries'.
+    return session.connection().execute(query).all()
+
+
+_STATE = select(*queries.STATE_COLUMNS)
 
 
 def load_snapshot(
@@ -225,15 +218,15 @@ def load_snapshot(
         col(Activity.closed_at).is_(None),
         col(Activity.end_date) < horizon,
     ]
-    rows = session.execute(select(*_COLUMNS).where(*ended_where)).all()
-    ended = _open_work(rows, _counted(session, ended_where), snoozes, today)
+    # Categories on file in one grouped query for the workspace, as everywhere status is read.
+    counted = queries.counts_on_file(session=session, team_id=team_id)
+    ended = _open_work(_rows(session, _STATE.where(*ended_where)), counted, snoozes, today)
     dec31: dict[int, list[OpenWork]] = {}
     # Enduring materials' Dec 31 counts are asked for in January only.
     local_days = (utc_day + timedelta(days=k) for k in (-1, 0, 1))
     for year in {d.year - 1 for d in local_days if d.month == 1}:
         where = [*cycle.enduring_on_dec31(team_id, year), cycle.missing_dec31_counts(year)]
-        found = session.execute(select(*_COLUMNS).where(*where)).all()
-        dec31[year] = _open_work(found, _counted(session, where), snoozes, today)
+        dec31[year] = _open_work(_rows(session, _STATE.where(*where)), counted, snoozes, today)
     configured = cycle.configured_deadlines(session=session, team_id=team_id)
     year = cycle.reporting_year(today, configured)
     return Snapshot(
@@ -261,10 +254,8 @@ def needs_of(
         col(Activity.closed_at).is_(None),
         col(Activity.end_date) < today,
     ]
-    query = select(*_COLUMNS).order_by(col(Activity.end_date), col(Activity.activity_id))
-    rows = session.execute(query.where(*ended_where).limit(limit)).all()
-    shown = col(Activity.id).in_([r.id for r in rows])
-    ended = _open_work(rows, _counted(session, [*ended_where, shown]), snoozes, today)
+    query = _STATE.order_by(col(Activity.end_date), col(Activity.activity_id))
+    rows = _rows(session, query.where(*ended_where).limit(limit))
     year = today.year - 1
     dec31_where = [
         mine,
@@ -272,9 +263,12 @@ def needs_of(
         cycle.missing_dec31_counts(year),
         col(Activity.end_date) >= today,  # ended ones are in the first list
     ]
-    found = session.execute(query.where(*dec31_where).limit(limit)).all()
-    shown = col(Activity.id).in_([r.id for r in found])
-    dec31 = _open_work(found, _counted(session, [*dec31_where, shown]), snoozes, today)
+    found = _rows(session, query.where(*dec31_where).limit(limit))
+    counted = queries.counts_on_file(
+        session=session, team_id=team_id, activity_pks=[r.id for r in [*rows, *found]]
+    )
+    ended = _open_work(rows, counted, snoozes, today)
+    dec31 = _open_work(found, counted, snoozes, today)
     return ended, dec31
 
 

@@ -279,6 +279,17 @@ def assess(
     return status, Status.CLOSED, _missing_beyond_active(a, counted)
 
 
+def close_needs(
+    a: ActivityLike, *, counted: Collection[str], today: date
+) -> tuple[Status, list[str]]:
+    """An open activity's status and everything closing it needs, the Active fields included:
+    assess's answer, completed for drafts (whose next step is Active, not Closed)."""
+    status, _next, missing = assess(a, closed=False, counted=counted, today=today)
+    if status is Status.DRAFT:
+        missing = missing + _missing_beyond_active(a, counted)
+    return status, missing
+
+
 def has_ended(a: ActivityLike, today: date) -> bool:
     return a.end_date is not None and a.end_date < today
 

@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from handlers.blocks import Message, format_label, line_sections
+from handlers.mrkdwn import escape
 from storage import cycle, program_summary
 from storage.fields import label
 from storage.models import ProgramSummary
@@ -47,11 +48,6 @@ ACTION_IDS = (
 
 # A DM names this many activities with buttons; the rest are counted (Slack: 50 blocks).
 DM_ACTIVITIES = 10
-
-
-def escape(text: str) -> str:
-    """Text a user typed, made safe for Slack markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _section(text: str) -> SectionBlock:
@@ -267,12 +263,24 @@ def _work_blocks(works: Sequence[OpenWork], *, close: bool, more_command: str) -
     return blocks
 
 
-def unclosed_dm(works: Sequence[OpenWork], deadline: cycle.Deadline, zone: ZoneInfo) -> Message:
+def unclosed_dm(
+    works: Sequence[OpenWork], deadline: cycle.Deadline, zone: ZoneInfo, days_left: int
+) -> Message:
+    """`deadline`: that of the oldest data year named; `days_left` until it (negative: past)."""
     count = len(works)
+    them = "it" if count == 1 else "them"
+    year = deadline.data_year
+    # Activities of several data years: say which ones the deadline is for.
+    which = them if all(w.end.year == year for w in works) else f"those that ended in {year}"
+    due = (
+        f"PARS needs {which} by {when(deadline.due_at, zone)} (data year {year})."
+        if days_left >= 0
+        else f"The PARS deadline for {year} ({when(deadline.due_at, zone)}) has passed: "
+        f"report {which} in PARS as soon as you can."
+    )
     lead = (
         f"📋 *{count} of your activities ended and {'is' if count == 1 else 'are'} not closed "
-        f"in pars-bot.* Close {'it' if count == 1 else 'them'} while the details are fresh; "
-        f"PARS needs them by {when(deadline.due_at, zone)} (data year {deadline.data_year})."
+        f"in pars-bot.* Close {them} while the details are fresh; {due}"
     )
     blocks: list[Block] = [_section(lead), DividerBlock()]
     blocks += _work_blocks(works, close=True, more_command="/pars list unclosed mine")

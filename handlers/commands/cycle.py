@@ -14,6 +14,7 @@ from handlers.blocks import cycle as layouts
 from handlers.commands.call import CommandCall
 from handlers.context import Deps
 from handlers.errors import UsageError
+from handlers.mrkdwn import escape
 from handlers.views.summary_form import summary_modal
 from storage import cycle, program_summary, reminders
 from storage.db import session_scope
@@ -198,7 +199,7 @@ def parse_channel(text: str) -> str | None:
     )
     if not match:
         raise UsageError(
-            f"`{layouts.escape(value)}` is not a channel I can use: pick it from Slack's list as "
+            f"`{escape(value)}` is not a channel I can use: pick it from Slack's list as "
             "you type `#`, or give its ID (C0123ABCD), or `off`.",
             CONFIG_USAGE,
         )

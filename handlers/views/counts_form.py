@@ -18,8 +18,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from handlers.blocks import counts_recorded
-from handlers.blocks.cycle import escape
 from handlers.context import actor_of, deps_of, team_of
+from handlers.mrkdwn import escape
 from storage import activities as service
 from storage import counts as learner_counts
 from storage.db import session_scope

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.local_slack import TEAM_ID, LocalSlack
+from bot.reminders import describe
 from storage import activities as service
 from storage import reminders
 from storage.db import create_db_engine, session_scope, upgrade
@@ -44,7 +45,7 @@ def test_preview_prints_what_is_due_and_sends_nothing(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         "2 reminder(s) due for T0LOCAL at 2026-03-30T09:00:00-05:00:",
-        "2026-03-30 countdown → U0ALICE: deadline countdown, 1 days left",
+        "2026-03-30 countdown → U0ALICE: deadline countdown, 1 day left",
         "2026-03-30 unclosed  → U0ALICE: 1 ended, not closed [GR-2025]",
     ]
     early = run(tmp_path, "reminders", "preview", "--at", "2026-03-30T08:59")
@@ -133,3 +134,17 @@ def test_time_in_the_console_runs_the_reminder_pass(tmp_path: Path) -> None:
     deadline_day = blocks[6]
     assert "The PARS deadline for 2025 is today" in deadline_day
     assert "📋" not in deadline_day  # snoozed until 2 April
+
+
+def test_preview_names_a_claim_never_confirmed_sent() -> None:
+    # A sender killed between claim and send: the reminder is not sent again, and says so.
+    from scheduler.plan import Kind, Reminder
+    from storage.cycle import deadline_for
+
+    reminder = Reminder(
+        Kind.COUNTDOWN, "U0ALICE", "2025", "2026-03-30", datetime(2026, 3, 30).date(),
+        "America/Chicago", deadline_for(2025, {}),
+    )  # fmt: skip
+    assert describe(reminder, "claimed").endswith("(claimed, never confirmed sent: not sent again)")
+    assert describe(reminder, "sent").endswith("(already sent)")
+    assert describe(reminder, None).endswith("deadline countdown, 1 day left")

@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from scheduler.plan import Kind, plan
+from scheduler.plan import Kind, Reminder, plan
+from scheduler.send import render
 from storage import rules
 from storage.cycle import Deadline, default_deadline, first_weekday_after, is_countdown_day
 from storage.reminders import OpenWork, Person, Snapshot
@@ -224,3 +225,27 @@ def test_the_digest_goes_to_the_channel_on_mondays() -> None:
     assert not [
         r for r in plan(snap, datetime(2026, 2, 3, 9, tzinfo=CHICAGO)) if r.kind == "digest"
     ]
+
+
+def test_an_unclosed_reminder_names_the_deadline_of_its_activities_data_year() -> None:
+    # Monday 1 February 2027: 2026 is being reported (due 31 March 2027), but an activity
+    # that ended in January 2027 belongs to data year 2027, due in March 2028.
+    january = work(1, BOB, date(2027, 1, 15))
+    older = work(2, BOB, date(2026, 11, 2))
+    moment = datetime(2027, 2, 1, 12, 0, tzinfo=CHICAGO)
+
+    def unclosed(*works: OpenWork) -> Reminder:
+        (found,) = [r for r in plan(snapshot(ended=list(works)), moment) if r.kind == "unclosed"]
+        return found
+
+    alone = unclosed(january)
+    assert alone.deadline.data_year == 2027
+    lead = render(alone, snapshot()).text
+    assert "by Friday 31 March 2028" in lead and "(data year 2027)" in lead
+    both = render(unclosed(january, older), snapshot()).text
+    assert "PARS needs those that ended in 2026 by Wednesday 31 March 2027" in both
+    # Years late: the deadline has passed, and the DM says so instead of a date to meet.
+    late = unclosed(work(3, BOB, date(2024, 5, 6)))
+    assert late.days_left < 0
+    assert "The PARS deadline for 2024 (Monday 31 March 2025" in render(late, snapshot()).text
+    assert "has passed: report it in PARS as soon as you can" in render(late, snapshot()).text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,7 +17,9 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
+from bot.app import create_web_client
 from bot.local_slack import TEAM_ID, LocalSlack
+from bot.settings import Settings
 from scheduler.send import PassResult, run_pass
 from storage import activities as service
 from storage import deliveries, reminders
@@ -212,3 +215,27 @@ def test_two_processes_on_one_database_send_each_reminder_once(
     assert per_channel == {"D" + o.removeprefix("U"): 2 for o in owners}
     sent = sum(int(out.splitlines()[-1].split()[0]) for out, _e in outputs)
     assert sent == 30
+
+
+def test_rate_limits_and_server_errors_are_retried_honouring_retry_after(
+    engine: Engine, slack: LocalSlack
+) -> None:
+    seed(engine, ALICE, "GR-2025")
+    # The client the scheduler and `reminders send` are given, not a plain one.
+    settings = Settings(slack_bot_token="xoxb-test", slack_api_url=slack.api_url, _env_file=None)
+    slack.http_errors["chat.postMessage"] = [429, 503]
+    moment = at("2026-03-30T09:00")
+    started = time.monotonic()
+    result = run_pass(
+        engine=engine,
+        client=create_web_client(settings),
+        team_id=TEAM_ID,
+        default_zone="America/Chicago",
+        instant=moment,
+        now=moment,
+    )
+    assert time.monotonic() - started >= 1.0  # waited as Retry-After: 1 asked
+    assert [r.kind for r in result.sent] == ["countdown", "unclosed"] and not result.failed
+    # The first DM was tried three times (429, 503, then sent), the second once.
+    assert len(slack.of("chat.postMessage")) == 4
+    assert len(dms(slack)) == 4
