@@ -6,7 +6,6 @@ place that turns text into values and reports every problem of a record at once.
 
 from __future__ import annotations
 
-import copy
 import difflib
 import functools
 import re
@@ -60,6 +59,7 @@ _DASHED_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 _US_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}")
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_date(raw: str) -> date:
     value = raw.strip()
     try:
@@ -120,6 +120,7 @@ def parse_money(raw: str) -> Decimal:
     return number.quantize(Decimal("0.01"))
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_count(raw: str) -> int:
     text = raw.strip()
     # Spreadsheets hand whole numbers over as 12.0; that is still twelve.
@@ -512,6 +513,12 @@ def label(name: str) -> str:
 _MUTABLE = frozenset({"joint_providers", "outcome_measures", "supporters"})
 
 
+def _copied(value: Any) -> Any:
+    if not value:
+        return value
+    return [dict(v) if isinstance(v, dict) else v for v in value]
+
+
 @functools.lru_cache(maxsize=8192)
 def _parse_field(name: str, text: str) -> tuple[Any, str | None]:
     """One field's text as a value, or the reason it can't be read. A spreadsheet repeats the
@@ -540,7 +547,7 @@ def parse_values(raw: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]
         if error is not None:
             problems.append(Problem(name, f"{spec.label}: {error} (e.g. `{spec.example}`)"))
             continue
-        values[name] = copy.deepcopy(value) if name in _MUTABLE else value
+        values[name] = _copied(value) if name in _MUTABLE else value
     legacy = rules.LEGACY_ACTIVITY_TYPES.get(str(raw.get("format") or "").strip().upper())
     if legacy and legacy[1] and not (raw.get("delivery_method") or "").strip():
         values["delivery_method"] = legacy[1]
