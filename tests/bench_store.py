@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storage import activities, queries, rules
+from storage import activities, cycle, queries, reminders, rules
 from storage.db import create_db_engine, upgrade
 from storage.models import Activity, LearnerCount
 
@@ -126,11 +126,17 @@ def measure(engine: Engine, runs: int) -> list[tuple[str, float, float, float | 
     with Session(engine) as session:
 
         def home() -> None:
+            """What App Home reads: the owner's lists, the checklist, what needs them."""
             for view in ("unclosed", "running"):
                 queries.list_activities(
                     session=session, team_id=TEAM, today=TODAY, views=[view, "mine"],
                     owner_user_id=owner, per_page=25,
                 )  # fmt: skip
+            year = cycle.reporting_year(
+                TODAY, cycle.configured_deadlines(session=session, team_id=TEAM)
+            )
+            cycle.compute_checklist(session=session, team_id=TEAM, year=year)
+            reminders.needs_of(session=session, team_id=TEAM, user_id=owner, today=TODAY)
 
         results = [
             (
