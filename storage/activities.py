@@ -289,9 +289,9 @@ def add_many_checked(
                 "version": 1,
             }
         )
-    insert = sa.insert(table).returning(
-        table.c.id, table.c.activity_id, sort_by_parameter_order=True
-    )
+    # Keys are matched by activity ID, so the rows may come back in any order, and the
+    # driver may send them as a few multi-row statements instead of one statement a row.
+    insert = sa.insert(table).returning(table.c.id, table.c.activity_id)
     try:
         with session.begin_nested():
             keys = {aid: pk for pk, aid in session.execute(insert, rows).all()}
@@ -305,7 +305,11 @@ def add_many_checked(
             "action": "create",
             "user_id": actor.user_id,
             "at": now,
-            "changes": _diff({}, {n: row[n] for n in FIELD_NAMES if row[n] is not None}),
+            "changes": {
+                n: {"before": "", "after": render(row[n])}
+                for n in FIELD_NAMES
+                if row[n] is not None
+            },
             "batch_id": batch_id,
             "version": 1,
         }
