@@ -33,10 +33,6 @@ from storage.validation import default_as_of
 Listener = Callable[..., None]
 
 
-def _team(body: dict[str, Any], context: BoltContext) -> str:
-    return team_of(context)
-
-
 def _from_home(body: dict[str, Any]) -> bool:
     return (body.get("view") or {}).get("type") == "home"
 
@@ -77,9 +73,7 @@ def refreshing_home(listener: Listener) -> Listener:
             tell(body, respond, client, plain(refused.message))
         finally:
             if _from_home(body):
-                publish_for(
-                    client, deps_of(context), _team(body, context), actor_of(context).user_id
-                )
+                publish_for(client, deps_of(context), team_of(context), actor_of(context).user_id)
 
     run.__name__ = listener.__name__
     return run
@@ -97,7 +91,7 @@ def close_from_reminder(
     deps = deps_of(context)
     message = close_many(
         engine=deps.engine,
-        team_id=_team(body, context),
+        team_id=team_of(context),
         actor=actor_of(context),
         activity_ids=[action["value"]],
         now=deps.now(),
@@ -118,7 +112,7 @@ def counts_from_reminder(
     deps = deps_of(context)
     with session_scope(deps.engine) as session:
         activity = service.get_activity(
-            session=session, team_id=_team(body, context), activity_id=action["value"]
+            session=session, team_id=team_of(context), activity_id=action["value"]
         )
         if activity.closed_at is not None:
             raise ActivityClosed(activity.activity_id)
@@ -145,7 +139,7 @@ def snooze_from_reminder(
     with session_scope(deps.engine) as session:
         activity, until = reminders.snooze(
             session=session,
-            team_id=_team(body, context),
+            team_id=team_of(context),
             activity_id=action["value"],
             user_id=actor_of(context).user_id,
             today=deps.today(),
@@ -169,7 +163,7 @@ def open_checklist(
     context: BoltContext,
 ) -> None:
     ack()
-    message = checklist_message(deps_of(context), _team(body, context), int(action["value"]))
+    message = checklist_message(deps_of(context), team_of(context), int(action["value"]))
     tell(body, respond, client, message)
 
 
@@ -182,7 +176,7 @@ def change_step(
     context: BoltContext,
 ) -> None:
     ack()
-    deps, team_id = deps_of(context), _team(body, context)
+    deps, team_id = deps_of(context), team_of(context)
     chosen = json.loads(action["value"])
     step = cycle.find_step(chosen["step"])
     with session_scope(deps.engine) as session:
@@ -212,8 +206,6 @@ def open_summary(
     ack()
     year = int(action["value"])
     with session_scope(deps_of(context).engine) as session:
-        existing = program_summary.get_summary(
-            session=session, team_id=_team(body, context), year=year
-        )
+        existing = program_summary.get_summary(session=session, team_id=team_of(context), year=year)
     view = summary_modal(year=year, existing=existing, response_url=body.get("response_url"))
     client.views_open(trigger_id=body["trigger_id"], view=view)
