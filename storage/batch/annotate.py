@@ -17,6 +17,8 @@ from storage.batch.workbooks import (
     FORMULA_STARTS,
     HEADER_FILL,
     HEADER_FONT,
+    printable,
+    printable_row,
     text_cell,
     to_bytes,
 )
@@ -59,7 +61,7 @@ def annotated_workbook(
         width = max((len(r) for r in source.rows), default=0)
         columns_of = {t: c for c, t in layout.columns.targets.items()}
         for index, cells in enumerate(source.rows):
-            padded = list(cells) + [""] * (width - len(cells))
+            padded = printable_row(list(cells) + [""] * (width - len(cells)))
             out: list[Any] = [_text(sheet, value) for value in padded]
             number = index + 1
             if index == layout.columns.header_row:
@@ -67,7 +69,7 @@ def annotated_workbook(
                 header.font, header.fill = HEADER_FONT, HEADER_FILL
                 out.append(header)
             elif (row := by_position.get((layout.name, number))) is not None:
-                message = text_cell(sheet, row_message(row))
+                message = text_cell(sheet, printable(row_message(row)))
                 if row.action == ERROR:
                     message.font = ERROR_FONT
                     for target, text in row.problems:
@@ -81,7 +83,7 @@ def annotated_workbook(
                             else existing
                         )
                         cell.fill = BAD_FILL
-                        cell.comment = Comment(clean_message(text)[:1000], "pars-bot")
+                        cell.comment = Comment(printable(clean_message(text))[:1000], "pars-bot")
                         out[column] = cell
                 out.append(message)
             sheet.append(out)

@@ -151,11 +151,22 @@ def _text_rows(data: bytes, kind: str, name: str, limits: Limits) -> list[Sheet]
         delimiter = "\t"
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     sheet = Sheet(PurePath(name).stem or "rows")
-    for row in reader:
-        if len(sheet.rows) > limits.max_rows:
-            _too_many_rows(name, limits)
-        sheet.rows.append([cell.strip() for cell in row])
+    try:
+        for row in reader:
+            if len(sheet.rows) > limits.max_rows:
+                _too_many_rows(name, limits)
+            sheet.rows.append([cell.strip() for cell in row])
+    except csv.Error as error:
+        # A cell longer than any spreadsheet allows, a NUL byte deep in the file...
+        raise FileRefused(
+            f"{name} could not be read as {_TEXT_NAMES[kind]} (line {reader.line_num}: "
+            f"{error}). Open it in your spreadsheet program, save it again as CSV and share "
+            "the new copy."
+        ) from None
     return [sheet]
+
+
+_TEXT_NAMES = {"csv": "CSV", "tsv": "tab-delimited text", "txt": "tab-delimited text"}
 
 
 def _too_many_rows(name: str, limits: Limits) -> None:

@@ -152,6 +152,15 @@ def test_a_corrupt_workbook_gets_a_clear_message() -> None:
         read_file(_zip({"hello.txt": b"hi"}), "not-a-workbook.xlsx")
 
 
+def test_a_damaged_text_file_gets_a_clear_message() -> None:
+    # A cell longer than any spreadsheet allows: the csv module's own error, said plainly.
+    huge = b'Activity ID\tTitle\nA-1\t"' + b"x" * 200_000 + b'"\n'
+    with pytest.raises(FileRefused, match=r"big\.txt could not be read as tab-delimited text"):
+        read_file(huge, "big.txt")
+    with pytest.raises(FileRefused, match=r"big\.csv could not be read as CSV \(line 2"):
+        read_file(huge.replace(b"\t", b","), "big.csv")
+
+
 def test_a_table_that_starts_further_right_keeps_its_column_letters() -> None:
     from openpyxl import Workbook
 

@@ -187,3 +187,20 @@ def test_the_annotated_copy_says_what_each_row_does_and_marks_bad_cells(engine: 
     assert bad.comment is not None and "not a real date" in bad.comment.text
     title = sheet.cell(row=4, column=header.index("Title") + 1)
     assert title.value == "=1+1 is text" and title.data_type == "s"
+
+
+def test_control_characters_pasted_from_word_never_break_a_workbook(engine: Engine) -> None:
+    # Word's line break is a vertical tab; an .xlsx cannot hold it, and openpyxl would refuse
+    # the whole workbook. The export and the annotated copy write a new line instead.
+    description = "Line one\x0bline two\x01"
+    rows = table([grand_rounds("GR-1", Description=description, City="Bad\x02city\x0c")])
+    p = preview(engine, text_file(rows), "pasted.csv")
+    copy = opened(p.annotated or b"")["pasted"]
+    header = [c.value for c in copy[1]]
+    assert copy.cell(row=2, column=header.index("Description") + 1).value == "Line one\nline two"
+    apply(engine, p.batch_id)
+    export = opened(_export(engine, 2025)).worksheets[0]
+    header = [c.value for c in export[1]]
+    assert export.cell(row=2, column=header.index("Description") + 1).value == (
+        "Line one\nline two"
+    )
