@@ -16,6 +16,7 @@ from storage.batch.headers import (
     COUNT_TARGETS,
     EXAMPLE_ID,
     LOOKED_FOR,
+    MISSING_SHEET,
     Columns,
     find_columns,
 )
@@ -76,25 +77,39 @@ def no_headers_message(file_name: str) -> str:
     )
 
 
-def _data_sheets(sheets: Sequence[Sheet]) -> list[SheetLayout]:
-    """The first sheet with a header row, and any later one that carries learner counts."""
+def _data_sheets(sheets: Sequence[Sheet]) -> tuple[list[SheetLayout], list[str]]:
+    """The first sheet with a header row, and any later one that carries learner counts; and
+    the names of other sheets with a header row, which are not read (said in the preview, so
+    that a second list of activities is not lost without a word)."""
     layouts: list[SheetLayout] = []
+    skipped: list[str] = []
     for index, sheet in enumerate(sheets):
         columns = find_columns(sheet.rows)
         if columns is None:
             continue
         if not layouts or columns.has_counts:
             layouts.append(SheetLayout(sheet.name, index, columns))
-    return layouts
+        elif sheet.name != MISSING_SHEET:
+            skipped.append(sheet.name)
+    return layouts, skipped
+
+
+def skipped_message(names: Sequence[str]) -> str:
+    shown = ", ".join(repr(n) for n in names)
+    return (
+        f"{'Sheets' if len(names) > 1 else 'Sheet'} {shown} not read: a file is read from its "
+        "first sheet of activities (and any sheets of learner counts). Share another sheet as a "
+        "file of its own."
+    )
 
 
 def sheet_rows(sheets: Sequence[Sheet], file_name: str) -> ReadRows:
-    layouts = _data_sheets(sheets)
+    layouts, skipped = _data_sheets(sheets)
     if not layouts:
         raise NoHeaders(no_headers_message(file_name))
     rows: list[BatchRow] = []
     unknown: list[str] = []
-    not_used: list[str] = []
+    not_used: list[str] = [skipped_message(skipped)] if skipped else []
     for layout in layouts:
         columns = layout.columns
         unknown += [u for u in columns.unknown + columns.repeated if u not in unknown]

@@ -23,7 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlmodel import Session, col, or_, select
 
 from storage import rules
-from storage.batch.headers import EXAMPLE_ID
+from storage.batch.headers import EXAMPLE_ID, MISSING_SHEET
 from storage.fields import label, render
 from storage.models import Activity, LearnerCount
 
@@ -237,7 +237,7 @@ def export_workbook(*, session: Session, team_id: str, year: int, today: date) -
     sheet.append(_header_cells(sheet, header_labels()))
     for _activity, values, _status, _missing in rows:
         sheet.append(_cells(sheet, values))
-    needs = workbook.create_sheet("Still missing")
+    needs = workbook.create_sheet(MISSING_SHEET)
     needs.freeze_panes = "A2"
     needs.append(_header_cells(needs, ["Activity ID", "Title", "Status", "Missing for PARS"]))
     for activity, _values, status, missing in rows:
