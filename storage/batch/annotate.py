@@ -3,6 +3,7 @@ would do (or what is wrong with it), and the bad cells highlighted with a note."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,6 +36,13 @@ def _text(sheet: Any, value: str) -> Any:
     return text_cell(sheet, value) if value[:1] in FORMULA_STARTS else value
 
 
+def sheet_title(name: str) -> str:
+    """A sheet name Excel allows: a CSV named "list [final].csv" gives its stem, and Excel
+    refuses []:*?/\\ in sheet names, names of more than 31 characters and blank ones."""
+    title = re.sub(r"[\[\]:*?/\\]", "-", printable(name)).strip().strip("'")[:31]
+    return title or "Sheet"
+
+
 def row_message(row: RowPlan) -> str:
     if row.action == ERROR:
         return " | ".join(clean_message(m) for _, m in row.problems)
@@ -57,7 +65,7 @@ def annotated_workbook(
     workbook = Workbook(write_only=True)
     for layout in layouts:
         source = sheets[layout.index]
-        sheet = workbook.create_sheet(layout.name[:31])
+        sheet = workbook.create_sheet(sheet_title(layout.name))
         width = max((len(r) for r in source.rows), default=0)
         columns_of = {t: c for c, t in layout.columns.targets.items()}
         for index, cells in enumerate(source.rows):

@@ -7,6 +7,7 @@ import zipfile
 from datetime import date, datetime
 
 import pytest
+import python_calamine
 
 from storage.batch.read import FileRefused, Limits, kind_of, read_file
 from tests.batch.files import FIXTURES, ods, text_file, with_cached_formula, xlsx
@@ -171,3 +172,14 @@ def test_a_table_that_starts_further_right_keeps_its_column_letters() -> None:
     workbook.save(buffer)
     rows = read_file(buffer.getvalue(), "a.xlsx")[0].rows
     assert rows[2][2] == "Activity ID" and rows[3][3] == "x"
+
+
+def test_the_rows_an_xlsx_declares_are_counted_before_it_is_parsed(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    data = xlsx([["Activity ID"]] + [[f"A-{i}"] for i in range(10)])
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed before the row limit was checked")
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", never)
+    with pytest.raises(FileRefused, match="more than 5 rows"):
+        read_file(data, "a.xlsx", Limits(max_rows=5))

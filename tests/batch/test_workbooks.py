@@ -204,3 +204,11 @@ def test_control_characters_pasted_from_word_never_break_a_workbook(engine: Engi
     assert export.cell(row=2, column=header.index("Description") + 1).value == (
         "Line one\nline two"
     )
+
+
+def test_a_file_name_excel_would_refuse_as_a_sheet_name_still_gets_its_copy(
+    engine: Engine,
+) -> None:
+    # A CSV's sheet is named after the file; Excel refuses [ ] : * ? / \ in sheet names.
+    p = preview(engine, text_file(table([grand_rounds("GR-1")])), "activities [final?].csv")
+    assert opened(p.annotated or b"").sheetnames == ["activities -final--"]
