@@ -20,7 +20,7 @@ from storage.batch.headers import (
     Columns,
     find_columns,
 )
-from storage.batch.read import FileRefused, Sheet
+from storage.batch.read import TEXT_KINDS, FileRefused, Sheet, kind_of
 
 
 class NoHeaders(FileRefused):
@@ -144,11 +144,13 @@ def sheet_rows(sheets: Sequence[Sheet], file_name: str) -> ReadRows:
             rows.append(row)
         repeated = {k: v for k, v in seen.items() if len(v) > 1}
         if repeated:
-            raise FileRefused(_duplicates_message(layout.name, repeated, rows))
+            # A CSV has no sheets to speak of: name the file, as the user knows it.
+            where = file_name if kind_of(file_name) in TEXT_KINDS else f"Sheet {layout.name!r}"
+            raise FileRefused(_duplicates_message(where, repeated, rows))
     return ReadRows(rows, layouts, unknown, not_used)
 
 
-def _duplicates_message(sheet: str, repeated: dict[str, list[int]], rows: list[BatchRow]) -> str:
+def _duplicates_message(where: str, repeated: dict[str, list[int]], rows: list[BatchRow]) -> str:
     names: dict[str, str] = {}
     for r in rows:
         if r.activity_id:
@@ -159,7 +161,7 @@ def _duplicates_message(sheet: str, repeated: dict[str, list[int]], rows: list[B
     ]
     more = f" and {len(repeated) - 5} more" if len(repeated) > 5 else ""
     return (
-        f"Sheet {sheet!r} gives the same activity ID on more than one row: "
+        f"{where} gives the same activity ID on more than one row: "
         f"{'; '.join(parts)}{more}. Keep one row per activity and share the file again; "
         "nothing was read."
     )

@@ -167,8 +167,10 @@ def test_undo_takes_back_additions_updates_counts_and_closes(engine: Engine) -> 
     apply(engine, batch)
     with pytest.raises(NotPermitted, match="Only admins"), session_scope(engine) as session:
         undo_batch(session=session, team_id=TEAM, batch_id=batch, actor=ALICE, now=NOW)
-    with session_scope(engine) as session:
-        done = undo_batch(session=session, team_id=TEAM, batch_id=batch, actor=ADMIN, now=NOW)
+    with session_scope(engine) as session:  # the ID as a person might type it
+        done = undo_batch(
+            session=session, team_id=TEAM, batch_id=f" {batch.lower()}", actor=ADMIN, now=NOW
+        )
     assert (done.removed, done.restored) == (["NEW-1"], ["A-000"])
     restored = load(engine, "A-000")
     assert restored is not None and restored.city == "Chicago" and restored.closed_at is None

@@ -211,8 +211,11 @@ def test_a_lower_cumulative_count_of_an_enduring_material_is_an_error(engine: En
 
 def test_duplicate_ids_in_one_sheet_refuse_the_file(engine: Engine) -> None:
     rows = table([grand_rounds("A-1"), grand_rounds("B-1"), grand_rounds("a-1")])
-    with pytest.raises(FileRefused, match=r"A-1 \(rows 2, 4\)"):
+    with pytest.raises(FileRefused, match=r"^Sheet 'Activities' gives .* A-1 \(rows 2, 4\)"):
         preview(engine, xlsx(rows))
+    # A CSV has no sheets to speak of: its name is what the user knows.
+    with pytest.raises(FileRefused, match=r"^list\.csv gives the same activity ID"):
+        preview(engine, text_file(rows), "list.csv")
 
 
 def test_a_sheet_without_recognizable_headers(engine: Engine) -> None:
