@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from handlers.context import Deps, find_team
 from storage.activities import Actor
+from storage.batch.read import kind_of
 
 GUEST_REFUSAL = (
     "Sorry, guest accounts can't use pars-bot. Ask a full member of your CME office to make "
@@ -84,8 +85,13 @@ def _from_a_bot(event: dict[str, Any], context: BoltContext) -> bool:
 
 
 def _is_upload(event: dict[str, Any] | None) -> bool:
-    """The event the spreadsheet upload answers (file_shared for the same file stays quiet)."""
-    return bool(event) and event.get("type") == "message" and event.get("subtype") == "file_share"
+    """The event the spreadsheet upload answers (file_shared for the same file stays quiet).
+
+    Only a share with a spreadsheet in it: a guest's photo or PDF gets no word, as anyone's.
+    """
+    if not event or event.get("type") != "message" or event.get("subtype") != "file_share":
+        return False
+    return any(kind_of(f.get("name") or f.get("title") or "") for f in event.get("files") or [])
 
 
 def register(app: App, deps: Deps) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ConfirmObject
 
 from handlers.blocks import Message, _message, _section, context_note, line_sections
-from handlers.mrkdwn import escape_message as escape
+from handlers.mrkdwn import escape
+from handlers.mrkdwn import escape_message as escape_with_mentions
 
 APPLY_BATCH = "pars_batch_apply"
 CANCEL_BATCH = "pars_batch_cancel"
@@ -37,7 +38,8 @@ def _errors_lines(summary: dict[str, int], errors: Sequence[str], *, future: boo
         return []
     tail = " (they will be skipped)" if future else " (skipped)"
     lines = [f"*{_plural(summary['errors'], 'row')} with errors*{tail}:"]
-    lines += [f"• {escape(e)}" for e in errors]
+    # The store's messages may name a person (<@U123>); those stay mentions.
+    lines += [f"• {escape_with_mentions(e)}" for e in errors]
     if summary["errors"] and len(errors) < summary["errors"]:
         lines.append("The annotated copy in this thread marks every error.")
     return lines
@@ -91,12 +93,14 @@ def preview_message(
         )
     else:
         blocks.append(context_note("Nothing to apply: no row would change anything."))
-    text = f"Preview of {file_name}: {summary_line(summary, future=True)}"
+    # The notification text is mrkdwn too: the file name must not ping or link either.
+    text = f"Preview of {escape(file_name)}: {summary_line(summary, future=True)}"
     return Message(text=text, blocks=[b if isinstance(b, dict) else b.to_dict() for b in blocks])
 
 
 def progress_message(text: str) -> Message:
-    return _message(text, [_section(escape(text))])
+    """Progress, or why a file was refused: plain text, the file name in it shown literally."""
+    return _message(escape(text), [_section(escape(text))])
 
 
 def applied_message(
@@ -115,14 +119,14 @@ def applied_message(
     lines += _errors_lines(summary, errors[:10], future=False)
     if since_preview:
         lines.append("*Changed since the preview* (applied as the data is now):")
-        lines += [f"• {escape(s)}" for s in since_preview[:10]]
+        lines += [f"• {escape_with_mentions(s)}" for s in since_preview[:10]]
         if len(since_preview) > 10:
             lines.append(f"…and {len(since_preview) - 10:,} more rows")
     lines.append(
         f"An admin can undo it while nobody has changed these activities since: "
         f"`/pars undo-batch {batch_id}`"
     )
-    return _message(f"Applied {file_name}", list(line_sections(lines)))
+    return _message(f"Applied {escape(file_name)}", list(line_sections(lines)))
 
 
 def cancelled_message(*, batch_id: str, file_name: str, user_id: str) -> Message:

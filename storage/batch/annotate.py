@@ -3,6 +3,7 @@ would do (or what is wrong with it), and the bad cells highlighted with a note."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,8 @@ from storage.batch.workbooks import (
     FORMULA_STARTS,
     HEADER_FILL,
     HEADER_FONT,
+    printable,
+    printable_row,
     text_cell,
     to_bytes,
 )
@@ -31,6 +34,13 @@ def _text(sheet: Any, value: str) -> Any:
     if not value:
         return None
     return text_cell(sheet, value) if value[:1] in FORMULA_STARTS else value
+
+
+def sheet_title(name: str) -> str:
+    """A sheet name Excel allows: a CSV named "list [final].csv" gives its stem, and Excel
+    refuses []:*?/\\ in sheet names, names of more than 31 characters and blank ones."""
+    title = re.sub(r"[\[\]:*?/\\]", "-", printable(name)).strip().strip("'")[:31]
+    return title or "Sheet"
 
 
 def row_message(row: RowPlan) -> str:
@@ -55,11 +65,11 @@ def annotated_workbook(
     workbook = Workbook(write_only=True)
     for layout in layouts:
         source = sheets[layout.index]
-        sheet = workbook.create_sheet(layout.name[:31])
+        sheet = workbook.create_sheet(sheet_title(layout.name))
         width = max((len(r) for r in source.rows), default=0)
         columns_of = {t: c for c, t in layout.columns.targets.items()}
         for index, cells in enumerate(source.rows):
-            padded = list(cells) + [""] * (width - len(cells))
+            padded = printable_row(list(cells) + [""] * (width - len(cells)))
             out: list[Any] = [_text(sheet, value) for value in padded]
             number = index + 1
             if index == layout.columns.header_row:
@@ -67,7 +77,7 @@ def annotated_workbook(
                 header.font, header.fill = HEADER_FONT, HEADER_FILL
                 out.append(header)
             elif (row := by_position.get((layout.name, number))) is not None:
-                message = text_cell(sheet, row_message(row))
+                message = text_cell(sheet, printable(row_message(row)))
                 if row.action == ERROR:
                     message.font = ERROR_FONT
                     for target, text in row.problems:
@@ -81,7 +91,7 @@ def annotated_workbook(
                             else existing
                         )
                         cell.fill = BAD_FILL
-                        cell.comment = Comment(clean_message(text)[:1000], "pars-bot")
+                        cell.comment = Comment(printable(clean_message(text))[:1000], "pars-bot")
                         out[column] = cell
                 out.append(message)
             sheet.append(out)

@@ -22,6 +22,8 @@ COUNT_TARGETS = (PHYSICIANS, OTHERS)
 HEADER_SCAN_ROWS = 10
 # The worked example row of the bot's template: skipped when read back.
 EXAMPLE_ID = "EXAMPLE"
+# The export's sheet of what each activity still needs: written for people, never read back.
+MISSING_SHEET = "Still missing"
 
 # Headers the bot reads but does not use, and why (said once in the preview).
 NOT_USED = {

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -101,6 +103,33 @@ def check_archive(data: bytes, kind: str, name: str, limits: Limits) -> None:
                 f"{name} is compressed {ratio:.0f} times over (part {member.filename}), far more "
                 "than any real spreadsheet: it was refused as a possible zip bomb."
             )
+    check_declared_rows(archive_data=data, members=members, name=name, limits=limits)
+
+
+# The <dimension ref="A1:AD12345"/> that Excel writes at the top of each worksheet part.
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
+
+
+def check_declared_rows(
+    *, archive_data: bytes, members: list[zipfile.ZipInfo], name: str, limits: Limits
+) -> None:
+    """The row count an .xlsx declares for each sheet, read before the sheet is parsed.
+
+    Only the first bytes of each worksheet part are unpacked. A sheet without a dimension
+    (some programs leave it out) is counted again when it is read.
+    """
+    sheets = [m for m in members if re.fullmatch(r"xl/worksheets/[^/]+\.xml", m.filename)]
+    if not sheets:
+        return
+    with zipfile.ZipFile(io.BytesIO(archive_data)) as archive:
+        for member in sheets:
+            try:
+                with archive.open(member) as part:
+                    found = _DIMENSION.search(part.read(4096))
+            except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError):
+                return  # a damaged part: reading the workbook says so in words
+            if found and int(found.group(1)) > limits.max_rows + 1:
+                _too_many_rows(name, limits)
 
 
 def cell_text(value: Any) -> str:
@@ -151,11 +180,22 @@ def _text_rows(data: bytes, kind: str, name: str, limits: Limits) -> list[Sheet]
         delimiter = "\t"
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     sheet = Sheet(PurePath(name).stem or "rows")
-    for row in reader:
-        if len(sheet.rows) > limits.max_rows:
-            _too_many_rows(name, limits)
-        sheet.rows.append([cell.strip() for cell in row])
+    try:
+        for row in reader:
+            if len(sheet.rows) > limits.max_rows:
+                _too_many_rows(name, limits)
+            sheet.rows.append([cell.strip() for cell in row])
+    except csv.Error as error:
+        # A cell longer than any spreadsheet allows, a NUL byte deep in the file...
+        raise FileRefused(
+            f"{name} could not be read as {_TEXT_NAMES[kind]} (line {reader.line_num}: "
+            f"{error}). Open it in your spreadsheet program, save it again as CSV and share "
+            "the new copy."
+        ) from None
     return [sheet]
+
+
+_TEXT_NAMES = {"csv": "CSV", "tsv": "tab-delimited text", "txt": "tab-delimited text"}
 
 
 def _too_many_rows(name: str, limits: Limits) -> None:

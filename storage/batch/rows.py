@@ -16,10 +16,11 @@ from storage.batch.headers import (
     COUNT_TARGETS,
     EXAMPLE_ID,
     LOOKED_FOR,
+    MISSING_SHEET,
     Columns,
     find_columns,
 )
-from storage.batch.read import FileRefused, Sheet
+from storage.batch.read import TEXT_KINDS, FileRefused, Sheet, kind_of
 
 
 class NoHeaders(FileRefused):
@@ -76,25 +77,39 @@ def no_headers_message(file_name: str) -> str:
     )
 
 
-def _data_sheets(sheets: Sequence[Sheet]) -> list[SheetLayout]:
-    """The first sheet with a header row, and any later one that carries learner counts."""
+def _data_sheets(sheets: Sequence[Sheet]) -> tuple[list[SheetLayout], list[str]]:
+    """The first sheet with a header row, and any later one that carries learner counts; and
+    the names of other sheets with a header row, which are not read (said in the preview, so
+    that a second list of activities is not lost without a word)."""
     layouts: list[SheetLayout] = []
+    skipped: list[str] = []
     for index, sheet in enumerate(sheets):
         columns = find_columns(sheet.rows)
         if columns is None:
             continue
         if not layouts or columns.has_counts:
             layouts.append(SheetLayout(sheet.name, index, columns))
-    return layouts
+        elif sheet.name != MISSING_SHEET:
+            skipped.append(sheet.name)
+    return layouts, skipped
+
+
+def skipped_message(names: Sequence[str]) -> str:
+    shown = ", ".join(repr(n) for n in names)
+    return (
+        f"{'Sheets' if len(names) > 1 else 'Sheet'} {shown} not read: a file is read from its "
+        "first sheet of activities (and any sheets of learner counts). Share another sheet as a "
+        "file of its own."
+    )
 
 
 def sheet_rows(sheets: Sequence[Sheet], file_name: str) -> ReadRows:
-    layouts = _data_sheets(sheets)
+    layouts, skipped = _data_sheets(sheets)
     if not layouts:
         raise NoHeaders(no_headers_message(file_name))
     rows: list[BatchRow] = []
     unknown: list[str] = []
-    not_used: list[str] = []
+    not_used: list[str] = [skipped_message(skipped)] if skipped else []
     for layout in layouts:
         columns = layout.columns
         unknown += [u for u in columns.unknown + columns.repeated if u not in unknown]
@@ -129,11 +144,13 @@ def sheet_rows(sheets: Sequence[Sheet], file_name: str) -> ReadRows:
             rows.append(row)
         repeated = {k: v for k, v in seen.items() if len(v) > 1}
         if repeated:
-            raise FileRefused(_duplicates_message(layout.name, repeated, rows))
+            # A CSV has no sheets to speak of: name the file, as the user knows it.
+            where = file_name if kind_of(file_name) in TEXT_KINDS else f"Sheet {layout.name!r}"
+            raise FileRefused(_duplicates_message(where, repeated, rows))
     return ReadRows(rows, layouts, unknown, not_used)
 
 
-def _duplicates_message(sheet: str, repeated: dict[str, list[int]], rows: list[BatchRow]) -> str:
+def _duplicates_message(where: str, repeated: dict[str, list[int]], rows: list[BatchRow]) -> str:
     names: dict[str, str] = {}
     for r in rows:
         if r.activity_id:
@@ -144,7 +161,7 @@ def _duplicates_message(sheet: str, repeated: dict[str, list[int]], rows: list[B
     ]
     more = f" and {len(repeated) - 5} more" if len(repeated) > 5 else ""
     return (
-        f"Sheet {sheet!r} gives the same activity ID on more than one row: "
+        f"{where} gives the same activity ID on more than one row: "
         f"{'; '.join(parts)}{more}. Keep one row per activity and share the file again; "
         "nothing was read."
     )

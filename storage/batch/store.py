@@ -88,7 +88,7 @@ def claim_file(
 
 
 def get_plan(session: Session, *, team_id: str, plan_id: str) -> BatchPlan:
-    plan = session.get(BatchPlan, plan_id.strip())
+    plan = session.get(BatchPlan, plan_id.strip().upper())  # typed as b-7k3m9qx2, say
     if plan is None or plan.team_id != team_id:
         raise ParsError(
             f"No batch has the ID `{plan_id.strip()}`. The batch ID is in the message that "

@@ -15,6 +15,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -22,7 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlmodel import Session, col, or_, select
 
 from storage import rules
-from storage.batch.headers import EXAMPLE_ID
+from storage.batch.headers import EXAMPLE_ID, MISSING_SHEET
 from storage.fields import label, render
 from storage.models import Activity, LearnerCount
 
@@ -73,6 +74,23 @@ def header_labels() -> list[str]:
     return [label(name) for name in EXPORT_FIELDS] + [*TAIL_HEADERS, STATUS_HEADER]
 
 
+# Word's manual line break (vertical tab) and page break, as pasted into a CSV or a description.
+_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})
+
+
+def printable(value: str) -> str:
+    """Text an .xlsx can hold: openpyxl refuses control characters (and would fail the whole
+    workbook), so Word's breaks become new lines and the rest are dropped."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value.translate(_BREAKS))
+
+
+def printable_row(values: Sequence[Any]) -> Sequence[Any]:
+    """A row with its text made printable; one search per row, as control characters are rare."""
+    if not ILLEGAL_CHARACTERS_RE.search("".join([v for v in values if isinstance(v, str)])):
+        return values
+    return [printable(v) if isinstance(v, str) else v for v in values]
+
+
 def text_cell(sheet: Any, value: str) -> WriteOnlyCell:
     """A cell that holds text whatever it begins with (never a formula)."""
     cell = WriteOnlyCell(sheet, value=value)
@@ -108,7 +126,7 @@ def shown_value(name: str, value: Any) -> Any:
 
 def _cells(sheet: Any, values: Sequence[Any]) -> list[Any]:
     cells: list[Any] = []
-    for value in values:
+    for value in printable_row(values):
         if value is None:
             cells.append(None)
         elif isinstance(value, str):
@@ -219,7 +237,7 @@ def export_workbook(*, session: Session, team_id: str, year: int, today: date) -
     sheet.append(_header_cells(sheet, header_labels()))
     for _activity, values, _status, _missing in rows:
         sheet.append(_cells(sheet, values))
-    needs = workbook.create_sheet("Still missing")
+    needs = workbook.create_sheet(MISSING_SHEET)
     needs.freeze_panes = "A2"
     needs.append(_header_cells(needs, ["Activity ID", "Title", "Status", "Missing for PARS"]))
     for activity, _values, status, missing in rows:

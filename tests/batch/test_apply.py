@@ -167,8 +167,10 @@ def test_undo_takes_back_additions_updates_counts_and_closes(engine: Engine) -> 
     apply(engine, batch)
     with pytest.raises(NotPermitted, match="Only admins"), session_scope(engine) as session:
         undo_batch(session=session, team_id=TEAM, batch_id=batch, actor=ALICE, now=NOW)
-    with session_scope(engine) as session:
-        done = undo_batch(session=session, team_id=TEAM, batch_id=batch, actor=ADMIN, now=NOW)
+    with session_scope(engine) as session:  # the ID as a person might type it
+        done = undo_batch(
+            session=session, team_id=TEAM, batch_id=f" {batch.lower()}", actor=ADMIN, now=NOW
+        )
     assert (done.removed, done.restored) == (["NEW-1"], ["A-000"])
     restored = load(engine, "A-000")
     assert restored is not None and restored.city == "Chicago" and restored.closed_at is None
@@ -193,3 +195,43 @@ def test_undo_refuses_naming_the_activities_changed_since(engine: Engine) -> Non
     ):
         undo_batch(session=session, team_id=TEAM, batch_id=batch, actor=ADMIN, now=NOW)
     assert len(ids(engine)) == 3
+
+
+def test_large_files_report_progress_while_checked_and_applied(engine: Engine) -> None:
+    # The thread message shows these, so a coordinator with thousands of rows sees it moving.
+    from storage.batch.apply import apply_plan
+    from storage.batch.preview import preview_file
+    from storage.batch.store import claim_file
+    from tests.conftest import TODAY
+
+    name = "big.xlsx"
+    claim = claim_file(
+        engine=engine, team_id=TEAM, user_id=ALICE.user_id, file_id=None, file_name=name, now=NOW
+    )
+    said: list[str] = []
+    preview_file(
+        engine=engine,
+        plan_id=claim.plan_id,
+        team_id=TEAM,
+        actor=ALICE,
+        data=many(2001, "P"),
+        file_name=name,
+        today=TODAY,
+        progress=said.append,
+    )
+    assert said == [
+        "Read 2,001 rows of big.xlsx; checking them…",
+        "Checked 2,000 of 2,001 rows of big.xlsx…",
+    ]
+    steps: list[tuple[int, int]] = []
+    with session_scope(engine) as session:
+        apply_plan(
+            session=session,
+            team_id=TEAM,
+            plan_id=claim.plan_id,
+            actor=ALICE,
+            now=NOW,
+            today=TODAY,
+            progress=lambda done, total: steps.append((done, total)),
+        )
+    assert steps[0] == (200, 2001) and steps[-1] == (2000, 2001) and len(steps) == 10

@@ -176,6 +176,22 @@ def test_a_learner_counts_sheet_updates_counts_and_may_close(engine: Engine) -> 
     assert counts(engine, "A-1") == [("physician", 52, "2025-12-16"), ("other", 8, "2025-12-16")]
 
 
+def test_a_second_sheet_of_activities_is_named_as_not_read(engine: Engine) -> None:
+    # Only the first sheet of activities is read: a coordinator's second list is not lost
+    # without a word.
+    sheets = {
+        "Q1": table([grand_rounds("A-1")]),
+        "Notes": [["Call the speaker"]],
+        "Q2": table([grand_rounds("B-1")]),
+    }
+    p = preview(engine, xlsx(sheets))
+    assert summary(p) == {"added": 1}
+    assert p.not_used == [
+        "Sheet 'Q2' not read: a file is read from its first sheet of activities (and any sheets "
+        "of learner counts). Share another sheet as a file of its own."
+    ]
+
+
 def test_a_lower_cumulative_count_of_an_enduring_material_is_an_error(engine: Engine) -> None:
     em = {
         "Activity ID": "EM-1",
@@ -195,8 +211,11 @@ def test_a_lower_cumulative_count_of_an_enduring_material_is_an_error(engine: En
 
 def test_duplicate_ids_in_one_sheet_refuse_the_file(engine: Engine) -> None:
     rows = table([grand_rounds("A-1"), grand_rounds("B-1"), grand_rounds("a-1")])
-    with pytest.raises(FileRefused, match=r"A-1 \(rows 2, 4\)"):
+    with pytest.raises(FileRefused, match=r"^Sheet 'Activities' gives .* A-1 \(rows 2, 4\)"):
         preview(engine, xlsx(rows))
+    # A CSV has no sheets to speak of: its name is what the user knows.
+    with pytest.raises(FileRefused, match=r"^list\.csv gives the same activity ID"):
+        preview(engine, text_file(rows), "list.csv")
 
 
 def test_a_sheet_without_recognizable_headers(engine: Engine) -> None:

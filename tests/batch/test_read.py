@@ -7,6 +7,7 @@ import zipfile
 from datetime import date, datetime
 
 import pytest
+import python_calamine
 
 from storage.batch.read import FileRefused, Limits, kind_of, read_file
 from tests.batch.files import FIXTURES, ods, text_file, with_cached_formula, xlsx
@@ -152,6 +153,15 @@ def test_a_corrupt_workbook_gets_a_clear_message() -> None:
         read_file(_zip({"hello.txt": b"hi"}), "not-a-workbook.xlsx")
 
 
+def test_a_damaged_text_file_gets_a_clear_message() -> None:
+    # A cell longer than any spreadsheet allows: the csv module's own error, said plainly.
+    huge = b'Activity ID\tTitle\nA-1\t"' + b"x" * 200_000 + b'"\n'
+    with pytest.raises(FileRefused, match=r"big\.txt could not be read as tab-delimited text"):
+        read_file(huge, "big.txt")
+    with pytest.raises(FileRefused, match=r"big\.csv could not be read as CSV \(line 2"):
+        read_file(huge.replace(b"\t", b","), "big.csv")
+
+
 def test_a_table_that_starts_further_right_keeps_its_column_letters() -> None:
     from openpyxl import Workbook
 
@@ -162,3 +172,14 @@ def test_a_table_that_starts_further_right_keeps_its_column_letters() -> None:
     workbook.save(buffer)
     rows = read_file(buffer.getvalue(), "a.xlsx")[0].rows
     assert rows[2][2] == "Activity ID" and rows[3][3] == "x"
+
+
+def test_the_rows_an_xlsx_declares_are_counted_before_it_is_parsed(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    data = xlsx([["Activity ID"]] + [[f"A-{i}"] for i in range(10)])
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed before the row limit was checked")
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", never)
+    with pytest.raises(FileRefused, match="more than 5 rows"):
+        read_file(data, "a.xlsx", Limits(max_rows=5))

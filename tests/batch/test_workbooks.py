@@ -154,7 +154,7 @@ def test_an_export_read_back_changes_nothing(engine: Engine) -> None:
     )
     again = preview(engine, _export(engine, 2025), "PARS export 2025.xlsx")
     assert again.summary["unchanged"] == 2, again.first_errors
-    assert not again.changes_anything and again.unknown == []
+    assert not again.changes_anything and again.unknown == [] and again.not_used == []
 
 
 def test_the_default_data_year_is_last_year_until_the_end_of_march() -> None:
@@ -187,3 +187,28 @@ def test_the_annotated_copy_says_what_each_row_does_and_marks_bad_cells(engine: 
     assert bad.comment is not None and "not a real date" in bad.comment.text
     title = sheet.cell(row=4, column=header.index("Title") + 1)
     assert title.value == "=1+1 is text" and title.data_type == "s"
+
+
+def test_control_characters_pasted_from_word_never_break_a_workbook(engine: Engine) -> None:
+    # Word's line break is a vertical tab; an .xlsx cannot hold it, and openpyxl would refuse
+    # the whole workbook. The export and the annotated copy write a new line instead.
+    description = "Line one\x0bline two\x01"
+    rows = table([grand_rounds("GR-1", Description=description, City="Bad\x02city\x0c")])
+    p = preview(engine, text_file(rows), "pasted.csv")
+    copy = opened(p.annotated or b"")["pasted"]
+    header = [c.value for c in copy[1]]
+    assert copy.cell(row=2, column=header.index("Description") + 1).value == "Line one\nline two"
+    apply(engine, p.batch_id)
+    export = opened(_export(engine, 2025)).worksheets[0]
+    header = [c.value for c in export[1]]
+    assert export.cell(row=2, column=header.index("Description") + 1).value == (
+        "Line one\nline two"
+    )
+
+
+def test_a_file_name_excel_would_refuse_as_a_sheet_name_still_gets_its_copy(
+    engine: Engine,
+) -> None:
+    # A CSV's sheet is named after the file; Excel refuses [ ] : * ? / \ in sheet names.
+    p = preview(engine, text_file(table([grand_rounds("GR-1")])), "activities [final?].csv")
+    assert opened(p.annotated or b"").sheetnames == ["activities -final--"]

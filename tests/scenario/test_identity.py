@@ -65,6 +65,14 @@ def test_a_guest_sharing_a_spreadsheet_is_told_and_nothing_else_happens(
     assert [c.method for c in workspace.sent()] == ["users.info", "chat.postEphemeral"]
 
 
+def test_a_guest_sharing_a_picture_gets_no_word(workspace: Workspace) -> None:
+    # Files that are not spreadsheets are ignored without a word, whoever shares them.
+    photo = {**UPLOAD, "user": GUEST, "files": [{"id": "F0PIC", "name": "team photo.PNG"}]}
+    assert workspace.send_event(photo).status == 200
+    time.sleep(0.2)
+    assert [c.method for c in workspace.sent()] == ["users.info"]
+
+
 def test_a_guests_file_shared_event_is_ignored_quietly(workspace: Workspace) -> None:
     # The same upload also arrives as file_shared: one notice is enough.
     event = {"type": "file_shared", "channel_id": "C0CME", "file_id": "F0X", "user_id": GUEST}

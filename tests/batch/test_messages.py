@@ -1,0 +1,43 @@
+"""The batch messages in Slack: what a file carries is shown literally, in a public thread."""
+
+from __future__ import annotations
+
+import json
+
+from handlers.blocks import batch as layouts
+
+SUMMARY = {"added": 1, "updated": 0, "unchanged": 0, "counts": 0, "closed": 0, "errors": 0}
+
+
+def _everything(message: layouts.Message) -> str:
+    return message.text + json.dumps(message.blocks)
+
+
+def test_file_names_and_headers_never_ping_or_link() -> None:
+    # A thread message is public: a name or header must not notify the channel or a person.
+    name = "<!channel> <@U0BOSS> list.csv"
+    messages = [
+        layouts.preview_message(
+            batch_id="B-1",
+            file_name=name,
+            summary={**SUMMARY, "rows": 1},
+            first_errors=[],
+            unknown=["<@U0BOSS>"],
+            not_used=[],
+            expires="2026-12-03",
+        ),
+        layouts.progress_message(f"Reading {name}…"),
+        layouts.applied_message(
+            batch_id="B-1",
+            file_name=name,
+            user_id="U0ALICE",
+            summary=SUMMARY,
+            errors=[],
+            since_preview=[],
+        ),
+        layouts.cancelled_message(batch_id="B-1", file_name=name, user_id="U0ALICE"),
+    ]
+    for message in messages:
+        shown = _everything(message)
+        assert "<!channel>" not in shown and "<@U0BOSS>" not in shown, shown
+        assert "&lt;!channel&gt;" in shown
