@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -17,10 +18,6 @@ from storage.batch.plan import clean_message
 from storage.batch.store import cancel_plan, ensure_may_apply, get_plan
 from storage.db import session_scope
 from storage.models import BatchPlan
-
-
-def _team(body: dict[str, Any], context: BoltContext) -> str:
-    return team_of(context)
 
 
 def _actor(body: dict[str, Any], context: BoltContext) -> Actor:
@@ -44,7 +41,7 @@ def apply_batch(
 ) -> None:
     ack()
     deps = deps_of(context)
-    team_id = _team(body, context)
+    team_id = team_of(context)
     actor = _actor(body, context)
     with Session(deps.engine) as session:
         plan = get_plan(session, team_id=team_id, plan_id=action["value"])
@@ -53,20 +50,24 @@ def apply_batch(
     if total > 1000:
         _show(client, plan, body, layouts.progress_message(f"Applying {plan.file_name}…"))
 
-    def progress(done: int, of: int) -> None:
-        text = f"Applying {plan.file_name}: {done:,} of {of:,} rows…"
-        _show(client, plan, body, layouts.progress_message(text))
+    # Progress goes to Slack from a thread of its own: the apply holds the database's write
+    # lock, and must not hold it while Slack answers.
+    with ThreadPoolExecutor(max_workers=1) as slack_calls:
 
-    with session_scope(deps.engine) as session:
-        result = apply_plan(
-            session=session,
-            team_id=team_id,
-            plan_id=plan.id,
-            actor=actor,
-            now=deps.now(),
-            today=deps.today(),
-            progress=progress if total > 1000 else None,
-        )
+        def progress(done: int, of: int) -> None:
+            text = f"Applying {plan.file_name}: {done:,} of {of:,} rows…"
+            slack_calls.submit(_show, client, plan, body, layouts.progress_message(text))
+
+        with session_scope(deps.engine) as session:
+            result = apply_plan(
+                session=session,
+                team_id=team_id,
+                plan_id=plan.id,
+                actor=actor,
+                now=deps.now(),
+                today=deps.today(),
+                progress=progress if total > 1000 else None,
+            )
     message = layouts.applied_message(
         batch_id=result.batch_id,
         file_name=plan.file_name,
@@ -86,7 +87,7 @@ def cancel_batch(
     actor = _actor(body, context)
     plan = cancel_plan(
         engine=deps.engine,
-        team_id=_team(body, context),
+        team_id=team_of(context),
         plan_id=action["value"],
         user_id=actor.user_id,
         is_admin=actor.is_admin,

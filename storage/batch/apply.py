@@ -275,8 +275,6 @@ def _apply_one(
         done["updated"] += 1
     done["counts"] += planned.counts
     done["closed"] += planned.close
-    if planned.action not in (ADD, UPDATE) and not (planned.counts or planned.close):
-        done["unchanged"] += 1
 
 
 def _apply_row(
