@@ -123,9 +123,7 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
     # What later rows of the file see: this file's own adds and updates (a counts sheet may
     # count or close an activity the activities sheet adds or completes).
     record: Any = workspace.pending.get(key, stored)
-    if stored is None and key in workspace.pending:
-        pass
-    elif stored is None:
+    if record is None:
         if not row.fields:
             plan.action = ERROR
             plan.problems.append(
@@ -148,10 +146,12 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
         record.closed_at = None
         if not checked.problems:
             workspace.pending[key] = record
-    elif row.fields and not checks.same_values(stored, row.fields):
+    elif row.fields and not checks.same_values(record, row.fields):
+        # Checked against the activity as the file's earlier rows leave it, so a second sheet
+        # may complete what the first one added or changed.
         raw = {k: v for k, v in row.fields.items() if k != "activity_id"}
         checked = checks.check_activity(
-            stored=stored, raw=raw, actor=actor, today=today, id_holder=workspace.holder
+            stored=record, raw=raw, actor=actor, today=today, id_holder=workspace.holder
         )
         problems += checked.problems
         if checked.values:
@@ -160,7 +160,7 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
             plan.changes = {name: row.fields[name] for name in checked.values if name in row.fields}
             for name in checked.values:  # changes the validator implies (cleared dependents)
                 plan.changes.setdefault(name, render(checked.values[name]))
-            record = SimpleNamespace(**vars_of(stored) | checked.values)
+            record = SimpleNamespace(**vars_of(record) | checked.values)
             if not checked.problems:
                 workspace.pending[key] = record
     history = workspace.history.get(stored.id, []) if stored is not None else []
@@ -183,7 +183,7 @@ def vars_of(activity: Activity) -> dict[str, Any]:
     return checks.record_of(activity) | {
         "id": activity.id,
         "closed_at": activity.closed_at,
-        "team_id": activity.team_id,
+        "team_id": getattr(activity, "team_id", None),
     }
 
 

@@ -248,3 +248,20 @@ def test_the_templates_example_row_is_skipped(engine: Engine) -> None:
 
     p = preview(engine, template_workbook())
     assert p.summary["rows"] == 0 and p.first_errors == []
+
+
+def test_a_counts_sheet_may_complete_what_the_activities_sheet_added(engine: Engine) -> None:
+    # The activities sheet adds A-1 without its outcome measures; the counts sheet gives them
+    # along with the counts, and closes it: checked against A-1 as the first sheet leaves it.
+    first = grand_rounds("A-1")
+    del first["Outcome measures"]
+    sheet = [
+        ["Activity ID", "Outcome measures", "# of Physicians", "# of Other Learners", "Close"],
+        ["A-1", "Knowledge", 52, 8, "Yes"],
+    ]
+    p = preview(engine, xlsx({"Activities": table([first]), "Learner counts": sheet}))
+    assert summary(p) == {"added": 1, "updated": 1, "counts": 1, "closed": 1}
+    apply(engine, p.batch_id)
+    stored = load(engine, "A-1")
+    assert stored is not None and stored.outcome_measures == ["knowledge"]
+    assert stored.closed_at is not None
