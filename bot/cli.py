@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -154,6 +155,9 @@ def _serve(
 
     if scheduler:
         # In the arbiter, once, not in each worker; the delivery log keeps sends single anyway.
+        # Workers are forked from the arbiter: they must leave its pooled connections alone
+        # (SQLAlchemy's advice for os.fork), or their exit could close the scheduler's.
+        os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))  # type: ignore[attr-defined]
         _start_scheduler(settings, engine)
     log.info("pars-bot listening on http://%s:%s/slack/events", host, port)
     Server().run()
