@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
@@ -28,11 +29,13 @@ def utc_now() -> datetime:
 
 
 def create_web_client(settings: Settings) -> WebClient:
-    """A Web API client that honours SLACK_API_URL and retries on 429 and 5xx."""
+    """A Web API client that honours SLACK_API_URL and retries on a dropped connection,
+    429 and 5xx."""
     return WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=1),
             RateLimitErrorRetryHandler(max_retry_count=2),
             ServerErrorRetryHandler(max_retry_count=2),
         ],

@@ -130,6 +130,10 @@ def deliver(
         reason = str(error.response.get("error") or error)
     except SlackClientError as error:
         reason = str(error) or type(error).__name__
+    except Exception as error:
+        # The network itself (refused, reset, timed out): slack_sdk raises these as they are.
+        # Whatever failed, the claim must say so, or it would stay claimed and never be sent.
+        reason = f"{type(error).__name__}: {error}"
     else:
         with session_scope(engine) as session:
             deliveries.record_sent(

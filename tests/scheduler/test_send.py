@@ -11,6 +11,8 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from urllib.error import URLError
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -125,6 +127,38 @@ def test_a_failed_send_is_retried_on_the_next_pass(engine: Engine, slack: LocalS
     with session_scope(engine) as session:
         log = deliveries.log(session=session, team_id=TEAM_ID)
     assert [(d.status, d.attempts, d.error) for d in log] == [("sent", 2, None)] * 2
+
+
+class DroppingClient(WebClient):
+    """Slack's client whose first DM is lost to the network, as a reset connection is."""
+
+    dropped = 0
+
+    def chat_postMessage(self, **kwargs: Any) -> Any:
+        if not self.dropped:
+            self.dropped += 1
+            raise URLError(ConnectionResetError(104, "Connection reset by peer"))
+        return super().chat_postMessage(**kwargs)
+
+
+def test_a_send_lost_to_the_network_is_retried_not_forgotten(
+    engine: Engine, slack: LocalSlack
+) -> None:
+    seed(engine, ALICE, "GR-2025")
+    moment = at("2026-03-30T09:00")
+    first = run_pass(
+        engine=engine, client=DroppingClient(token="xoxb-test", base_url=slack.api_url),
+        team_id=TEAM_ID, default_zone="America/Chicago", instant=moment, now=moment,
+    )  # fmt: skip
+    assert [(r.kind, error.split(":")[0]) for r, error in first.failed] == [
+        ("countdown", "URLError")
+    ]
+    assert [r.kind for r in first.sent] == ["unclosed"]  # the pass went on
+    second = run(engine, slack, "2026-03-30T09:15")
+    assert [r.kind for r in second.sent] == ["countdown"]
+    with session_scope(engine) as session:
+        log = deliveries.log(session=session, team_id=TEAM_ID)
+    assert sorted(d.status for d in log) == ["sent", "sent"]
 
 
 def test_guests_and_deactivated_users_get_no_reminders(engine: Engine, slack: LocalSlack) -> None:
