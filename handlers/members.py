@@ -14,6 +14,17 @@ from storage import reminders
 from storage.db import session_scope
 
 
+def _uses_the_bot(body: dict[str, Any]) -> bool:
+    """A command, a click, a form, App Home or a shared spreadsheet: someone using pars-bot,
+    not merely talking in a channel it is in."""
+    if body.get("command") or body.get("type") in {"block_actions", "view_submission"}:
+        return True
+    event = body.get("event") or {}
+    if event.get("type") == "app_home_opened":
+        return True
+    return event.get("type") == "message" and event.get("subtype") == "file_share"
+
+
 def register(app: App) -> None:
     # Already in the database: skip the write. Only a shortcut; the insert itself is idempotent.
     noted: set[tuple[str, str]] = set()
@@ -26,7 +37,7 @@ def register(app: App) -> None:
         logger: logging.Logger,
         next: Callable[[], BoltResponse],
     ) -> BoltResponse | None:
-        actor = context.get("actor")
+        actor = context.get("actor") if _uses_the_bot(body) else None
         team_id = context.get("team") or ""
         key = (team_id, actor.user_id) if actor is not None else None
         if key is not None and team_id:

@@ -109,6 +109,9 @@ def register(app: App, deps: Deps) -> None:
         event = _event(body)
         if event is not None and _from_a_bot(event, context):
             return _ignored()  # before users.info: bots post often and are never users
+        if event is not None and event.get("type") == "message" and not _is_upload(event):
+            # People talking in a channel the bot is in: not for the bot, not worth a lookup.
+            return _ignored()
         kind = event.get("type") if event is not None else body.get("type") or "command"
 
         def refuse(text: str) -> BoltResponse:

@@ -13,11 +13,12 @@ from sqlmodel import Session, func, select
 from bot.console import payloads
 from handlers.context import actor_of, team_of
 from handlers.middleware import GUEST_UPLOAD_REFUSAL, NO_TEAM
-from storage.models import Activity
+from storage.models import Activity, Member
 from tests.scenario.conftest import (
     ADD_GR,
     ADMIN,
     ALICE,
+    BOB,
     GUEST,
     SECRET,
     Workspace,
@@ -70,7 +71,7 @@ def test_a_guest_sharing_a_picture_gets_no_word(workspace: Workspace) -> None:
     photo = {**UPLOAD, "user": GUEST, "files": [{"id": "F0PIC", "name": "team photo.PNG"}]}
     assert workspace.send_event(photo).status == 200
     time.sleep(0.2)
-    assert [c.method for c in workspace.sent()] == ["users.info"]
+    assert workspace.sent() == []  # not even a lookup: a picture is nothing to the bot
 
 
 def test_a_guests_file_shared_event_is_ignored_quietly(workspace: Workspace) -> None:
@@ -105,6 +106,22 @@ def test_bot_messages_are_ignored_without_asking_slack(workspace: Workspace) -> 
         assert workspace.send_event(event).status == 200
     time.sleep(0.2)
     assert workspace.sent() == []
+
+
+def test_people_talking_in_a_channel_are_neither_looked_up_nor_subscribed(
+    workspace: Workspace,
+) -> None:
+    chatter = {"type": "message", "user": ALICE, "text": "lunch?", "channel": "C0CME"}
+    picture = {**UPLOAD, "user": BOB, "files": [{"id": "F1", "name": "team.png"}]}
+    for event in (chatter, {**chatter, "subtype": "thread_broadcast"}, picture):
+        assert workspace.send_event(event).status == 200
+    time.sleep(0.2)
+    assert workspace.sent() == []
+    with Session(workspace.engine) as session:
+        assert session.exec(select(Member)).all() == []
+    workspace.pars("help", user=ALICE)  # using the bot is what subscribes
+    with Session(workspace.engine) as session:
+        assert [m.user_id for m in session.exec(select(Member)).all()] == [ALICE]
 
 
 def test_events_with_no_workspace_are_ignored_and_nothing_is_sent(workspace: Workspace) -> None:
