@@ -11,7 +11,7 @@ from sqlmodel import Session, col, delete, or_, select
 from storage import rules
 from storage.activities import Actor
 from storage.batch.store import APPLIED, UNDONE, get_plan
-from storage.errors import NotPermitted, ParsError
+from storage.errors import NotPermitted, ParsError, Problem
 from storage.fields import BY_NAME, parse_values
 from storage.models import Activity, AuditEvent, LearnerCount
 
@@ -31,6 +31,15 @@ class ChangedSince(ParsError):
         super().__init__(
             f"Batch `{batch_id}` can't be undone: these activities changed after it was "
             f"applied: {shown}{more}. Nothing was undone; change them back by hand instead."
+        )
+
+
+class CannotRestore(ParsError):
+    def __init__(self, batch_id: str, activity_id: str, problems: list[Problem]) -> None:
+        what = "; ".join(p.message for p in problems)
+        super().__init__(
+            f"Batch `{batch_id}` can't be undone: the earlier value of `{activity_id}` can't be "
+            f"put back as it was ({what}). Nothing was undone; change it by hand instead."
         )
 
 
@@ -122,7 +131,11 @@ def _reverse(session: Session, activity: Activity, event: AuditEvent) -> None:
         )
     elif event.action == "update":
         texts = {n: c["before"] for n, c in event.changes.items() if n in BY_NAME}
-        values, _problems = parse_values(texts)
+        values, problems = parse_values(texts)
+        if problems:
+            # A value stored under older rules that today's refuse: restoring the rest and
+            # saying "put back" would be untrue, so the whole undo is refused.
+            raise CannotRestore(event.batch_id or "", activity.activity_id, problems)
         for name, value in values.items():
             setattr(activity, name, value)
 

@@ -9,15 +9,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from storage.activities import Actor, update_activity
 from storage.batch.apply import ApplyRefused
-from storage.batch.undo import ChangedSince, undo_batch
+from storage.batch.undo import CannotRestore, ChangedSince, undo_batch
 from storage.db import session_scope
 from storage.errors import NotPermitted
-from storage.models import BatchPlan
+from storage.models import Activity, BatchPlan
 from tests.batch.files import grand_rounds, table, xlsx
 from tests.batch.helpers import ADMIN, ALICE, BOB, TEAM, apply, audit, counts, ids, load, preview
 from tests.conftest import NOW
@@ -195,6 +196,29 @@ def test_undo_refuses_naming_the_activities_changed_since(engine: Engine) -> Non
     ):
         undo_batch(session=session, team_id=TEAM, batch_id=batch, actor=ADMIN, now=NOW)
     assert len(ids(engine)) == 3
+
+
+def test_undo_refuses_when_an_earlier_value_cannot_be_put_back(engine: Engine) -> None:
+    # "ENG" was stored when country codes were read more loosely; today it is refused.
+    apply(engine, preview(engine, many(1)).batch_id)
+    with session_scope(engine) as session:
+        session.execute(
+            sa.update(Activity)
+            .where(Activity.activity_id == "A-000")
+            .values(country="ENG", state=None)
+        )
+    change = xlsx(table([{"Activity ID": "A-000", "Country": "GBR"}]))
+    batch = preview(engine, change).batch_id
+    assert apply(engine, batch).summary["updated"] == 1
+    with (
+        pytest.raises(CannotRestore, match=r"earlier value of `A-000` can't be put back"),
+        session_scope(engine) as session,
+    ):
+        undo_batch(session=session, team_id=TEAM, batch_id=batch, actor=ADMIN, now=NOW)
+    stored = load(engine, "A-000")
+    assert stored is not None and stored.country == "GBR"
+    with Session(engine) as session:
+        assert session.get(BatchPlan, batch).status == "applied"  # type: ignore[union-attr]
 
 
 def test_large_files_report_progress_while_checked_and_applied(engine: Engine) -> None:
