@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
@@ -15,7 +16,7 @@ from handlers.context import deps_of, team_of
 from storage.activities import Actor
 from storage.batch.apply import apply_plan
 from storage.batch.plan import clean_message
-from storage.batch.store import cancel_plan, ensure_may_apply, get_plan
+from storage.batch.store import aware, cancel_plan, ensure_may_apply, get_plan
 from storage.db import session_scope
 from storage.models import BatchPlan
 
@@ -47,27 +48,32 @@ def apply_batch(
         plan = get_plan(session, team_id=team_id, plan_id=action["value"])
         ensure_may_apply(plan, actor.user_id, actor.is_admin)
     total = len(plan.rows or [])
-    if total > 1000:
-        _show(client, plan, body, layouts.progress_message(f"Applying {plan.file_name}…"))
+    shown: list[bool] = []
+    try:
+        # Progress goes to Slack from a thread of its own: the apply holds the database's
+        # write lock, and must not hold it while Slack answers. The first report comes only
+        # once the apply has claimed the plan, so a refused click leaves the preview alone.
+        with ThreadPoolExecutor(max_workers=1) as slack_calls:
 
-    # Progress goes to Slack from a thread of its own: the apply holds the database's write
-    # lock, and must not hold it while Slack answers.
-    with ThreadPoolExecutor(max_workers=1) as slack_calls:
+            def progress(done: int, of: int) -> None:
+                shown.append(True)
+                text = f"Applying {plan.file_name}: {done:,} of {of:,} rows…"
+                slack_calls.submit(_show, client, plan, body, layouts.progress_message(text))
 
-        def progress(done: int, of: int) -> None:
-            text = f"Applying {plan.file_name}: {done:,} of {of:,} rows…"
-            slack_calls.submit(_show, client, plan, body, layouts.progress_message(text))
-
-        with session_scope(deps.engine) as session:
-            result = apply_plan(
-                session=session,
-                team_id=team_id,
-                plan_id=plan.id,
-                actor=actor,
-                now=deps.now(),
-                today=deps.today(),
-                progress=progress if total > 1000 else None,
-            )
+            with session_scope(deps.engine) as session:
+                result = apply_plan(
+                    session=session,
+                    team_id=team_id,
+                    plan_id=plan.id,
+                    actor=actor,
+                    now=deps.now(),
+                    today=deps.today(),
+                    progress=progress if total > 1000 else None,
+                )
+    except Exception:
+        if shown:  # nothing was applied: the preview and its buttons come back to retry
+            _show(client, plan, body, _preview_again(plan, deps.timezone))
+        raise
     message = layouts.applied_message(
         batch_id=result.batch_id,
         file_name=plan.file_name,
@@ -77,6 +83,22 @@ def apply_batch(
         since_preview=result.since_preview,
     )
     _show(client, plan, body, message)
+
+
+def _preview_again(plan: BatchPlan, zone: ZoneInfo) -> Message:
+    """The preview as it was first shown, from what the plan kept of it."""
+    kept = plan.summary or {}
+    counts = {k: int(kept.get(k, 0)) for k in ("added", "updated", "unchanged", "counts")}
+    counts |= {k: int(kept.get(k, 0)) for k in ("closed", "errors")}
+    return layouts.preview_message(
+        batch_id=plan.id,
+        file_name=plan.file_name,
+        summary=counts | {"rows": len(kept.get("rows") or [])},
+        first_errors=kept.get("first_errors") or [],
+        unknown=kept.get("unknown") or [],
+        not_used=kept.get("not_used") or [],
+        expires=f"{aware(plan.expires_at).astimezone(zone):%Y-%m-%d}",
+    )
 
 
 def cancel_batch(

@@ -38,8 +38,9 @@ def _errors_lines(summary: dict[str, int], errors: Sequence[str], *, future: boo
         return []
     tail = " (they will be skipped)" if future else " (skipped)"
     lines = [f"*{_plural(summary['errors'], 'row')} with errors*{tail}:"]
-    # The store's messages may name a person (<@U123>); those stay mentions.
-    lines += [f"• {escape_with_mentions(e)}" for e in errors]
+    # Thread messages are public: a cell's text quoted in an error must never ping anyone,
+    # so the store's own mentions are shown as text too.
+    lines += [f"• {escape(e)}" for e in errors]
     if summary["errors"] and len(errors) < summary["errors"]:
         lines.append("The annotated copy in this thread marks every error.")
     return lines

@@ -41,3 +41,19 @@ def test_file_names_and_headers_never_ping_or_link() -> None:
         shown = _everything(message)
         assert "<!channel>" not in shown and "<@U0BOSS>" not in shown, shown
         assert "&lt;!channel&gt;" in shown
+
+
+def test_a_cell_quoted_in_an_error_never_pings() -> None:
+    # An ID cell that reads "<@U0BOSS>" is quoted in its error, in a public thread.
+    error = 'row 2, Activity ID: "<@U0BOSS>" is not a usable activity ID'
+    preview = layouts.preview_message(
+        batch_id="B-1", file_name="a.csv", summary={**SUMMARY, "errors": 1, "rows": 1},
+        first_errors=[error], unknown=[], not_used=[], expires="2026-12-03",
+    )  # fmt: skip
+    applied = layouts.applied_message(
+        batch_id="B-1", file_name="a.csv", user_id="U0ALICE", summary={**SUMMARY, "errors": 1},
+        errors=[error], since_preview=[],
+    )  # fmt: skip
+    for message in (preview, applied):
+        assert "<@U0BOSS>" not in _everything(message)
+        assert "&lt;@U0BOSS&gt;" in message.text or "&lt;@U0BOSS&gt;" in json.dumps(message.blocks)

@@ -7,6 +7,7 @@ import io
 import time
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
@@ -226,3 +227,24 @@ def test_template_export_show_and_undo_batch_commands(workspace: Workspace) -> N
     undone = workspace.pars(f"undo-batch {batch}", user=ADMIN)
     assert f"Undid batch `{batch}`: removed 1 activities it added" in undone.text
     assert activity_ids(workspace) == []
+
+
+def test_an_apply_that_fails_half_way_puts_the_preview_back(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 1,200 rows report progress; then the database fails mid-apply (a full disk, a lost
+    # connection). Nothing is applied, and the thread offers Apply again.
+    share(workspace, "big.csv", text_file(table([grand_rounds(f"A-{i:04d}") for i in range(1200)])))
+    preview = final_update(workspace, "Preview of big.csv")
+
+    def disk_full(**_kwargs: Any) -> None:
+        raise RuntimeError("disk I/O error")
+
+    monkeypatch.setattr("storage.batch.apply.service.add_many_checked", disk_full)
+    workspace.click(preview, "Apply")
+    again = final_update(workspace, "Preview of big.csv", count=2)
+    assert again.buttons == ["Apply", "Cancel"]
+    assert "1200 to add" in again.text or "1,200 to add" in again.text
+    assert activity_ids(workspace) == []
+    progress = [c for c in workspace.calls("chat.update") if "Applying big.csv" in str(c.params)]
+    assert progress, "progress was shown before the failure"
