@@ -83,8 +83,43 @@ def claim_file(
             existing = session.exec(
                 select(BatchPlan).where(BatchPlan.team_id == team_id, BatchPlan.file_id == file_id)
             ).one()
-            return Claim(existing.id, fresh=False)
+            if not _over(existing, now) or not _set_aside(session, existing, file_id):
+                return Claim(existing.id, fresh=False)
+        return claim_file(
+            engine=engine, team_id=team_id, user_id=user_id, file_id=file_id,
+            file_name=file_name, now=now, channel_id=channel_id, thread_ts=thread_ts,
+        )  # fmt: skip
     return Claim(plan_id, fresh=True)
+
+
+# A preview still being read after this long was left by a process that died.
+READING_GIVEN_UP = timedelta(hours=1)
+
+
+def _over(plan: BatchPlan, now: datetime) -> bool:
+    """Is this file's earlier preview over, so that sharing it again starts a new one?
+
+    Cancelled, undone, refused, expired or abandoned: the bot's own messages say "share the
+    file again". Slack's redeliveries come within minutes, while a preview is being read or
+    shown, and an applied file is never previewed twice.
+    """
+    if plan.status in (CANCELLED, UNDONE, REFUSED):
+        return True
+    if plan.status == PREVIEWED:
+        return aware(plan.expires_at) < now
+    return plan.status == READING and aware(plan.created_at) + READING_GIVEN_UP < now
+
+
+def _set_aside(session: Session, plan: BatchPlan, file_id: str | None) -> bool:
+    """Free the file's ID for a new claim, keeping the old plan (and its audit) as it was.
+    False when another process has just done it."""
+    moved = session.execute(
+        sa.update(BatchPlan)
+        .where(BatchPlan.id == plan.id, BatchPlan.file_id == file_id)
+        .values(file_id=f"{file_id}/{plan.id}"[:64])
+    )
+    session.commit()
+    return bool(moved.rowcount)  # type: ignore[attr-defined]
 
 
 def get_plan(session: Session, *, team_id: str, plan_id: str) -> BatchPlan:

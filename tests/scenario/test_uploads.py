@@ -248,3 +248,21 @@ def test_an_apply_that_fails_half_way_puts_the_preview_back(
     assert activity_ids(workspace) == []
     progress = [c for c in workspace.calls("chat.update") if "Applying big.csv" in str(c.params)]
     assert progress, "progress was shown before the failure"
+
+
+def test_sharing_a_cancelled_file_again_starts_a_new_preview(workspace: Workspace) -> None:
+    info = share(workspace, "a.xlsx", xlsx(table([grand_rounds("GR-1")])))
+    preview = final_update(workspace, "Preview of a.xlsx")
+    workspace.click(preview, "Cancel")
+    workspace.slack.wait_until(
+        lambda c: c.method == "chat.update" and "Cancelled" in str(c.params.get("text"))
+    )
+    # The same Slack file, shared again (Slack's Share keeps the file's ID).
+    again = {"type": "message", "subtype": "file_share", "channel": "C0CME", "user": ALICE,
+             "text": "", "files": [info], "ts": "1764100999.000100"}  # fmt: skip
+    assert workspace.send_event(again).status == 200
+    second = final_update(workspace, "Preview of a.xlsx", count=2)
+    assert second.buttons == ["Apply", "Cancel"]
+    workspace.click(second, "Apply")
+    final_update(workspace, "Applied a.xlsx")
+    assert activity_ids(workspace) == ["GR-1"]
