@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
@@ -16,6 +17,8 @@ from slack_sdk.errors import SlackApiError
 from handlers.context import Deps, find_team
 from storage.activities import Actor
 from storage.batch.read import kind_of
+from storage.cycle import workspace_zone
+from storage.db import session_scope
 
 GUEST_REFUSAL = (
     "Sorry, guest accounts can't use pars-bot. Ask a full member of your CME office to make "
@@ -94,6 +97,14 @@ def _is_upload(event: dict[str, Any] | None) -> bool:
     return any(kind_of(f.get("name") or f.get("title") or "") for f in event.get("files") or [])
 
 
+def _in_workspace_zone(deps: Deps, team_id: str) -> Deps:
+    """The dependencies with the workspace's own time zone (`/pars config timezone`), so that
+    "today", end dates and every date shown agree with the checklist and the reminders."""
+    with session_scope(deps.engine) as session:
+        zone = workspace_zone(session=session, team_id=team_id, default=deps.timezone)
+    return deps if zone == deps.timezone else replace(deps, timezone=zone)
+
+
 def register(app: App, deps: Deps) -> None:
     guests = GuestCheck()
 
@@ -133,6 +144,7 @@ def register(app: App, deps: Deps) -> None:
             logger.warning("refused a %s request that names no user", kind)
             return refuse(UNVERIFIED)
         context["team"] = team
+        context["deps"] = _in_workspace_zone(deps, team)
         context["actor"] = Actor(user_id=user_id, is_admin=user_id in deps.admins)
         try:
             guest = guests.is_guest(client, team, user_id)
