@@ -84,9 +84,17 @@ def reminders_command(
         return 0
     if not settings.slack_bot_token:
         raise ConfigurationError("SLACK_BOT_TOKEN is not set: sending reminders needs it.")
+    client = create_web_client(settings)
+    token_team_id = client.auth_test()["team_id"]
+    if token_team_id != team_id:
+        # Another workspace's token would find none of these people, and mark them deleted.
+        raise ConfigurationError(
+            f"SLACK_BOT_TOKEN belongs to workspace {token_team_id}, not {team_id}: send "
+            f"reminders of {team_id} with its own bot token."
+        )
     result = send.run_pass(
         engine=engine,
-        client=create_web_client(settings),
+        client=client,
         team_id=team_id,
         default_zone=settings.pars_timezone,
         instant=instant,

@@ -81,6 +81,16 @@ def test_operator_mistakes_are_named(tmp_path: Path) -> None:
     assert "Traceback" not in several.stderr + bad.stderr + no_token.stderr
 
 
+def test_send_refuses_a_token_of_another_workspace(tmp_path: Path) -> None:
+    seed(tmp_path, "T0OTHER")
+    with LocalSlack() as slack:  # its token belongs to T0LOCAL
+        env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_API_URL": slack.api_url}
+        done = run(tmp_path, "reminders", "send", "--at", "2026-03-30T09:00", **env)
+        assert done.returncode == 2
+        assert "SLACK_BOT_TOKEN belongs to workspace T0LOCAL, not T0OTHER" in done.stderr
+        assert slack.of("users.info") == [] and slack.of("chat.postMessage") == []
+
+
 def test_the_scheduler_alone_runs_a_pass_at_once(tmp_path: Path) -> None:
     seed(tmp_path)
     with LocalSlack() as slack:
