@@ -86,7 +86,12 @@ def apply_plan(
     if refusal:
         raise ApplyRefused(refusal)
     rows = [BatchRow.load(r) for r in plan.rows or []]
-    fresh = plan_rows(session=session, team_id=team_id, actor=actor, rows=rows, today=today)
+    # Checked again as the clicker (an admin may apply another's file), but what the file
+    # adds belongs to whoever shared it, as the preview said.
+    fresh = plan_rows(
+        session=session, team_id=team_id, actor=actor, rows=rows, today=today,
+        default_owner=plan.user_id,
+    )  # fmt: skip
     since = what_changed(plan.summary or {}, fresh)
     result = Applied(plan.id, {}, since_preview=since)
     done = run_rows(

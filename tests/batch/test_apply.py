@@ -115,6 +115,9 @@ def test_only_the_uploader_or_an_admin_may_apply(engine: Engine) -> None:
         apply(engine, batch, actor=BOB)
     apply(engine, batch, actor=ADMIN)
     assert ids(engine) == ["A-000"]
+    # An admin applied it, but what the file added is Alice's, as the preview said.
+    stored = load(engine, "A-000")
+    assert stored is not None and stored.owner_user_id == "U0ALICE"
 
 
 def _url(engine: Engine) -> str:
