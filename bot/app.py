@@ -15,9 +15,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy.engine import Engine
 
-import handlers
 from bot.settings import Settings
 from handlers.context import Deps
+from handlers.registry import register
 
 
 class ConfigurationError(Exception):
@@ -65,5 +65,5 @@ def create_app(
         logger=logging.getLogger("pars_bot.bolt"),
     )
     deps = Deps(engine=engine, timezone=settings.timezone, admins=settings.pars_admins, clock=clock)
-    handlers.register(app, deps)
+    register(app, deps)
     return app

@@ -1,16 +1,5 @@
-"""Everything Slack-facing: listeners, Block Kit layouts, the modal."""
+"""Everything Slack-facing: listeners, Block Kit layouts, the modal.
 
-from slack_bolt import App
-
-from handlers import actions, commands, errors, events, members, middleware, views
-from handlers.context import Deps
-
-
-def register(app: App, deps: Deps) -> None:
-    middleware.register(app, deps)
-    members.register(app)
-    errors.register(app)
-    commands.register(app)
-    actions.register(app)
-    views.register(app)
-    events.register(app)
+`handlers.registry.register` wires the listeners into a Bolt app. This package's own import
+brings in nothing, so the scheduler can use `handlers.blocks` alone.
+"""

@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-import handlers
 from handlers.context import Deps
+from handlers.registry import register
 
 MANIFEST = yaml.safe_load((Path(__file__).parents[2] / "app.yaml").read_text())
 
@@ -47,7 +47,7 @@ class RecordingApp:
 
 def registered() -> RecordingApp:
     app = RecordingApp()
-    handlers.register(app, Deps(engine=None, timezone=None, admins=frozenset(), clock=None))  # type: ignore[arg-type]
+    register(app, Deps(engine=None, timezone=None, admins=frozenset(), clock=None))  # type: ignore[arg-type]
     return app
 
 
