@@ -15,8 +15,7 @@ from storage.batch.annotate import annotated_workbook
 from storage.batch.plan import Plan, plan_rows, problem_text
 from storage.batch.read import FileRefused, Limits, read_file
 from storage.batch.rows import sheet_rows
-from storage.batch.store import PREVIEWED, REFUSED
-from storage.models import BatchPlan
+from storage.batch.store import PREVIEWED, REFUSED, update_plan
 
 FIRST_ERRORS = 10
 
@@ -63,7 +62,7 @@ def preview_file(
         sheets = read_file(data, file_name, limits)
         read = sheet_rows(sheets, file_name)
     except FileRefused:
-        _mark(engine, plan_id, status=REFUSED)
+        update_plan(engine, plan_id, status=REFUSED)
         raise
     if progress is not None and len(read.rows) > 2000:
         progress(f"Read {len(read.rows):,} rows of {file_name}; checking them…")
@@ -91,7 +90,7 @@ def preview_file(
         not_used=read.not_used,
         annotated=annotated_workbook(sheets, read.layouts, plan),
     )
-    _mark(
+    update_plan(
         engine,
         plan_id,
         status=PREVIEWED,
@@ -125,14 +124,3 @@ def first_errors(plan: Plan, limit: int = FIRST_ERRORS) -> list[str]:
                 return out
             out.append(problem_text(row, message))
     return out
-
-
-def _mark(engine: Engine, plan_id: str, **values: object) -> None:
-    with Session(engine) as session:
-        plan = session.get(BatchPlan, plan_id)
-        if plan is None:
-            return
-        for name, value in values.items():
-            setattr(plan, name, value)
-        session.add(plan)
-        session.commit()

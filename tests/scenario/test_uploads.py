@@ -241,7 +241,8 @@ def test_an_apply_that_fails_half_way_puts_the_preview_back(
         raise RuntimeError("disk I/O error")
 
     monkeypatch.setattr("storage.batch.apply.service.add_many_checked", disk_full)
-    workspace.click(preview, "Apply")
+    told = workspace.reply(workspace.click(preview, "Apply"))
+    assert told.ephemeral and "nothing was changed" in told.text
     again = final_update(workspace, "Preview of big.csv", count=2)
     assert again.buttons == ["Apply", "Cancel"]
     assert "1200 to add" in again.text or "1,200 to add" in again.text
