@@ -114,6 +114,10 @@ def test_the_export_holds_the_data_year_with_status_and_what_is_missing(engine: 
     assert gr["ACCME Activity ID"] == "201234567"
     assert gr["Format"] == "Regularly scheduled series"
     assert by_id["EM-2024"]["Status"] == "Draft"
+    # Dates are real dates, shown as the importer reads them back.
+    start = headers.index("Start date") + 1
+    dated = first.cell(row=2, column=start)
+    assert dated.is_date and dated.number_format == "yyyy-mm-dd"
     # Text that looks like a formula stays text.
     cell = next(c for c in first["B"] if c.value == "=cmd|' /C calc'!A0")
     assert cell.data_type == "s"
