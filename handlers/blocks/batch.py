@@ -9,7 +9,6 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ConfirmObject
 
 from handlers.blocks import Message, _message, _section, context_note, line_sections
 from handlers.mrkdwn import escape
-from handlers.mrkdwn import escape_message as escape_with_mentions
 
 APPLY_BATCH = "pars_batch_apply"
 CANCEL_BATCH = "pars_batch_cancel"
@@ -120,7 +119,7 @@ def applied_message(
     lines += _errors_lines(summary, errors[:10], future=False)
     if since_preview:
         lines.append("*Changed since the preview* (applied as the data is now):")
-        lines += [f"• {escape_with_mentions(s)}" for s in since_preview[:10]]
+        lines += [f"• {escape(s)}" for s in since_preview[:10]]
         if len(since_preview) > 10:
             lines.append(f"…and {len(since_preview) - 10:,} more rows")
     lines.append(

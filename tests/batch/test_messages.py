@@ -52,7 +52,7 @@ def test_a_cell_quoted_in_an_error_never_pings() -> None:
     )  # fmt: skip
     applied = layouts.applied_message(
         batch_id="B-1", file_name="a.csv", user_id="U0ALICE", summary={**SUMMARY, "errors": 1},
-        errors=[error], since_preview=[],
+        errors=[error], since_preview=["row 2 (<@U0BOSS>): previewed as an addition, now an error"],
     )  # fmt: skip
     for message in (preview, applied):
         assert "<@U0BOSS>" not in _everything(message)
