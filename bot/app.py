@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.error import URLError
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -35,7 +36,9 @@ def create_web_client(settings: Settings) -> WebClient:
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=1),
+            # Only a request urllib could not send: after a dropped answer the call may have
+            # been done (a DM posted), and doing it again would do it twice.
+            ConnectionErrorRetryHandler(max_retry_count=1, error_types=[URLError]),
             RateLimitErrorRetryHandler(max_retry_count=2),
             ServerErrorRetryHandler(max_retry_count=2),
         ],

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.error import URLError
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -130,10 +131,16 @@ def deliver(
         reason = str(error.response.get("error") or error)
     except SlackClientError as error:
         reason = str(error) or type(error).__name__
+    except URLError as error:
+        # urllib could not send the request (refused, unreachable, reset while sending):
+        # Slack never had it, so the next pass may send it.
+        reason = f"URLError: {error.reason}"
     except Exception as error:
-        # The network itself (refused, reset, timed out): slack_sdk raises these as they are.
-        # Whatever failed, the claim must say so, or it would stay claimed and never be sent.
-        reason = f"{type(error).__name__}: {error}"
+        # Sent, but the answer was lost (timed out, disconnected): the DM probably arrived.
+        # The claim stays, unconfirmed: a reminder twice is worse than one missed, and
+        # `reminders preview` shows it as claimed but never confirmed sent.
+        log.warning("reminder %s to %s unconfirmed: %r", reminder.kind, reminder.recipient, error)
+        return f"unconfirmed: {type(error).__name__}"
     else:
         with session_scope(engine) as session:
             deliveries.record_sent(

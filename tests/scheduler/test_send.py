@@ -161,6 +161,33 @@ def test_a_send_lost_to_the_network_is_retried_not_forgotten(
     assert sorted(d.status for d in log) == ["sent", "sent"]
 
 
+class AnswerLostClient(WebClient):
+    """Slack's client whose first DM is posted, but whose answer never comes back."""
+
+    lost = 0
+
+    def chat_postMessage(self, **kwargs: Any) -> Any:
+        answer = super().chat_postMessage(**kwargs)
+        if not self.lost:
+            self.lost += 1
+            raise TimeoutError("The read operation timed out")
+        return answer
+
+
+def test_a_send_whose_answer_was_lost_is_not_sent_twice(engine: Engine, slack: LocalSlack) -> None:
+    seed(engine, ALICE, "GR-2025")
+    moment = at("2026-03-30T09:00")
+    first = run_pass(
+        engine=engine, client=AnswerLostClient(token="xoxb-test", base_url=slack.api_url),
+        team_id=TEAM_ID, default_zone="America/Chicago", instant=moment, now=moment,
+    )  # fmt: skip
+    assert [(r.kind, error) for r, error in first.failed] == [
+        ("countdown", "unconfirmed: TimeoutError")
+    ]
+    assert run(engine, slack, "2026-03-30T09:15").sent == []
+    assert len(slack.of("chat.postMessage")) == 2  # the countdown once, the unclosed DM once
+
+
 def test_guests_and_deactivated_users_get_no_reminders(engine: Engine, slack: LocalSlack) -> None:
     seed(engine, GUEST, "G-1")
     seed(engine, CAROL, "C-1")
