@@ -83,7 +83,9 @@ def claim_file(
             existing = session.exec(
                 select(BatchPlan).where(BatchPlan.team_id == team_id, BatchPlan.file_id == file_id)
             ).one()
-            if not _over(existing, now) or not _set_aside(session, existing, file_id):
+            if not _shared_anew(existing, now, thread_ts) or not _set_aside(
+                session, existing, file_id
+            ):
                 return Claim(existing.id, fresh=False)
         return claim_file(
             engine=engine, team_id=team_id, user_id=user_id, file_id=file_id,
@@ -96,15 +98,16 @@ def claim_file(
 READING_GIVEN_UP = timedelta(hours=1)
 
 
-def _over(plan: BatchPlan, now: datetime) -> bool:
-    """Is this file's earlier preview over, so that sharing it again starts a new one?
+def _shared_anew(plan: BatchPlan, now: datetime, share_ts: str | None) -> bool:
+    """Is this a new share of a file whose earlier preview is over, so a new one starts?
 
-    Cancelled, undone, refused, expired or abandoned: the bot's own messages say "share the
-    file again". Slack's redeliveries come within minutes, while a preview is being read or
-    shown, and an applied file is never previewed twice.
+    Slack delivers every share twice (the message and file_shared) and retries for minutes:
+    those come with the same message (or none), and count once. A share in another message
+    after Cancel or an undo starts afresh, as the bot's messages invite; so does any share
+    once a preview expired or was abandoned. A refused file would only be refused again.
     """
-    if plan.status in (CANCELLED, UNDONE, REFUSED):
-        return True
+    if plan.status in (CANCELLED, UNDONE):
+        return share_ts is not None and share_ts != plan.thread_ts
     if plan.status == PREVIEWED:
         return aware(plan.expires_at) < now
     return plan.status == READING and aware(plan.created_at) + READING_GIVEN_UP < now

@@ -167,6 +167,35 @@ def test_a_spreadsheet_without_headers_gets_one_short_reply(workspace: Workspace
     assert workspace.calls("files.completeUploadExternal") == []
 
 
+def redeliver(workspace: Workspace, info: dict[str, Any], ts: str = THREAD) -> None:
+    """Slack delivering the share of a file again: its message (a retry), or a new message."""
+    event = {"type": "message", "subtype": "file_share", "channel": "C0CME", "user": ALICE,
+             "text": "", "files": [info], "ts": ts}  # fmt: skip
+    assert workspace.send_event(event).status == 200
+
+
+def test_a_refused_file_delivered_again_is_refused_once(workspace: Workspace) -> None:
+    info = share(workspace, "notes.csv", text_file([["Name", "When"], ["Rounds", "Tuesday"]]))
+    final_update(workspace, "couldn't find a header row")
+    redeliver(workspace, info)  # Slack's retry of the same message
+    redeliver(workspace, info, ts="1764100999.000100")  # and the file shared once more
+    time.sleep(0.3)
+    assert len(workspace.calls("chat.postMessage")) == 1
+    assert len(workspace.calls("file_download")) == 1
+
+
+def test_a_cancelled_preview_redelivered_by_slack_stays_cancelled(workspace: Workspace) -> None:
+    info = share(workspace, "a.xlsx", xlsx(table([grand_rounds("GR-1")])))
+    workspace.click(final_update(workspace, "Preview of a.xlsx"), "Cancel")
+    workspace.slack.wait_until(
+        lambda c: c.method == "chat.update" and "Cancelled" in str(c.params.get("text"))
+    )
+    redeliver(workspace, info)  # the same message, retried
+    time.sleep(0.3)
+    assert len(workspace.calls("chat.postMessage")) == 1
+    assert len(workspace.calls("file_download")) == 1
+
+
 def test_a_file_on_another_host_is_refused_and_the_token_stays_home(workspace: Workspace) -> None:
     with LocalSlack() as elsewhere:
         share(workspace, "a.xlsx", b"", url=f"{elsewhere.base}/files-pri/F1/a.xlsx")
