@@ -110,6 +110,10 @@ def check_archive(data: bytes, kind: str, name: str, limits: Limits) -> None:
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
 
 
+# The least one row of data takes in a worksheet part: `<row r="1"><c r="A1"><v>1</v></c></row>`.
+BYTES_PER_ROW = 30
+
+
 def check_declared_rows(
     *, archive_data: bytes, members: list[zipfile.ZipInfo], name: str, limits: Limits
 ) -> None:
@@ -128,7 +132,14 @@ def check_declared_rows(
                     found = _DIMENSION.search(part.read(4096))
             except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError):
                 return  # a damaged part: reading the workbook says so in words
-            if found and int(found.group(1)) > limits.max_rows + 1:
+            # The declared range also covers cells that are only formatted (a cleared column
+            # still styled to row 150,000): believe it only when the part is large enough to
+            # hold that many rows of data.
+            if (
+                found
+                and int(found.group(1)) > limits.max_rows + 1
+                and member.file_size >= limits.max_rows * BYTES_PER_ROW
+            ):
                 _too_many_rows(name, limits)
 
 

@@ -183,3 +183,19 @@ def test_the_rows_an_xlsx_declares_are_counted_before_it_is_parsed(monkeypatch) 
     monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", never)
     with pytest.raises(FileRefused, match="more than 5 rows"):
         read_file(data, "a.xlsx", Limits(max_rows=5))
+
+
+def test_a_cell_formatted_far_down_is_no_reason_to_refuse() -> None:
+    # Office files often keep a cleared range styled: the sheet declares A1:B150000 though
+    # it holds two rows of data.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    workbook.active.append(["Activity ID", "Title"])
+    workbook.active.append(["A-1", "Grand Rounds"])
+    workbook.active["B150000"].font = Font(bold=True)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    [sheet] = read_file(buffer.getvalue(), "a.xlsx")
+    assert [r for r in sheet.rows if any(r)] == [["Activity ID", "Title"], ["A-1", "Grand Rounds"]]
