@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, BoltContext
+from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from sqlmodel import Session
 
@@ -38,7 +40,13 @@ def _show(client: WebClient, plan: BatchPlan, body: dict[str, Any], message: Mes
 
 
 def apply_batch(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    respond: Respond,
+    logger: logging.Logger,
 ) -> None:
     ack()
     deps = deps_of(context)
@@ -54,11 +62,16 @@ def apply_batch(
         # write lock, and must not hold it while Slack answers. The first report comes only
         # once the apply has claimed the plan, so a refused click leaves the preview alone.
         with ThreadPoolExecutor(max_workers=1) as slack_calls:
+            pending: list[Future[None]] = []
 
             def progress(done: int, of: int) -> None:
                 shown.append(True)
+                if pending and not pending[-1].done():
+                    return  # Slack is still showing the last figure: skip, never queue up
                 text = f"Applying {plan.file_name}: {done:,} of {of:,} rows…"
-                slack_calls.submit(_show, client, plan, body, layouts.progress_message(text))
+                pending.append(
+                    slack_calls.submit(_show, client, plan, body, layouts.progress_message(text))
+                )
 
             with session_scope(deps.engine) as session:
                 result = apply_plan(
@@ -82,7 +95,16 @@ def apply_batch(
         errors=[f"row {row}, {clean_message(text)}" for row, _id, text in result.errors],
         since_preview=result.since_preview,
     )
-    _show(client, plan, body, message)
+    # The batch is applied and committed: a Slack failure from here on must never reach the
+    # error handler, which would tell the user nothing was changed.
+    try:
+        _show(client, plan, body, message)
+    except Exception:
+        logger.exception("applied %s, but could not show the result in the thread", plan.id)
+        try:
+            respond(text=message.text, response_type="ephemeral", replace_original=False)
+        except Exception:
+            logger.exception("applied %s, and could not tell %s", plan.id, actor.user_id)
 
 
 def _preview_again(plan: BatchPlan, zone: ZoneInfo) -> Message:

@@ -296,3 +296,14 @@ def test_sharing_a_cancelled_file_again_starts_a_new_preview(workspace: Workspac
     workspace.click(second, "Apply")
     final_update(workspace, "Applied a.xlsx")
     assert activity_ids(workspace) == ["GR-1"]
+
+
+def test_an_applied_batch_is_never_reported_as_failed(workspace: Workspace) -> None:
+    share(workspace, "a.xlsx", xlsx(table([grand_rounds("GR-1")])))
+    preview = final_update(workspace, "Preview of a.xlsx")
+    # Slack refuses to edit the thread message once the batch is applied (say, rate limits).
+    workspace.slack.answers["chat.update"] = {"ok": False, "error": "ratelimited"}
+    told = workspace.reply(workspace.click(preview, "Apply"))
+    assert told.ephemeral and "Applied a.xlsx" in told.text
+    assert "nothing was changed" not in told.text
+    assert activity_ids(workspace) == ["GR-1"]
