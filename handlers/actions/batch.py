@@ -82,6 +82,7 @@ def apply_batch(
                     now=deps.now(),
                     today=deps.today(),
                     progress=progress if total > 1000 else None,
+                    admins=deps.admins,
                 )
     except Exception:
         if shown:  # nothing was applied: the preview and its buttons come back to retry

@@ -73,8 +73,14 @@ def apply_plan(
     now: datetime,
     today: date,
     progress: Callable[[int, int], None] | None = None,
+    admins: frozenset[str] = frozenset(),
 ) -> Applied:
-    """Apply what the rows ask for, as the data is now. The caller commits (or rolls back)."""
+    """Apply what the rows ask for, as the data is now. The caller commits (or rolls back).
+
+    `actor` clicked Apply and is named in the audit trail; the rows are checked again with
+    the rights of whoever shared the file (an admin if `admins` names them), as the preview
+    was: an admin's click applies what the preview said, no more.
+    """
     claimed = _claim(session, team_id, plan_id)
     plan = get_plan(session, team_id=team_id, plan_id=plan_id)
     session.refresh(plan)
@@ -86,12 +92,10 @@ def apply_plan(
     if refusal:
         raise ApplyRefused(refusal)
     rows = [BatchRow.load(r) for r in plan.rows or []]
-    # Checked again as the clicker (an admin may apply another's file), but what the file
-    # adds belongs to whoever shared it, as the preview said.
-    fresh = plan_rows(
-        session=session, team_id=team_id, actor=actor, rows=rows, today=today,
-        default_owner=plan.user_id,
-    )  # fmt: skip
+    sharer = Actor(user_id=plan.user_id, is_admin=plan.user_id in admins or (
+        plan.user_id == actor.user_id and actor.is_admin
+    ))  # fmt: skip
+    fresh = plan_rows(session=session, team_id=team_id, actor=sharer, rows=rows, today=today)
     since = what_changed(plan.summary or {}, fresh)
     result = Applied(plan.id, {}, since_preview=since)
     done = run_rows(

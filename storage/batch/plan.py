@@ -111,14 +111,7 @@ def _current(history: Sequence[LearnerCount]) -> dict[str, LearnerCount]:
     return {row.category: row for row in history}  # oldest first: the newest wins
 
 
-def plan_row(
-    row: BatchRow,
-    *,
-    workspace: Workspace,
-    actor: Actor,
-    today: date,
-    default_owner: str | None = None,
-) -> RowPlan:
+def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) -> RowPlan:
     plan = RowPlan(row.sheet, row.row, row.activity_id, UNCHANGED)
     problems: list[Problem] = []
     if not row.activity_id:
@@ -142,8 +135,6 @@ def plan_row(
             )
             return plan
         raw = {"activity_id": row.activity_id, **row.fields}
-        if default_owner and not raw.get("owner_user_id"):
-            raw["owner_user_id"] = default_owner
         checked = checks.check_activity(
             stored=None, raw=raw, actor=actor, today=today, id_holder=workspace.holder
         )
@@ -267,18 +258,13 @@ def plan_rows(
     rows: Sequence[BatchRow],
     today: date,
     progress: Callable[[int, int], None] | None = None,
-    default_owner: str | None = None,
 ) -> Plan:
-    """Every row's plan. New activities without an owner column belong to `default_owner`
-    (the person who shared the file) or, without one, to `actor`."""
+    """Every row's plan, checked with `actor`'s rights; what it adds without an owner column
+    belongs to `actor`."""
     workspace = load_workspace(session, team_id, rows)
     planned: list[RowPlan] = []
     for index, row in enumerate(rows):
-        planned.append(
-            plan_row(
-                row, workspace=workspace, actor=actor, today=today, default_owner=default_owner
-            )
-        )
+        planned.append(plan_row(row, workspace=workspace, actor=actor, today=today))
         if progress is not None and index % 2000 == 1999:
             progress(index + 1, len(rows))
     return Plan(planned)

@@ -120,6 +120,17 @@ def test_only_the_uploader_or_an_admin_may_apply(engine: Engine) -> None:
     assert stored is not None and stored.owner_user_id == "U0ALICE"
 
 
+def test_an_admins_click_applies_what_the_preview_said_no_more(engine: Engine) -> None:
+    apply(engine, preview(engine, many(1), actor=BOB).batch_id, actor=BOB)  # Bob's A-000
+    change = xlsx(table([{"Activity ID": "A-000", "City": "Evanston"}]))
+    alices = preview(engine, change)  # Alice may not change Bob's activity: an error row
+    assert alices.summary["errors"] == 1
+    result = apply(engine, alices.batch_id, actor=ADMIN)
+    assert result.summary["updated"] == 0 and result.summary["errors"] == 1
+    stored = load(engine, "A-000")
+    assert stored is not None and stored.city == "Chicago"
+
+
 def _url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
