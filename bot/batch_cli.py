@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -17,6 +19,7 @@ from storage.batch.plan import clean_message
 from storage.batch.preview import preview_file
 from storage.batch.store import claim_file
 from storage.batch.workbooks import default_year, export_workbook, template_workbook
+from storage.cycle import workspace_zone
 from storage.db import session_scope, upgrade
 from storage.errors import ParsError
 from storage.models import Activity, BatchPlan
@@ -70,7 +73,6 @@ def run_batch_command(args: argparse.Namespace, settings: Settings, engine: Engi
     from bot.app import utc_now
 
     now = utc_now()
-    today = now.astimezone(settings.timezone).date()
     out: TextIO = sys.stdout
     try:
         if args.command == "template":
@@ -80,24 +82,35 @@ def run_batch_command(args: argparse.Namespace, settings: Settings, engine: Engi
         upgrade(engine)
         if args.command == "export":
             team = team_of(engine, args.team)
+            today = _workspace_today(engine, team, now, settings.timezone)
             year = args.year or default_year(today)
             with session_scope(engine) as session:
                 made = export_workbook(session=session, team_id=team, year=year, today=today)
             args.out.write_bytes(made.data)
             print(f"wrote {args.out}: {made.activities} activities of data year {year}", file=out)
             return 0
-        return _import(args, engine, now, today, out)
+        return _import(args, engine, now, settings.timezone, out)
     except (CliError, ParsError) as error:
         text = error.message if isinstance(error, ParsError) else str(error)
         print(f"pars-bot: {text}", file=sys.stderr)
         return 2
 
 
-def _import(args: argparse.Namespace, engine: Engine, now, today, out: TextIO) -> int:  # type: ignore[no-untyped-def]
+def _workspace_today(engine: Engine, team: str, now: datetime, default: ZoneInfo) -> date:
+    """Today where the workspace is: its `/pars config timezone`, else PARS_TIMEZONE."""
+    with session_scope(engine) as session:
+        zone = workspace_zone(session=session, team_id=team, default=default)
+    return now.astimezone(zone).date()
+
+
+def _import(
+    args: argparse.Namespace, engine: Engine, now: datetime, zone: ZoneInfo, out: TextIO
+) -> int:
     path: Path = args.file
     if not path.is_file():
         raise CliError(f"{path}: no such file")
     team = team_of(engine, args.team)
+    today = _workspace_today(engine, team, now, zone)
     actor = Actor(user_id=args.user, is_admin=True)  # whoever runs it holds the database
     claim = claim_file(
         engine=engine, team_id=team, user_id=args.user, file_id=None, file_name=path.name, now=now

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.base import BaseScheduler
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 
 from bot.app import ConfigurationError, create_web_client, utc_now
@@ -85,7 +86,12 @@ def reminders_command(
     if not settings.slack_bot_token:
         raise ConfigurationError("SLACK_BOT_TOKEN is not set: sending reminders needs it.")
     client = create_web_client(settings)
-    token_team_id = client.auth_test()["team_id"]
+    try:
+        token_team_id = client.auth_test()["team_id"]
+    except SlackApiError as error:
+        raise ConfigurationError(
+            f"Slack refused SLACK_BOT_TOKEN ({error.response.get('error')}): nothing was sent."
+        ) from None
     if token_team_id != team_id:
         # Another workspace's token would find none of these people, and mark them deleted.
         raise ConfigurationError(

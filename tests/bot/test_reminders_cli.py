@@ -91,6 +91,16 @@ def test_send_refuses_a_token_of_another_workspace(tmp_path: Path) -> None:
         assert slack.of("users.info") == [] and slack.of("chat.postMessage") == []
 
 
+def test_send_with_a_revoked_token_says_so(tmp_path: Path) -> None:
+    seed(tmp_path)
+    with LocalSlack(answers={"auth.test": {"ok": False, "error": "invalid_auth"}}) as slack:
+        env = {"SLACK_BOT_TOKEN": "xoxb-revoked", "SLACK_API_URL": slack.api_url}
+        done = run(tmp_path, "reminders", "send", "--at", "2026-03-30T09:00", **env)
+    assert done.returncode == 2
+    assert "Slack refused SLACK_BOT_TOKEN (invalid_auth): nothing was sent." in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_the_scheduler_alone_runs_a_pass_at_once(tmp_path: Path) -> None:
     seed(tmp_path)
     with LocalSlack() as slack:
