@@ -323,7 +323,6 @@ def add_many_checked(
 class Update:
     activity: Activity
     changes: dict[str, dict[str, str]] = field(default_factory=dict)
-    cleared: tuple[str, ...] = ()
 
 
 def changes_since(
@@ -391,7 +390,9 @@ def update_activity(
         id_holder=id_holder(session, team_id),
     )
     raise_for(checked.problems, activity.activity_id, checked.values.get("activity_id"))
-    update = update_checked(
+    # Fields the change cleared (a "no" that empties what followed a "yes") are in
+    # checked.values as None, so the reply lists them among the changes.
+    return update_checked(
         session=session,
         activity=activity,
         actor=actor,
@@ -400,8 +401,6 @@ def update_activity(
         read_version=expected_version,
         batch_id=batch_id,
     )
-    update.cleared = checked.cleared
-    return update
 
 
 def update_checked(

@@ -149,3 +149,13 @@ def test_the_form_puts_a_misread_number_under_its_input(workspace: Workspace) ->
     assert answer["response_action"] == "errors"
     assert "use a dot for decimals" in answer["errors"]["credits"]
     assert rows(workspace, Activity) == []
+
+
+def test_answering_no_clears_what_followed_the_yes_and_says_so(workspace: Workspace) -> None:
+    workspace.pars(f'{ADD_GR} finder=yes fee=0 registration="Open to all" url=https://x.org')
+    reply = workspace.pars("edit GR-2025 finder=no").text
+    assert "• Listed in CME Finder: yes → no" in reply
+    assert "• CME Finder fee: 0 → —" in reply
+    assert "• CME Finder activity URL: https://x.org → —" in reply
+    [activity] = rows(workspace, Activity)
+    assert (activity.finder_fee, activity.finder_url) == (None, None)
