@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from storage import program_summary, rules
+from storage.db import as_utc, stored_utc
 from storage.errors import ParsError
 from storage.fields import FieldError, parse_date
 from storage.models import (
@@ -60,7 +61,7 @@ def default_deadline(data_year: int) -> datetime:
 def configured_deadlines(*, session: Session, team_id: str) -> dict[int, Deadline]:
     rows = session.exec(select(ReportingDeadline).where(ReportingDeadline.team_id == team_id))
     return {
-        r.data_year: Deadline(r.data_year, _aware(r.due_at), True, r.timezone, r.set_by)
+        r.data_year: Deadline(r.data_year, stored_utc(r.due_at), True, r.timezone, r.set_by)
         for r in rows.all()
     }
 
@@ -135,16 +136,6 @@ def reset_deadline(*, session: Session, team_id: str, year: int) -> Deadline:
         )
     )
     return Deadline(year, default_deadline(year), False)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """What to store: SQLite keeps a date-time's wall clock and drops its offset."""
-    return moment.astimezone(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were stored as UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 COUNTDOWN_DAYS = (60, 30, 14, 7, 3, 1, 0)

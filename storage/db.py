@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -27,6 +28,17 @@ def shown_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except (sa.exc.ArgumentError, ValueError):
         return "(an unreadable database URL)"  # a malformed URL may hold a password anywhere
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An instant as it is stored: in UTC, since SQLite keeps the wall clock and drops the
+    offset."""
+    return moment.astimezone(UTC)
+
+
+def stored_utc(moment: datetime) -> datetime:
+    """An instant read back: SQLite hands back naive date-times, stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def create_db_engine(url: str) -> Engine:

@@ -15,7 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from storage.cycle import as_utc
+from storage.db import as_utc
 from storage.models import Delivery
 
 CLAIMED, SENT, FAILED = "claimed", "sent", "failed"

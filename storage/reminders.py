@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from storage import cycle, queries, rules
 from storage.activities import get_activity
+from storage.db import as_utc
 from storage.errors import ParsError
 from storage.models import Activity, Member, Snooze
 
@@ -39,7 +40,7 @@ def note_member(*, session: Session, team_id: str, user_id: str, now: datetime) 
         user_id=user_id,
         used_bot=True,
         reminders=True,
-        first_seen=cycle.as_utc(now),
+        first_seen=as_utc(now),
         is_guest=False,
         is_deleted=False,
     )
@@ -83,14 +84,14 @@ def save_profile(
         "tz": tz,
         "is_guest": is_guest,
         "is_deleted": is_deleted,
-        "profile_checked_at": cycle.as_utc(now),
+        "profile_checked_at": as_utc(now),
     }
     statement = _insert(session, Member).values(
         team_id=team_id,
         user_id=user_id,
         used_bot=False,
         reminders=True,
-        first_seen=cycle.as_utc(now),
+        first_seen=as_utc(now),
         **values,
     )
     session.execute(
@@ -109,7 +110,7 @@ def snooze(
     if activity.closed_at is not None:
         raise ParsError(f"`{activity.activity_id}` is closed, so it has no reminders to snooze.")
     until = today + timedelta(days=SNOOZE_DAYS)
-    values = {"until": until, "snoozed_by": user_id, "snoozed_at": cycle.as_utc(now)}
+    values = {"until": until, "snoozed_by": user_id, "snoozed_at": as_utc(now)}
     statement = _insert(session, Snooze).values(activity_pk=activity.id, team_id=team_id, **values)
     session.execute(statement.on_conflict_do_update(index_elements=["activity_pk"], set_=values))
     return activity, until

@@ -18,8 +18,8 @@ from handlers.context import deps_of, team_of
 from storage.activities import Actor
 from storage.batch.apply import apply_plan
 from storage.batch.plan import clean_message
-from storage.batch.store import aware, cancel_plan, ensure_may_apply, get_plan
-from storage.db import session_scope
+from storage.batch.store import cancel_plan, ensure_may_apply, get_plan
+from storage.db import session_scope, stored_utc
 from storage.models import BatchPlan
 
 
@@ -120,7 +120,7 @@ def _preview_again(plan: BatchPlan, zone: ZoneInfo) -> Message:
         first_errors=kept.get("first_errors") or [],
         unknown=kept.get("unknown") or [],
         not_used=kept.get("not_used") or [],
-        expires=f"{aware(plan.expires_at).astimezone(zone):%Y-%m-%d}",
+        expires=f"{stored_utc(plan.expires_at).astimezone(zone):%Y-%m-%d}",
     )
 
 

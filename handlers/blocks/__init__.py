@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 from handlers.mrkdwn import cut, escape
 from storage import rules
 from storage.counts import CountsRecorded
+from storage.db import stored_utc
 from storage.fields import FIELDS, label, render
 from storage.models import Activity, LearnerCount
 from storage.queries import ActivityPage
@@ -85,8 +86,7 @@ def _clip(text: str, limit: int) -> str:
 
 def local_date(moment: datetime, timezone: ZoneInfo) -> str:
     """The provider's calendar date of a stored instant (stored in UTC; SQLite drops the zone)."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return f"{aware.astimezone(timezone):%Y-%m-%d}"
+    return f"{stored_utc(moment).astimezone(timezone):%Y-%m-%d}"
 
 
 def plain(text: str) -> Message:

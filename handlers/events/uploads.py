@@ -22,7 +22,8 @@ from handlers.slack_files import download, upload
 from storage.activities import Actor
 from storage.batch.preview import annotated_name, preview_file
 from storage.batch.read import Limits, kind_of
-from storage.batch.store import REFUSED, aware, claim_file, update_plan
+from storage.batch.store import REFUSED, claim_file, update_plan
+from storage.db import stored_utc
 from storage.errors import ParsError
 from storage.models import BatchPlan
 
@@ -170,7 +171,9 @@ def preview_layout(deps: Deps, plan_id: str, preview: Any) -> Message:
 
     with Session(deps.engine) as session:
         plan = session.get(BatchPlan, plan_id)
-        expires = f"{aware(plan.expires_at).astimezone(deps.timezone):%Y-%m-%d}" if plan else ""
+        expires = (
+            f"{stored_utc(plan.expires_at).astimezone(deps.timezone):%Y-%m-%d}" if plan else ""
+        )
     return layouts.preview_message(
         batch_id=preview.batch_id,
         file_name=preview.file_name,

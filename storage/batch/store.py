@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from storage.db import stored_utc
 from storage.errors import NotPermitted, ParsError
 from storage.models import BatchPlan
 
@@ -33,13 +34,6 @@ _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 def new_batch_id() -> str:
     """Short enough to type in `/pars undo-batch B-7K3M9QX2`, unguessable enough."""
     return "B-" + "".join(secrets.choice(_ALPHABET) for _ in range(8))
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every moment stored here is UTC."""
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -109,8 +103,8 @@ def _shared_anew(plan: BatchPlan, now: datetime, share_ts: str | None) -> bool:
     if plan.status in (CANCELLED, UNDONE):
         return share_ts is not None and share_ts != plan.thread_ts
     if plan.status == PREVIEWED:
-        return aware(plan.expires_at) < now
-    return plan.status == READING and aware(plan.created_at) + READING_GIVEN_UP < now
+        return stored_utc(plan.expires_at) < now
+    return plan.status == READING and stored_utc(plan.created_at) + READING_GIVEN_UP < now
 
 
 def _set_aside(session: Session, plan: BatchPlan, file_id: str | None) -> bool:
@@ -157,7 +151,7 @@ def ensure_may_apply(plan: BatchPlan, user_id: str, is_admin: bool) -> None:
 def status_refusal(plan: BatchPlan, now: datetime) -> str | None:
     """Why this plan can no longer be applied, or None when it still can."""
     if plan.status == APPLIED:
-        when = f" on {aware(plan.applied_at):%Y-%m-%d %H:%M} UTC" if plan.applied_at else ""
+        when = f" on {stored_utc(plan.applied_at):%Y-%m-%d %H:%M} UTC" if plan.applied_at else ""
         who = f" by <@{plan.applied_by}>" if plan.applied_by else ""
         return f"This batch ({plan.id}) was already applied{who}{when}; nothing more was changed."
     if plan.status == CANCELLED:
@@ -166,9 +160,9 @@ def status_refusal(plan: BatchPlan, now: datetime) -> str | None:
         return f"This batch ({plan.id}) was applied and then undone; share the file again."
     if plan.status != PREVIEWED:
         return f"This batch ({plan.id}) has no preview to apply; share the file again."
-    if aware(plan.expires_at) < now:
+    if stored_utc(plan.expires_at) < now:
         return (
-            f"This preview expired on {aware(plan.expires_at):%Y-%m-%d} (previews last "
+            f"This preview expired on {stored_utc(plan.expires_at):%Y-%m-%d} (previews last "
             f"{PREVIEW_DAYS} days) and nothing was changed. Share the file again for a fresh one."
         )
     return None
