@@ -44,9 +44,12 @@ def parse_text(limit: int) -> Callable[[str], str]:
     return parse
 
 
+_ACTIVITY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
+
+
 def parse_activity_id(raw: str) -> str:
     value = raw.strip()
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}", value):
+    if not _ACTIVITY_ID.fullmatch(value):
         raise FieldError(
             f'"{value}" is not a usable activity ID: use up to 64 letters, digits, '
             "dashes, dots, slashes or underscores, with no spaces (e.g. GR-2025)"
@@ -538,17 +541,21 @@ def parse_values(raw: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]
     """
     values: dict[str, Any] = {}
     problems: list[Problem] = []
+    parse = _parse_field  # a local: this loop runs for every cell of a spreadsheet
     for name, text in raw.items():
-        spec = BY_NAME[name]
-        if text is None or not str(text).strip():
+        if type(text) is not str:
+            text = "" if text is None else str(text)
+        if not text or text.isspace():
             values[name] = None
             continue
-        value, error = _parse_field(name, str(text))
+        value, error = parse(name, text)
         if error is not None:
+            spec = BY_NAME[name]
             problems.append(Problem(name, f"{spec.label}: {error} (e.g. `{spec.example}`)"))
             continue
         values[name] = _copied(value) if name in _MUTABLE else value
-    legacy = rules.LEGACY_ACTIVITY_TYPES.get(str(raw.get("format") or "").strip().upper())
-    if legacy and legacy[1] and not (raw.get("delivery_method") or "").strip():
-        values["delivery_method"] = legacy[1]
+    if format_text := raw.get("format"):
+        legacy = rules.LEGACY_ACTIVITY_TYPES.get(str(format_text).strip().upper())
+        if legacy and legacy[1] and not (raw.get("delivery_method") or "").strip():
+            values["delivery_method"] = legacy[1]
     return values, problems

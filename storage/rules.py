@@ -7,6 +7,7 @@ correction is a one-line change (see shared/PARS.md).
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -167,11 +168,16 @@ class ActivityLike(Protocol):
 
 
 def _blank(value: object) -> bool:
-    return value is None or value == "" or value == []
+    # None, "" or []; a 0 or a False is an answer. (Asked in this order because it runs for
+    # every field of every row of a spreadsheet.)
+    return value is None or (not value and isinstance(value, str | list))
+
+
+DRAFT_FIELDS = ("title", "format", "start_date", "end_date")
 
 
 def missing_for_draft(a: ActivityLike) -> list[str]:
-    return [f for f in ("title", "format", "start_date", "end_date") if _blank(getattr(a, f))]
+    return [f for f in DRAFT_FIELDS if _blank(getattr(a, f))]
 
 
 def missing_for_active(a: ActivityLike) -> list[str]:
@@ -306,6 +312,7 @@ def add_years(d: date, years: int) -> date:
 SPAN_INCLUDES_ANNIVERSARY = False
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every row of a spreadsheet; few distinct starts
 def latest_end(fmt_code: str, start: date) -> date:
     """The last end date PARS accepts for a format: its span limit in years from the start."""
     years = FORMATS[fmt_code].max_span_years

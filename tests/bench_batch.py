@@ -32,10 +32,7 @@ from sqlmodel import Session
 from storage.activities import Actor
 from storage.batch.annotate import annotated_workbook
 from storage.batch.apply import apply_plan
-from storage.batch.plan import plan_rows
-from storage.batch.preview import preview_file
-from storage.batch.read import read_file
-from storage.batch.rows import sheet_rows
+from storage.batch.preview import Checked, check_file, preview_file
 from storage.batch.store import claim_file
 from storage.batch.workbooks import export_workbook
 from storage.db import create_db_engine, session_scope, upgrade
@@ -87,10 +84,13 @@ def bare_read(data: bytes) -> list[list[object]]:
     return book.get_sheet_by_index(0).to_python()
 
 
-def read_and_plan(data: bytes, engine) -> object:  # type: ignore[no-untyped-def]
-    read = sheet_rows(read_file(data, "bench.xlsx"), "bench.xlsx")
+def read_and_plan(data: bytes, engine) -> Checked:  # type: ignore[no-untyped-def]
+    """What a preview does before it stores anything: read, match headers, check, plan."""
     with Session(engine) as session:
-        return plan_rows(session=session, team_id=TEAM, actor=ACTOR, rows=read.rows, today=TODAY)
+        return check_file(
+            session=session, team_id=TEAM, actor=ACTOR, data=data, file_name="bench.xlsx",
+            today=TODAY,
+        )  # fmt: skip
 
 
 def new_database(folder: Path, name: str):  # type: ignore[no-untyped-def]
@@ -148,10 +148,11 @@ def main() -> None:
         ours = median(args.runs, lambda: read_and_plan(data, engine))
         print(f"read+validate+plan   {ours:7.3f} s   bare calamine {bare:6.3f} s   "
               f"ratio {ours / bare:5.1f}x   (goal <= 3x)")  # fmt: skip
-        read = sheet_rows(read_file(data, "bench.xlsx"), "bench.xlsx")
-        plan = read_and_plan(data, engine)
-        sheets = read_file(data, "bench.xlsx")
-        annotate = median(args.runs, lambda: annotated_workbook(sheets, read.layouts, plan))
+        checked = read_and_plan(data, engine)
+        annotate = median(
+            args.runs,
+            lambda: annotated_workbook(checked.sheets, checked.read.layouts, checked.plan),
+        )
         print(f"annotated copy       {annotate:7.3f} s   (written once per preview)")
         engine.dispose()
 
@@ -166,12 +167,7 @@ def main() -> None:
         print(f"apply {args.rows:,} new         {applied:7.3f} s   (goal < 2 s)")
         engine = state["engine"]
 
-        def again() -> None:
-            read = sheet_rows(read_file(data, "bench.xlsx"), "bench.xlsx")
-            with Session(engine) as session:  # type: ignore[arg-type]
-                plan_rows(session=session, team_id=TEAM, actor=ACTOR, rows=read.rows, today=TODAY)
-
-        reupload = median(args.runs, again)
+        reupload = median(args.runs, lambda: read_and_plan(data, engine))
         unchanged_plan = previewed(engine, data)
         unchanged_apply = median(1, lambda: apply(engine, unchanged_plan))
         print(f"re-upload unchanged  {reupload + unchanged_apply:7.3f} s   (read+plan "

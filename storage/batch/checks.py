@@ -46,6 +46,8 @@ def same_counts(
     current: Mapping[str, LearnerCount], counts: Mapping[str, str], as_of: str | None
 ) -> bool:
     """Are these the counts on file (and, when an as-of date is given, as of that date)?"""
+    if counts and not current:
+        return False  # nothing on file yet: a new activity's first counts
     try:
         wanted = {category: parse_count(text) for category, text in counts.items()}
         when: date | None = parse_date(as_of) if as_of else None

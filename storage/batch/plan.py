@@ -11,17 +11,18 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from types import SimpleNamespace
 from typing import Any
 
 from sqlmodel import Session, select
 
 from storage.activities import Actor
 from storage.batch import checks
+from storage.batch.collector import collector_paused
 from storage.batch.rows import BatchRow
 from storage.errors import Problem
 from storage.fields import label, render
 from storage.models import Activity, LearnerCount
+from storage.validation import RecordView
 
 ADD, UPDATE, UNCHANGED, ERROR = "add", "update", "unchanged", "error"
 CLOSE_WORDS = {"closed", "close", "yes", "y", "x", "true"}
@@ -141,9 +142,10 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
         problems += checked.problems
         plan.action = ADD
         plan.values = checked.values
-        plan.changes = {"activity_id": row.activity_id, **row.fields}
-        record = SimpleNamespace(**(checks.record_of(None) | checked.values), id=None)
-        record.closed_at = None
+        plan.changes = raw
+        # What it will be (a copy: the plan's values go to the apply as they are); every
+        # other attribute, its key and closed_at included, reads as None.
+        record = RecordView(dict(checked.values))
         if not checked.problems:
             workspace.pending[key] = record
     elif row.fields and not checks.same_values(record, row.fields):
@@ -160,7 +162,7 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
             plan.changes = {name: row.fields[name] for name in checked.values if name in row.fields}
             for name in checked.values:  # changes the validator implies (cleared dependents)
                 plan.changes.setdefault(name, render(checked.values[name]))
-            record = SimpleNamespace(**vars_of(record) | checked.values)
+            record = RecordView(vars_of(record) | checked.values)
             if not checked.problems:
                 workspace.pending[key] = record
     history = workspace.history.get(stored.id, []) if stored is not None else []
@@ -263,10 +265,11 @@ def plan_rows(
     belongs to `actor`."""
     workspace = load_workspace(session, team_id, rows)
     planned: list[RowPlan] = []
-    for index, row in enumerate(rows):
-        planned.append(plan_row(row, workspace=workspace, actor=actor, today=today))
-        if progress is not None and index % 2000 == 1999:
-            progress(index + 1, len(rows))
+    with collector_paused():
+        for index, row in enumerate(rows):
+            planned.append(plan_row(row, workspace=workspace, actor=actor, today=today))
+            if progress is not None and index % 2000 == 1999:
+                progress(index + 1, len(rows))
     return Plan(planned)
 
 

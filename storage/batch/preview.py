@@ -12,9 +12,10 @@ from sqlmodel import Session
 
 from storage.activities import Actor
 from storage.batch.annotate import annotated_workbook
+from storage.batch.collector import collector_paused
 from storage.batch.plan import Plan, plan_rows, problem_text
-from storage.batch.read import FileRefused, Limits, read_file
-from storage.batch.rows import sheet_rows
+from storage.batch.read import FileRefused, Limits, Sheet, read_file
+from storage.batch.rows import ReadRows, sheet_rows
 from storage.batch.store import PREVIEWED, REFUSED, update_plan
 
 FIRST_ERRORS = 10
@@ -58,28 +59,22 @@ def preview_file(
     A file that cannot be used raises FileRefused (its message is for the user) and the plan
     is marked refused.
     """
-    try:
-        sheets = read_file(data, file_name, limits)
-        read = sheet_rows(sheets, file_name)
-    except FileRefused:
-        update_plan(engine, plan_id, status=REFUSED)
-        raise
-    if progress is not None and len(read.rows) > 2000:
-        progress(f"Read {len(read.rows):,} rows of {file_name}; checking them…")
-
-    def checked(done: int, total: int) -> None:
-        if progress is not None:
-            progress(f"Checked {done:,} of {total:,} rows of {file_name}…")
-
     with Session(engine) as session:
-        plan = plan_rows(
-            session=session,
-            team_id=team_id,
-            actor=actor,
-            rows=read.rows,
-            today=today,
-            progress=checked,
-        )
+        try:
+            checked = check_file(
+                session=session,
+                team_id=team_id,
+                actor=actor,
+                data=data,
+                file_name=file_name,
+                today=today,
+                limits=limits,
+                progress=progress,
+            )
+        except FileRefused:
+            update_plan(engine, plan_id, status=REFUSED)
+            raise
+    sheets, read, plan = checked.sheets, checked.read, checked.plan
     summary = plan.summary()
     preview = Preview(
         batch_id=plan_id,
@@ -114,6 +109,46 @@ def preview_file(
         content_sha256=hashlib.sha256(data).hexdigest(),
     )
     return preview
+
+
+@dataclass
+class Checked:
+    sheets: list[Sheet]
+    read: ReadRows
+    plan: Plan
+
+
+def check_file(
+    *,
+    session: Session,
+    team_id: str,
+    actor: Actor,
+    data: bytes,
+    file_name: str,
+    today: date,
+    limits: Limits | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Checked:
+    """Read a file and plan its rows; nothing is written. Raises FileRefused."""
+    with collector_paused():  # the rows read stay alive for the plan: see collector.py
+        sheets = read_file(data, file_name, limits)
+        read = sheet_rows(sheets, file_name)
+        if progress is not None and len(read.rows) > 2000:
+            progress(f"Read {len(read.rows):,} rows of {file_name}; checking them…")
+
+        def checked(done: int, total: int) -> None:
+            if progress is not None:
+                progress(f"Checked {done:,} of {total:,} rows of {file_name}…")
+
+        plan = plan_rows(
+            session=session,
+            team_id=team_id,
+            actor=actor,
+            rows=read.rows,
+            today=today,
+            progress=checked,
+        )
+    return Checked(sheets, read, plan)
 
 
 def first_errors(plan: Plan, limit: int = FIRST_ERRORS) -> list[str]:

@@ -118,23 +118,30 @@ def sheet_rows(sheets: Sequence[Sheet], file_name: str) -> ReadRows:
         assert id_col is not None
         seen: dict[str, list[int]] = {}
         sheet = sheets[layout.index]
+        # Which column fills what, sorted once: this loop runs for every row of the file.
+        targets = columns.targets
+        not_fields = {*COUNT_TARGETS, AS_OF, CLOSE, "activity_id"}
+        field_cols = [(c, t) for c, t in targets.items() if t not in not_fields]
+        count_cols = [
+            (c, t.removeprefix("learners_")) for c, t in targets.items() if t in COUNT_TARGETS
+        ]
+        as_of_col, close_col = columns.column_of(AS_OF), columns.column_of(CLOSE)
+        width = max(targets) + 1
         for index in range(columns.header_row + 1, len(sheet.rows)):
             cells = sheet.rows[index]
             if not any(cells):
                 continue
-            row = BatchRow(layout.name, index + 1, cells[id_col] if id_col < len(cells) else "")
-            for col, target in columns.targets.items():
-                text = cells[col] if col < len(cells) else ""
-                if not text or target == "activity_id":
-                    continue
-                if target in COUNT_TARGETS:
-                    row.counts[target.removeprefix("learners_")] = text
-                elif target == AS_OF:
-                    row.as_of = text
-                elif target == CLOSE:
-                    row.close = text
-                else:
-                    row.fields[target] = text
+            if len(cells) < width:  # a short line of a CSV
+                cells = cells + [""] * (width - len(cells))
+            row = BatchRow(
+                layout.name,
+                index + 1,
+                cells[id_col],
+                {t: text for c, t in field_cols if (text := cells[c])},
+                {t: text for c, t in count_cols if (text := cells[c])},
+                (cells[as_of_col] or None) if as_of_col is not None else None,
+                (cells[close_col] or None) if close_col is not None else None,
+            )
             if not (row.activity_id or row.fields or row.counts or row.close):
                 continue
             if row.activity_id.upper() == EXAMPLE_ID:

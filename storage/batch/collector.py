@@ -1,0 +1,35 @@
+"""Python's cyclic garbage collector held off while a file is checked.
+
+Checking 10,000 rows builds some 100,000 small objects that all stay alive until the plan is
+done, and the collector would walk them over and over for nothing (about a tenth of the
+time). Nothing made here forms a cycle, so no garbage is held back. Threads share the
+collector: it is turned back on when the last of them is done, and only if it was on before.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_lock = threading.Lock()
+_holders = 0
+_was_enabled = False
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    global _holders, _was_enabled
+    with _lock:
+        if _holders == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _holders += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _holders -= 1
+            if _holders == 0 and _was_enabled:
+                gc.enable()
