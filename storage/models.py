@@ -269,6 +269,9 @@ class BatchPlan(SQLModel, table=True):
     rows: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
     # What the preview said: counts by outcome, and each row's outcome.
     summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # The workspace's audit trail when the preview read it (storage.batch.plan.data_mark):
+    # the same at Apply means no activity or count has changed since.
+    data_mark: str | None = Field(default=None, max_length=64)
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     applied_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     applied_by: str | None = Field(default=None, max_length=32)

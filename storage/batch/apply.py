@@ -18,7 +18,7 @@ from sqlmodel import Session
 from storage import activities as service
 from storage import counts as learner_counts
 from storage.activities import Actor
-from storage.batch.plan import ADD, ERROR, UPDATE, Plan, RowPlan, plan_rows
+from storage.batch.plan import ADD, ERROR, UPDATE, Plan, RowPlan, data_mark, plan_rows
 from storage.batch.rows import BatchRow
 from storage.batch.store import (
     APPLIED,
@@ -82,8 +82,7 @@ def apply_plan(
     was: an admin's click applies what the preview said, no more.
     """
     claimed = _claim(session, team_id, plan_id)
-    plan = get_plan(session, team_id=team_id, plan_id=plan_id)
-    session.refresh(plan)
+    plan = get_plan(session, team_id=team_id, plan_id=plan_id, fresh=True)  # as claimed
     ensure_may_apply(plan, actor.user_id, actor.is_admin)
     if not claimed:
         raise ApplyRefused(status_refusal(plan, now) or "This batch can't be applied now.")
@@ -95,7 +94,8 @@ def apply_plan(
     sharer = Actor(user_id=plan.user_id, is_admin=plan.user_id in admins or (
         plan.user_id == actor.user_id and actor.is_admin
     ))  # fmt: skip
-    fresh = plan_rows(session=session, team_id=team_id, actor=sharer, rows=rows, today=today)
+    todo = rows_to_check(session, team_id, plan, rows)
+    fresh = plan_rows(session=session, team_id=team_id, actor=sharer, rows=todo, today=today)
     since = what_changed(plan.summary or {}, fresh)
     result = Applied(plan.id, {}, since_preview=since)
     done = run_rows(
@@ -110,6 +110,7 @@ def apply_plan(
         errors=result.errors,
         progress=progress,
     )
+    done["unchanged"] += len(rows) - len(todo)
     result.summary = done
     plan.status = APPLIED
     plan.applied_at = now
@@ -118,6 +119,28 @@ def apply_plan(
     session.add(plan)
     session.flush()
     return result
+
+
+def rows_to_check(
+    session: Session, team_id: str, plan: BatchPlan, rows: list[BatchRow]
+) -> list[BatchRow]:
+    """The rows Apply must check again: all of them, unless nothing has been written in the
+    workspace since the preview. Then a row the preview found unchanged still is, whoever
+    clicks and whatever the day (such a row is decided by the stored values alone), and only
+    the others are checked again. A re-upload of a file already applied is then quick.
+
+    Not when an activity has rows on two sheets: an earlier row's outcome (which may differ
+    now, with other rights or on another day) is what a later row is compared with.
+    """
+    keys = {r.activity_id.strip().lower() for r in rows}
+    if len(keys) < len(rows) or not plan.data_mark or plan.data_mark != data_mark(session, team_id):
+        return rows
+    unchanged = {
+        (r["sheet"], r["row"])
+        for r in (plan.summary or {}).get("rows", [])
+        if _outcome(r["action"], r["counts"], r["close"]) == "unchanged"
+    }
+    return [r for r in rows if (r.sheet, r.row) not in unchanged]
 
 
 def what_changed(preview: dict[str, Any], fresh: Plan) -> list[str]:

@@ -38,8 +38,7 @@ def same_values(stored: Any, raw: Mapping[str, str]) -> bool:
     values, problems = parse_values(raw)
     if problems:
         return False
-    before = record_of(stored)
-    return all(before[name] == value for name, value in values.items())
+    return all(getattr(stored, name) == value for name, value in values.items())
 
 
 def same_counts(

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from storage.activities import Actor
@@ -21,8 +22,8 @@ from storage.batch.collector import collector_paused
 from storage.batch.rows import BatchRow
 from storage.errors import Problem
 from storage.fields import label, render
-from storage.models import Activity, LearnerCount
-from storage.validation import RecordView
+from storage.models import Activity, AuditEvent, LearnerCount
+from storage.validation import FIELD_NAMES, RecordView
 
 ADD, UPDATE, UNCHANGED, ERROR = "add", "update", "unchanged", "error"
 CLOSE_WORDS = {"closed", "close", "yes", "y", "x", "true"}
@@ -55,6 +56,8 @@ class RowPlan:
 @dataclass
 class Plan:
     rows: list[RowPlan]
+    # The workspace's audit trail as the plan read it (see data_mark).
+    data_mark: str | None = None
 
     def summary(self) -> dict[str, int]:
         return {
@@ -80,6 +83,7 @@ class Workspace:
 
     by_id: dict[str, Activity]
     history: dict[int, list[LearnerCount]]
+    mark: str | None = None
     # Activities as this file leaves them, by folded ID, for its later rows.
     pending: dict[str, Any] = field(default_factory=dict)
 
@@ -88,12 +92,38 @@ class Workspace:
         return found.id if found is not None else None
 
 
+def data_mark(session: Session, team_id: str) -> str:
+    """The workspace's audit trail in a few characters: how many entries, and the newest.
+
+    Every change to an activity or its counts writes its audit entry in the same transaction,
+    and none is ever deleted, so a mark that has not moved means nothing has changed. (The
+    count as well as the newest ID: on PostgreSQL an entry committed late may have a lower ID
+    than one already read.)
+    """
+    log = AuditEvent.__table__
+    entries, newest = (
+        session.connection()
+        .execute(select(sa.func.count(), sa.func.max(log.c.id)).where(log.c.team_id == team_id))
+        .one()
+    )
+    return f"{entries}:{newest or 0}"
+
+
 def load_workspace(session: Session, team_id: str, rows: Sequence[BatchRow]) -> Workspace:
     """The workspace's activities (and, when the file counts or closes, their counts) as
-    plain rows: the validator reads attributes, and 10,000 ORM objects cost a second."""
+    plain rows: the validator reads attributes, and 10,000 ORM objects cost a second.
+
+    The mark is read first: a change committed while the rest is read moves it, so an Apply
+    checks every row again rather than trusting a plan that may have missed the change.
+    """
+    mark = data_mark(session, team_id)
+    if not rows:
+        return Workspace({}, {}, mark)
     connection = session.connection()
     table = Activity.__table__
-    activities = connection.execute(select(table).where(table.c.team_id == team_id)).all()
+    # What the checks read, and no more: the times of creation and update cost a parse each.
+    wanted = [table.c[name] for name in (*FIELD_NAMES, "id", "team_id", "closed_at")]
+    activities = connection.execute(select(*wanted).where(table.c.team_id == team_id)).all()
     by_id = {a.activity_id.lower(): a for a in activities}
     history: dict[int, list[Any]] = defaultdict(list)
     if any(r.counts or r.close for r in rows):
@@ -105,7 +135,7 @@ def load_workspace(session: Session, team_id: str, rows: Sequence[BatchRow]) -> 
         ).all()
         for count in found:
             history[count.activity_pk].append(count)
-    return Workspace(by_id, dict(history))  # type: ignore[arg-type]
+    return Workspace(by_id, dict(history), mark)  # type: ignore[arg-type]
 
 
 def _current(history: Sequence[LearnerCount]) -> dict[str, LearnerCount]:
@@ -166,13 +196,15 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
             if not checked.problems:
                 workspace.pending[key] = record
     history = workspace.history.get(stored.id, []) if stored is not None else []
-    counted = {c: r.as_of for c, r in _current(history).items()}
+    current = _current(history) if history else {}
+    when = None
     if row.counts:
-        counts_problems, when = _plan_counts(row, plan, record, history, actor, today)
+        counts_problems, when = _plan_counts(row, plan, record, history, current, actor, today)
         problems += counts_problems
+    if row.close:
+        counted = {c: r.as_of for c, r in current.items()}
         if plan.counts and when is not None:
             counted |= dict.fromkeys(row.counts, when)
-    if row.close:
         problems += _plan_close(row, plan, record, actor, today, counted)
     if problems:
         plan.action = ERROR
@@ -194,10 +226,11 @@ def _plan_counts(
     plan: RowPlan,
     record: Any,
     history: list[LearnerCount],
+    current: dict[str, LearnerCount],
     actor: Actor,
     today: date,
 ) -> tuple[list[Problem], date | None]:
-    if checks.same_counts(_current(history), row.counts, row.as_of):
+    if checks.same_counts(current, row.counts, row.as_of):
         return [], None
     if getattr(record, "start_date", None) is None or getattr(record, "end_date", None) is None:
         return [], None  # an add whose dates are wrong: its own errors say so
@@ -270,7 +303,7 @@ def plan_rows(
             planned.append(plan_row(row, workspace=workspace, actor=actor, today=today))
             if progress is not None and index % 2000 == 1999:
                 progress(index + 1, len(rows))
-    return Plan(planned)
+    return Plan(planned, workspace.mark)
 
 
 def clean_message(message: str) -> str:

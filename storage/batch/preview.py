@@ -107,6 +107,7 @@ def preview_file(
             "not_used": read.not_used,
         },
         content_sha256=hashlib.sha256(data).hexdigest(),
+        data_mark=plan.data_mark,
     )
     return preview
 

@@ -119,8 +119,13 @@ def _set_aside(session: Session, plan: BatchPlan, file_id: str | None) -> bool:
     return bool(moved.rowcount)  # type: ignore[attr-defined]
 
 
-def get_plan(session: Session, *, team_id: str, plan_id: str) -> BatchPlan:
-    plan = session.get(BatchPlan, plan_id.strip().upper())  # typed as b-7k3m9qx2, say
+def get_plan(session: Session, *, team_id: str, plan_id: str, fresh: bool = False) -> BatchPlan:
+    """The plan; `fresh` reads it from the database even if this session holds it already."""
+    plan = session.get(
+        BatchPlan,
+        plan_id.strip().upper(),  # typed as b-7k3m9qx2, say
+        populate_existing=fresh,
+    )
     if plan is None or plan.team_id != team_id:
         raise ParsError(
             f"No batch has the ID `{plan_id.strip()}`. The batch ID is in the message that "

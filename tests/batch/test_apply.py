@@ -100,6 +100,140 @@ def test_apply_checks_again_and_says_what_changed_since_the_preview(engine: Engi
     assert result.summary["updated"] == 0
 
 
+def test_a_change_meanwhile_to_a_row_previewed_unchanged_is_seen_at_apply(
+    engine: Engine,
+) -> None:
+    apply(engine, preview(engine, many(3)).batch_id)
+    again = preview(engine, many(3))  # the same file: nothing to do
+    assert again.summary["unchanged"] == 3 and not again.changes_anything
+    with session_scope(engine) as session:  # a colleague edits one of them meanwhile
+        update_activity(
+            session=session,
+            team_id=TEAM,
+            actor=ALICE,
+            activity_id="A-001",
+            raw={"city": "Evanston"},
+            now=NOW,
+        )
+    result = apply(engine, again.batch_id)
+    assert result.since_preview == ["row 3 (A-001): previewed as unchanged, now an update"]
+    assert (result.summary["updated"], result.summary["unchanged"]) == (1, 2)
+    stored = load(engine, "A-001")
+    assert stored is not None and stored.city == "Chicago"  # as the file says
+
+
+def test_every_kind_of_change_moves_the_data_mark_and_reading_does_not(engine: Engine) -> None:
+    # Apply trusts a preview's "unchanged" only while the mark stands still.
+    from storage.activities import close_activity, create_activity, reopen_activity
+    from storage.batch.plan import data_mark
+    from storage.counts import record_counts
+    from tests.conftest import TODAY
+
+    def mark() -> str:
+        with Session(engine) as session:
+            return data_mark(session, TEAM)
+
+    marks = [mark()]
+    batch = preview(engine, many(1)).batch_id
+    assert mark() == marks[-1]  # a preview writes nothing
+    apply(engine, batch)
+    marks.append(mark())
+    undone = preview(engine, many(1, "U")).batch_id
+    apply(engine, undone)
+    marks.append(mark())
+    changes = [
+        lambda s: undo_batch(session=s, team_id=TEAM, batch_id=undone, actor=ADMIN, now=NOW),
+        lambda s: create_activity(
+            session=s,
+            team_id=TEAM,
+            actor=ALICE,
+            raw={
+                "activity_id": "B-1",
+                "title": "Tumor board",
+                "format": "rss",
+                "start_date": "2025-01-07",
+                "end_date": "2025-12-16",
+            },
+            now=NOW,
+        ),
+        lambda s: update_activity(
+            session=s, team_id=TEAM, actor=ALICE, activity_id="A-000", raw={"city": "X"}, now=NOW
+        ),
+        lambda s: update_activity(
+            session=s, team_id=TEAM, actor=ALICE, activity_id="A-000", raw={"city": "Y"}, now=NOW
+        ),
+        lambda s: record_counts(
+            session=s,
+            team_id=TEAM,
+            actor=ALICE,
+            activity_id="A-000",
+            counts={"physician": "12", "other": "0"},
+            as_of=None,
+            now=NOW,
+            today=TODAY,
+        ),
+        lambda s: close_activity(
+            session=s, team_id=TEAM, actor=ALICE, activity_id="A-000", now=NOW, today=TODAY
+        ),
+        lambda s: reopen_activity(
+            session=s, team_id=TEAM, actor=ADMIN, activity_id="A-000", now=NOW
+        ),
+    ]
+    for change in changes:
+        with session_scope(engine) as session:
+            change(session)
+        marks.append(mark())
+    assert len(set(marks)) == len(marks), marks
+    with Session(engine) as session:  # another workspace's changes are not this one's
+        assert data_mark(session, "T0OTHER") == "0:0"
+
+
+def _checked_at_apply(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The activity IDs each Apply checks again (spied on the real planner)."""
+    from storage.batch import apply as applying
+
+    seen: list[list[str]] = []
+    real = applying.plan_rows
+
+    def spy(**kwargs):  # type: ignore[no-untyped-def]
+        seen.append([r.activity_id for r in kwargs["rows"]])
+        return real(**kwargs)
+
+    monkeypatch.setattr(applying, "plan_rows", spy)
+    return seen
+
+
+def test_a_reupload_with_nothing_written_since_checks_only_rows_that_change(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apply(engine, preview(engine, many(3)).batch_id)
+    before = audit(engine)
+    records = [grand_rounds(f"A-{i:03d}") for i in range(3)]
+    records[2]["City"] = "Evanston"
+    batch = preview(engine, xlsx(table(records))).batch_id
+    checked = _checked_at_apply(monkeypatch)
+    result = apply(engine, batch)
+    assert checked == [["A-002"]]  # the two rows previewed unchanged were not read again
+    assert (result.summary["unchanged"], result.summary["updated"]) == (2, 1)
+    assert audit(engine)[len(before) :] == [("A-002", "update", batch)]
+
+
+def test_an_activity_on_two_sheets_is_checked_again_whole(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The counts sheet's row is compared with what the first sheet leaves: both are rechecked.
+    apply(engine, preview(engine, many(1)).batch_id)
+    two_sheets = {
+        "Activities": table([grand_rounds("A-000")]),
+        "Counts": [["Activity ID", "Physician learners"], ["A-000", 5]],
+    }
+    batch = preview(engine, xlsx(two_sheets)).batch_id
+    checked = _checked_at_apply(monkeypatch)
+    result = apply(engine, batch)
+    assert checked == [["A-000", "A-000"]]
+    assert result.summary["counts"] == 1
+
+
 def test_a_preview_expires_after_seven_days(engine: Engine) -> None:
     batch = preview(engine, many(1)).batch_id
     with pytest.raises(ApplyRefused, match="This preview expired on 2026-12-02"):
