@@ -44,19 +44,26 @@ def stored_utc(moment: datetime) -> datetime:
 
 
 def _json_loads(text: str) -> Any:
-    # Most list columns of most activities hold JSON null: a spreadsheet's check reads 30,000
-    # of them at once, and json.loads costs more for each than the rest of its row.
+    # Most list columns of most activities hold JSON null: a spreadsheet's check reads (and an
+    # import writes) 30,000 of them at once, and json costs more for each than its whole row.
     return None if text == "null" else json.loads(text)
+
+
+def _json_dumps(value: Any) -> str:
+    return "null" if value is None else json.dumps(value)
+
+
+_JSON: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
 
 
 def create_db_engine(url: str) -> Engine:
     url = normalize_url(url)
     if make_url(url).get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True, json_deserializer=_json_loads)
+        return sa.create_engine(url, pool_pre_ping=True, **_JSON)
     engine = sa.create_engine(
         url,
         connect_args={"timeout": 30, "check_same_thread": False},
-        json_deserializer=_json_loads,
+        **_JSON,
     )
 
     @sa.event.listens_for(engine, "connect")

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from storage import activities as service
 from storage import counts as learner_counts
 from storage.activities import Actor
+from storage.batch.collector import collector_paused
 from storage.batch.plan import ADD, ERROR, UPDATE, Plan, RowPlan, data_mark, plan_rows
 from storage.batch.rows import BatchRow
 from storage.batch.store import (
@@ -98,18 +99,19 @@ def apply_plan(
     fresh = plan_rows(session=session, team_id=team_id, actor=sharer, rows=todo, today=today)
     since = what_changed(plan.summary or {}, fresh)
     result = Applied(plan.id, {}, since_preview=since)
-    done = run_rows(
-        session=session,
-        team_id=team_id,
-        plan=fresh,
-        rows=rows,
-        actor=actor,
-        now=now,
-        today=today,
-        batch_id=plan.id,
-        errors=result.errors,
-        progress=progress,
-    )
+    with collector_paused():  # thousands of rows' statements: see collector.py
+        done = run_rows(
+            session=session,
+            team_id=team_id,
+            plan=fresh,
+            rows=rows,
+            actor=actor,
+            now=now,
+            today=today,
+            batch_id=plan.id,
+            errors=result.errors,
+            progress=progress,
+        )
     done["unchanged"] += len(rows) - len(todo)
     result.summary = done
     plan.status = APPLIED
