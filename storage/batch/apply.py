@@ -83,7 +83,7 @@ def apply_plan(
     was: an admin's click applies what the preview said, no more.
     """
     claimed = _claim(session, team_id, plan_id)
-    plan = get_plan(session, team_id=team_id, plan_id=plan_id, fresh=True)  # as claimed
+    plan = get_plan(session, team_id=team_id, plan_id=plan_id, fresh=True, rows=False)
     ensure_may_apply(plan, actor.user_id, actor.is_admin)
     if not claimed:
         raise ApplyRefused(status_refusal(plan, now) or "This batch can't be applied now.")
@@ -91,11 +91,10 @@ def apply_plan(
     refusal = status_refusal(plan, now)
     if refusal:
         raise ApplyRefused(refusal)
-    rows = [BatchRow.load(r) for r in plan.rows or []]
     sharer = Actor(user_id=plan.user_id, is_admin=plan.user_id in admins or (
         plan.user_id == actor.user_id and actor.is_admin
     ))  # fmt: skip
-    todo = rows_to_check(session, team_id, plan, rows)
+    todo, unchanged = rows_to_check(session, team_id, plan)
     fresh = plan_rows(session=session, team_id=team_id, actor=sharer, rows=todo, today=today)
     since = what_changed(plan.summary or {}, fresh)
     result = Applied(plan.id, {}, since_preview=since)
@@ -104,7 +103,7 @@ def apply_plan(
             session=session,
             team_id=team_id,
             plan=fresh,
-            rows=rows,
+            rows=todo,
             actor=actor,
             now=now,
             today=today,
@@ -112,7 +111,7 @@ def apply_plan(
             errors=result.errors,
             progress=progress,
         )
-    done["unchanged"] += len(rows) - len(todo)
+    done["unchanged"] += unchanged
     result.summary = done
     plan.status = APPLIED
     plan.applied_at = now
@@ -123,26 +122,35 @@ def apply_plan(
     return result
 
 
-def rows_to_check(
-    session: Session, team_id: str, plan: BatchPlan, rows: list[BatchRow]
-) -> list[BatchRow]:
-    """The rows Apply must check again: all of them, unless nothing has been written in the
-    workspace since the preview. Then a row the preview found unchanged still is, whoever
-    clicks and whatever the day (such a row is decided by the stored values alone), and only
-    the others are checked again. A re-upload of a file already applied is then quick.
+def rows_to_check(session: Session, team_id: str, plan: BatchPlan) -> tuple[list[BatchRow], int]:
+    """The rows Apply must check again, and how many rows it need not (they stay unchanged).
+
+    All of them, unless nothing has been written in the workspace since the preview. Then a
+    row the preview found unchanged still is, whoever clicks and whatever the day (such a row
+    is decided by the stored values alone), and only the others are read and checked again:
+    a re-upload of a file already applied is quick.
 
     Not when an activity has rows on two sheets: an earlier row's outcome (which may differ
     now, with other rights or on another day) is what a later row is compared with.
     """
-    keys = {r.activity_id.strip().lower() for r in rows}
-    if len(keys) < len(rows) or not plan.data_mark or plan.data_mark != data_mark(session, team_id):
-        return rows
-    unchanged = {
+    summary = plan.summary or {}
+    trusted = (
+        summary.get("unique_ids") is True
+        and plan.data_mark is not None
+        and plan.data_mark == data_mark(session, team_id)
+    )
+    if not trusted:
+        return [BatchRow.load(r) for r in plan.rows or []], 0
+    previewed = summary.get("rows", [])
+    again = {
         (r["sheet"], r["row"])
-        for r in (plan.summary or {}).get("rows", [])
-        if _outcome(r["action"], r["counts"], r["close"]) == "unchanged"
+        for r in previewed
+        if _outcome(r["action"], r["counts"], r["close"]) != "unchanged"
     }
-    return [r for r in rows if (r.sheet, r.row) not in unchanged]
+    if not again:
+        return [], len(previewed)
+    rows = [BatchRow.load(r) for r in plan.rows or [] if (r["sheet"], r["row"]) in again]
+    return rows, len(previewed) - len(rows)
 
 
 def what_changed(preview: dict[str, Any], fresh: Plan) -> list[str]:

@@ -103,6 +103,8 @@ def preview_file(
                 for r in plan.rows
             ],
             "first_errors": preview.first_errors,
+            # No activity on two rows: each row's outcome is its own (see apply.rows_to_check).
+            "unique_ids": len({r.activity_id.strip().lower() for r in read.rows}) == len(read.rows),
             "unknown": read.unknown,
             "not_used": read.not_used,
         },

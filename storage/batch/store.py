@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from storage.db import stored_utc
@@ -119,12 +120,16 @@ def _set_aside(session: Session, plan: BatchPlan, file_id: str | None) -> bool:
     return bool(moved.rowcount)  # type: ignore[attr-defined]
 
 
-def get_plan(session: Session, *, team_id: str, plan_id: str, fresh: bool = False) -> BatchPlan:
-    """The plan; `fresh` reads it from the database even if this session holds it already."""
+def get_plan(
+    session: Session, *, team_id: str, plan_id: str, fresh: bool = False, rows: bool = True
+) -> BatchPlan:
+    """The plan; `fresh` reads it from the database even if this session holds it already;
+    without `rows`, its rows as read are loaded only when asked for (they may be 10,000)."""
     plan = session.get(
         BatchPlan,
         plan_id.strip().upper(),  # typed as b-7k3m9qx2, say
         populate_existing=fresh,
+        options=None if rows else [defer(BatchPlan.rows)],  # type: ignore[arg-type]
     )
     if plan is None or plan.team_id != team_id:
         raise ParsError(

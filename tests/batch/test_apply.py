@@ -218,6 +218,21 @@ def test_a_reupload_with_nothing_written_since_checks_only_rows_that_change(
     assert audit(engine)[len(before) :] == [("A-002", "update", batch)]
 
 
+def test_the_same_file_again_is_applied_without_reading_its_rows(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apply(engine, preview(engine, many(3)).batch_id)
+    before = audit(engine)
+    batch = preview(engine, many(3)).batch_id
+    checked = _checked_at_apply(monkeypatch)
+    result = apply(engine, batch)
+    assert checked == [[]]
+    assert result.summary == {
+        "added": 0, "updated": 0, "unchanged": 3, "counts": 0, "closed": 0, "errors": 0
+    }  # fmt: skip
+    assert audit(engine) == before
+
+
 def test_an_activity_on_two_sheets_is_checked_again_whole(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
