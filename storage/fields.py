@@ -522,15 +522,25 @@ def _copied(value: Any) -> Any:
     return [dict(v) if isinstance(v, dict) else v for v in value]
 
 
-@functools.lru_cache(maxsize=8192)
-def _parse_field(name: str, text: str) -> tuple[Any, str | None]:
-    """One field's text as a value, or the reason it can't be read. A spreadsheet repeats the
-    same formats, places and dates thousands of times: each distinct text is parsed once."""
+# Each distinct text of a field, read once: a spreadsheet repeats the same formats, places
+# and dates thousands of times. Per field, and emptied when full (IDs and titles differ on
+# every row and would otherwise grow it without end).
+_PARSED: dict[str, dict[str, tuple[Any, str | None]]] = {f.name: {} for f in FIELDS}
+_PARSED_LIMIT = 4096
+
+
+def _parse_new(name: str, text: str) -> tuple[Any, str | None]:
+    """One field's text as a value, or the reason it can't be read; kept for the next time."""
     try:
         value = BY_NAME[name].parse(text)
+        found: tuple[Any, str | None] = (value if value != [] else None), None
     except FieldError as exc:
-        return None, str(exc)
-    return (value if value != [] else None), None
+        found = None, str(exc)
+    known = _PARSED[name]
+    if len(known) >= _PARSED_LIMIT:
+        known.clear()
+    known[text] = found
+    return found
 
 
 def parse_values(raw: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]:
@@ -541,14 +551,14 @@ def parse_values(raw: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]
     """
     values: dict[str, Any] = {}
     problems: list[Problem] = []
-    parse = _parse_field  # a local: this loop runs for every cell of a spreadsheet
+    parsed = _PARSED  # a local: this loop runs for every cell of a spreadsheet
     for name, text in raw.items():
         if type(text) is not str:
             text = "" if text is None else str(text)
         if not text or text.isspace():
             values[name] = None
             continue
-        value, error = parse(name, text)
+        value, error = parsed[name].get(text) or _parse_new(name, text)
         if error is not None:
             spec = BY_NAME[name]
             problems.append(Problem(name, f"{spec.label}: {error} (e.g. `{spec.example}`)"))

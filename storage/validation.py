@@ -38,7 +38,7 @@ class Actor:
     is_admin: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # made for every row of a file: frozen would cost a third more
 class CheckedActivity:
     """What a change would set (parsed, only what differs from the stored activity; for an
     add, the whole record) and what is wrong with it."""
@@ -104,7 +104,7 @@ def check_activity(
         problems += _emptied(changed)
         cleared = _clear_dependents(before, changed, raw)
         record = before | changed
-    unreadable = {p.field for p in problems}
+    unreadable = {p.field for p in problems} if problems else set()
     found = check_record(record, changed, today=today)
     problems += [p for p in found if p.field not in unreadable] if unreadable else found
     problems += _contradictions(record, raw, unreadable)
@@ -304,7 +304,7 @@ class RecordView:
 # --- learner counts ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CheckedCounts:
     counts: dict[str, int]
     as_of: date | None
@@ -345,10 +345,10 @@ def check_counts(
     problems: list[Problem] = []
     parsed: dict[str, int] = {}
     for category, text in counts.items():
-        name = rules.LEARNER_CATEGORIES[category]
         try:
             parsed[category] = parse_count(text)
         except FieldError as exc:
+            name = rules.LEARNER_CATEGORIES[category]
             problems.append(Problem(f"learners_{category}", f"{name}: {exc}"))
     if not counts:
         problems.append(Problem("learners", "Give at least one count: physicians=N or others=N"))

@@ -30,7 +30,7 @@ CLOSE_WORDS = {"closed", "close", "yes", "y", "x", "true"}
 OPEN_WORDS = {"no", "n", "open", "draft", "active", "ready to close", "readytoclose", "false"}
 
 
-@dataclass
+@dataclass(slots=True)
 class RowPlan:
     sheet: str
     row: int
@@ -173,9 +173,9 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
         plan.action = ADD
         plan.values = checked.values
         plan.changes = raw
-        # What it will be (a copy: the plan's values go to the apply as they are); every
-        # other attribute, its key and closed_at included, reads as None.
-        record = RecordView(dict(checked.values))
+        # What it will be (a copy: the plan's values go to the apply as they are); any other
+        # attribute reads as None.
+        record = RecordView({**checked.values, "id": None, "closed_at": None})
         if not checked.problems:
             workspace.pending[key] = record
     elif row.fields and not checks.same_values(record, row.fields):

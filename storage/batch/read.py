@@ -245,7 +245,8 @@ def _workbook_rows(data: bytes, kind: str, name: str, limits: Limits) -> list[Sh
                 if source.total_height > limits.max_rows + 1:
                     _too_many_rows(name, limits)
                 for row in _rows(source):
-                    sheet.rows.append([cell_text(v) for v in row])
+                    # Most cells are text: strip them here rather than through cell_text.
+                    sheet.rows.append([v.strip() if type(v) is str else cell_text(v) for v in row])
             except FileRefused:
                 raise
             except Exception:
@@ -261,8 +262,8 @@ def _rows(source: python_calamine.CalamineSheet) -> Iterator[list[Any]]:
     # calamine keeps leading empty rows but not leading empty columns: put those back, so
     # row and column numbers are the ones the spreadsheet shows.
     offset = source.start[1] if source.start else 0
-    for row in source.iter_rows():
-        yield [None] * offset + list(row) if offset else list(row)
+    for row in source.iter_rows():  # a new list each
+        yield [None] * offset + row if offset else row
 
 
 def read_file(data: bytes, file_name: str, limits: Limits | None = None) -> list[Sheet]:

@@ -27,7 +27,7 @@ class NoHeaders(FileRefused):
     """No sheet has a header row the bot recognizes."""
 
 
-@dataclass
+@dataclass(slots=True)
 class BatchRow:
     sheet: str
     row: int
