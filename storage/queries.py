@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from storage import rules
+from storage.collector import collector_paused
 from storage.models import Activity, LearnerCount
 
 LIST_VIEWS = ("open", "ready", "closed", "unclosed", "mine", "all")
@@ -131,17 +132,18 @@ def activity_states(
         query = query.where(table.c.closed_at.is_(None))
     if owner_user_id is not None:
         query = query.where(table.c.owner_user_id == owner_user_id)
-    rows = session.connection().execute(query).all()
-    counted = counts_on_file(session=session, team_id=team_id)
-    states = []
-    for row in rows:
-        status, nxt, missing = rules.assess(
-            row,  # type: ignore[arg-type]
-            closed=row.closed_at is not None,
-            counted=counted.get(row.id, _NONE_COUNTED),
-            today=today,
-        )
-        states.append(ActivityState(row, status, nxt, tuple(missing)))
+    with collector_paused():  # 100,000 rows and states: see storage/collector.py
+        rows = session.connection().execute(query).all()
+        counted = counts_on_file(session=session, team_id=team_id)
+        states = []
+        for row in rows:
+            status, nxt, missing = rules.assess(
+                row,  # type: ignore[arg-type]
+                closed=row.closed_at is not None,
+                counted=counted.get(row.id, _NONE_COUNTED),
+                today=today,
+            )
+            states.append(ActivityState(row, status, nxt, tuple(missing)))
     return states
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from storage import cycle, queries, rules
 from storage.activities import get_activity
+from storage.collector import collector_paused
 from storage.db import as_utc
 from storage.errors import ParsError
 from storage.models import Activity, Member, Snooze
@@ -219,15 +220,17 @@ def load_snapshot(
         col(Activity.closed_at).is_(None),
         col(Activity.end_date) < horizon,
     ]
-    # Categories on file in one grouped query for the workspace, as everywhere status is read.
-    counted = queries.counts_on_file(session=session, team_id=team_id)
-    ended = _open_work(_rows(session, _STATE.where(*ended_where)), counted, snoozes, today)
-    dec31: dict[int, list[OpenWork]] = {}
-    # Enduring materials' Dec 31 counts are asked for in January only.
-    local_days = (utc_day + timedelta(days=k) for k in (-1, 0, 1))
-    for year in {d.year - 1 for d in local_days if d.month == 1}:
-        where = [*cycle.enduring_on_dec31(team_id, year), cycle.missing_dec31_counts(year)]
-        dec31[year] = _open_work(_rows(session, _STATE.where(*where)), counted, snoozes, today)
+    with collector_paused():  # tens of thousands of rows: see storage/collector.py
+        # Categories on file in one grouped query for the workspace, as everywhere status is.
+        counted = queries.counts_on_file(session=session, team_id=team_id)
+        ended = _open_work(_rows(session, _STATE.where(*ended_where)), counted, snoozes, today)
+        dec31: dict[int, list[OpenWork]] = {}
+        # Enduring materials' Dec 31 counts are asked for in January only.
+        local_days = (utc_day + timedelta(days=k) for k in (-1, 0, 1))
+        for year in {d.year - 1 for d in local_days if d.month == 1}:
+            where = [*cycle.enduring_on_dec31(team_id, year), cycle.missing_dec31_counts(year)]
+            rows = _rows(session, _STATE.where(*where))
+            dec31[year] = _open_work(rows, counted, snoozes, today)
     configured = cycle.configured_deadlines(session=session, team_id=team_id)
     year = cycle.reporting_year(today, configured)
     return Snapshot(

@@ -18,7 +18,6 @@ from sqlmodel import Session
 from storage import activities as service
 from storage import counts as learner_counts
 from storage.activities import Actor
-from storage.batch.collector import collector_paused
 from storage.batch.plan import ADD, ERROR, UPDATE, Plan, RowPlan, data_mark, plan_rows
 from storage.batch.rows import BatchRow
 from storage.batch.store import (
@@ -28,6 +27,7 @@ from storage.batch.store import (
     get_plan,
     status_refusal,
 )
+from storage.collector import collector_paused
 from storage.errors import ParsError
 from storage.models import BatchPlan
 

@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 
 from storage.activities import Actor
 from storage.batch import checks
-from storage.batch.collector import collector_paused
 from storage.batch.rows import BatchRow
+from storage.collector import collector_paused
 from storage.errors import Problem
 from storage.fields import label, render
 from storage.models import Activity, AuditEvent, LearnerCount

@@ -12,11 +12,11 @@ from sqlmodel import Session
 
 from storage.activities import Actor
 from storage.batch.annotate import annotated_workbook
-from storage.batch.collector import collector_paused
 from storage.batch.plan import Plan, plan_rows, problem_text
 from storage.batch.read import FileRefused, Limits, Sheet, read_file
 from storage.batch.rows import ReadRows, sheet_rows
 from storage.batch.store import PREVIEWED, REFUSED, update_plan
+from storage.collector import collector_paused
 
 FIRST_ERRORS = 10
 
