@@ -3,8 +3,9 @@
 Checking a 10,000-row spreadsheet, or the status of 100,000 activities, builds hundreds of
 thousands of small objects that all stay alive until the work is done, and the collector
 would walk them over and over for nothing (a tenth of the time, a fifth for the statuses).
-Nothing made there forms a cycle, so no garbage is held back. Threads share the
-collector: it is turned back on when the last of them is done, and only if it was on before.
+Those objects form no cycles; what little cyclic garbage the libraries make meanwhile waits
+for the next full collection. Threads share the collector: it is turned back on when the
+last of them is done, and only if it was on before.
 
 What was made meanwhile is then moved to the oldest generation (freeze, then unfreeze)
 rather than walked at the next allocation: it is still collected, at the next full
