@@ -147,7 +147,7 @@ def main() -> None:
         bare = median(args.runs, lambda: bare_read(data))
         ours = median(args.runs, lambda: read_and_plan(data, engine))
         print(f"read+validate+plan   {ours:7.3f} s   bare calamine {bare:6.3f} s   "
-              f"ratio {ours / bare:5.1f}x   (goal <= 3x)")  # fmt: skip
+              f"ratio {ours / bare:5.2f}x   (goal <= 3x)")  # fmt: skip
         checked = read_and_plan(data, engine)
         annotate = median(
             args.runs,

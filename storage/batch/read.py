@@ -244,9 +244,11 @@ def _workbook_rows(data: bytes, kind: str, name: str, limits: Limits) -> list[Sh
                 source = workbook.get_sheet_by_name(meta.name)
                 if source.total_height > limits.max_rows + 1:
                     _too_many_rows(name, limits)
-                for row in _rows(source):
-                    # Most cells are text: strip them here rather than through cell_text.
-                    sheet.rows.append([v.strip() if type(v) is str else cell_text(v) for v in row])
+                # Most cells are text: strip them here rather than through cell_text.
+                sheet.rows = [
+                    [v.strip() if type(v) is str else cell_text(v) for v in row]
+                    for row in _rows(source)
+                ]
             except FileRefused:
                 raise
             except Exception:
