@@ -527,6 +527,8 @@ def _copied(value: Any) -> Any:
 # every row and would otherwise grow it without end).
 _PARSED: dict[str, dict[str, tuple[Any, str | None]]] = {f.name: {} for f in FIELDS}
 _PARSED_LIMIT = 4096
+# Texts that differ on nearly every row: keeping them would only cost.
+_DISTINCT = frozenset({"activity_id", "title"})
 
 
 def _parse_new(name: str, text: str) -> tuple[Any, str | None]:
@@ -536,6 +538,8 @@ def _parse_new(name: str, text: str) -> tuple[Any, str | None]:
         found: tuple[Any, str | None] = (value if value != [] else None), None
     except FieldError as exc:
         found = None, str(exc)
+    if name in _DISTINCT:
+        return found
     known = _PARSED[name]
     if len(known) >= _PARSED_LIMIT:
         known.clear()
