@@ -7,6 +7,7 @@ use it the same way to see what the bot sent.
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -53,6 +54,9 @@ class LocalSlack:
         self._server: ThreadingHTTPServer | None = None
         self._views = 0
         self._file_ids = 0
+        # Slack never gives two files one ID; a stand-in restarted on the same database must
+        # not either, or the bot takes a new share for one it has already read.
+        self._file_prefix = secrets.token_hex(3).upper()
 
     # -- life cycle ---------------------------------------------------------------------------
     def start(self) -> LocalSlack:
@@ -93,7 +97,7 @@ class LocalSlack:
         """Share a file: Slack's file object, its download URL served here unless `url` says."""
         with self._lock:
             self._file_ids += 1
-            file_id = f"F{self._file_ids:08d}"
+            file_id = f"F{self._file_prefix}{self._file_ids:05d}"
         download = url or f"{self.base}/files-pri/{file_id}/{quote(name)}"
         info = {
             "id": file_id,
@@ -194,7 +198,7 @@ class LocalSlack:
         if method == "files.getUploadURLExternal":
             with self._lock:
                 self._file_ids += 1
-                file_id = f"F{self._file_ids:08d}"
+                file_id = f"F{self._file_prefix}{self._file_ids:05d}"
                 self.uploads[file_id] = {"name": params.get("filename"), "data": b""}
             return {"ok": True, "file_id": file_id, "upload_url": f"{self.base}/upload/{file_id}"}
         if method == "files.completeUploadExternal":

@@ -61,3 +61,15 @@ def test_console_upload_shows_the_preview_and_applies(tmp_path: Path) -> None:
 def test_console_upload_of_a_missing_file(tmp_path: Path) -> None:
     out = console(tmp_path, "upload nowhere.xlsx\n")
     assert "No file nowhere.xlsx" in out
+
+
+def test_the_same_file_shared_again_in_a_later_console_session_is_previewed(
+    tmp_path: Path,
+) -> None:
+    # Each share is a new Slack file; a restarted stand-in once reused the first file's ID,
+    # and the bot, taking the share for one it had read, said nothing at all.
+    (tmp_path / "batch.csv").write_bytes(text_file(table([grand_rounds("GR-1")])))
+    first = console(tmp_path, f"upload {tmp_path / 'batch.csv'}\nclick Apply\n")
+    assert "Applied batch.csv" in first and "1 added" in first
+    again = console(tmp_path, f"upload {tmp_path / 'batch.csv'}\n")
+    assert "Preview of batch.csv" in again and "0 to add · 0 to update · 1 unchanged" in again
