@@ -523,8 +523,8 @@ def _copied(value: Any) -> Any:
 
 
 # Each distinct text of a field, read once: a spreadsheet repeats the same formats, places
-# and dates thousands of times. Per field, and emptied when full (IDs and titles differ on
-# every row and would otherwise grow it without end).
+# and dates thousands of times. Per field, and emptied when full, so that descriptions or
+# URLs different on every row cannot grow it without end.
 _PARSED: dict[str, dict[str, tuple[Any, str | None]]] = {f.name: {} for f in FIELDS}
 _PARSED_LIMIT = 4096
 # Texts that differ on nearly every row: keeping them would only cost.
