@@ -17,8 +17,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy.engine import Engine
 
 from bot.settings import Settings
-from handlers.context import Deps
 from handlers.registry import register
+from handlers.slack.context import Deps
 
 
 class ConfigurationError(Exception):

@@ -10,19 +10,20 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
+from bot.app import ConfigurationError
 from bot.settings import Settings
+from bot.workspace import resolve_team
 from storage.activities import Actor
 from storage.batch.apply import apply_plan
+from storage.batch.export import default_year, export_workbook
 from storage.batch.plan import clean_message
 from storage.batch.preview import preview_file
 from storage.batch.store import claim_file
-from storage.batch.workbooks import default_year, export_workbook, template_workbook
-from storage.cycle import workspace_zone
 from storage.db import session_scope, upgrade
 from storage.errors import ParsError
-from storage.models import Activity, BatchPlan
+from storage.settings import workspace_zone
+from storage.sheets.workbooks import template_workbook
 
 # Who the audit trail names for changes made from the command line (and the owner of what it
 # adds), unless --user names the Slack member running it. Shaped like a Slack user ID, so an
@@ -54,21 +55,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     tpl.add_argument("--counts", action="store_true", help="the learner-counts template")
 
 
-def team_of(engine: Engine, given: str | None) -> str:
-    if given:
-        return given
-    with Session(engine) as session:
-        teams = set(session.exec(select(Activity.team_id).distinct()).all())
-        teams |= set(session.exec(select(BatchPlan.team_id).distinct()).all())
-    if len(teams) == 1:
-        return teams.pop()
-    if not teams:
-        raise CliError("The database holds no workspace yet: give --team T (a Slack team ID).")
-    raise CliError(
-        "The database holds several workspaces; give --team, one of: " + ", ".join(sorted(teams))
-    )
-
-
 def run_batch_command(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
     from bot.app import utc_now
 
@@ -81,7 +67,7 @@ def run_batch_command(args: argparse.Namespace, settings: Settings, engine: Engi
             return 0
         upgrade(engine)
         if args.command == "export":
-            team = team_of(engine, args.team)
+            team = resolve_team(engine, args.team)
             today = _workspace_today(engine, team, now, settings.timezone)
             year = args.year or default_year(today)
             with session_scope(engine) as session:
@@ -90,7 +76,7 @@ def run_batch_command(args: argparse.Namespace, settings: Settings, engine: Engi
             print(f"wrote {args.out}: {made.activities} activities of data year {year}", file=out)
             return 0
         return _import(args, engine, now, settings.timezone, out)
-    except (CliError, ParsError) as error:
+    except (CliError, ConfigurationError, ParsError) as error:
         text = error.message if isinstance(error, ParsError) else str(error)
         print(f"pars-bot: {text}", file=sys.stderr)
         return 2
@@ -109,7 +95,7 @@ def _import(
     path: Path = args.file
     if not path.is_file():
         raise CliError(f"{path}: no such file")
-    team = team_of(engine, args.team)
+    team = resolve_team(engine, args.team)
     today = _workspace_today(engine, team, now, zone)
     actor = Actor(user_id=args.user, is_admin=True)  # whoever runs it holds the database
     claim = claim_file(
@@ -126,9 +112,9 @@ def _import(
     )
     s = preview.summary
     print(
-        f"{path.name}: {s['rows']} rows: {s['added']} to add, {s['updated']} to update, "
-        f"{s['unchanged']} unchanged, {s['counts']} with new learner counts, "
-        f"{s['closed']} to close, {s['errors']} with errors",
+        f"{path.name}: {s.rows} rows: {s.added} to add, {s.updated} to update, "
+        f"{s.unchanged} unchanged, {s.counts} with new learner counts, "
+        f"{s.closed} to close, {s.errors} with errors",
         file=out,
     )
     for line in preview.first_errors:
@@ -139,15 +125,15 @@ def _import(
         print(f"  {note}", file=out)
     if not args.apply:
         print("nothing changed (give --apply to apply the valid rows)", file=out)
-        return 1 if s["errors"] else 0
+        return 1 if s.errors else 0
     with session_scope(engine) as session:
         result = apply_plan(
             session=session, team_id=team, plan_id=claim.plan_id, actor=actor, now=now, today=today
         )
     d = result.summary
     print(
-        f"applied as batch {result.batch_id}: {d['added']} added, {d['updated']} updated, "
-        f"{d['counts']} with learner counts, {d['closed']} closed, {d['errors']} rows skipped",
+        f"applied as batch {result.batch_id}: {d.added} added, {d.updated} updated, "
+        f"{d.counts} with learner counts, {d.closed} closed, {d.errors} rows skipped",
         file=out,
     )
     for row, _id, message in result.errors[:10]:

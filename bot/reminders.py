@@ -17,10 +17,9 @@ from sqlalchemy.engine import Engine
 
 from bot.app import ConfigurationError, create_web_client, utc_now
 from bot.settings import Settings
+from bot.workspace import resolve_team
 from scheduler import jobs, send
 from scheduler.plan import Reminder
-from storage import reminders
-from storage.db import session_scope
 
 log = logging.getLogger("pars_bot")
 
@@ -34,20 +33,6 @@ def parse_instant(text: str, zone: ZoneInfo) -> datetime:
             f"--at {text!r} is not an ISO date-time such as 2026-03-30T09:00"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
-
-
-def choose_team(engine: Engine, team: str | None) -> str:
-    if team:
-        return team
-    with session_scope(engine) as session:
-        known = reminders.teams(session=session)
-    if len(known) == 1:
-        return known[0]
-    if not known:
-        raise ConfigurationError("The database holds no workspace yet; nothing to remind.")
-    raise ConfigurationError(
-        f"The database holds {len(known)} workspaces ({', '.join(known)}): choose one with --team."
-    )
 
 
 def describe(reminder: Reminder, status: str | None) -> str:
@@ -73,7 +58,7 @@ def describe(reminder: Reminder, status: str | None) -> str:
 def reminders_command(
     settings: Settings, engine: Engine, action: str, team: str | None, at: str, out: TextIO
 ) -> int:
-    team_id = choose_team(engine, team)
+    team_id = resolve_team(engine, team)
     instant = parse_instant(at, settings.timezone)
     if action == "preview":
         _snapshot, due, known = send.preview(

@@ -1,5 +1,7 @@
-"""Everything Slack-facing: listeners, Block Kit layouts, the modal.
+"""Everything Slack-facing, grouped by feature.
 
-`handlers.registry.register` wires the listeners into a Bolt app. This package's own import
-brings in nothing, so the scheduler can use `handlers.blocks` alone.
+`registry.register` wires every listener into a Bolt app: the Slack plumbing of `slack/`, the
+`/pars` router, then each feature (`activity/`, `cycle/`, `batch/`). A feature package imports
+its listeners only inside its `register`, so that the scheduler can use a feature's
+`messages` module (layouts and action IDs) without loading a listener.
 """

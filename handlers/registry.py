@@ -2,15 +2,16 @@
 
 from slack_bolt import App
 
-from handlers import actions, commands, errors, events, members, middleware, views
-from handlers.context import Deps
+from handlers import activity, batch, cycle, router
+from handlers.slack import errors, members, middleware
+from handlers.slack.context import Deps
 
 
 def register(app: App, deps: Deps) -> None:
     middleware.register(app, deps)
     members.register(app)
     errors.register(app)
-    commands.register(app)
-    actions.register(app)
-    views.register(app)
-    events.register(app)
+    router.register(app)
+    activity.register(app)
+    cycle.register(app)
+    batch.register(app)

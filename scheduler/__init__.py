@@ -1,5 +1,7 @@
-"""Time-driven work: deadline and unclosed-activity reminders.
+"""Time-driven work: the deadline countdown, unclosed-activity and counts reminders, the weekly
+digest.
 
-Reminders arrive with the annual-cycle release; this package holds them then. It may use
-storage and handlers.blocks only.
+`plan` decides what is due at an instant (pure), `send` claims and delivers it, `jobs` is the
+APScheduler wiring. It stands on storage and on handlers' layout modules
+(`handlers.cycle.messages`, `handlers.slack.messages`), never on a listener.
 """

@@ -15,9 +15,9 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from storage import cycle
-from storage.cycle import first_weekday_after, is_countdown_day
 from storage.deliveries import DeliveryKey
+from storage.pars import calendar
+from storage.pars.calendar import first_weekday_after, is_countdown_day
 from storage.reminders import OpenWork, Person, Snapshot
 
 SEND_AT = time(9, 0)
@@ -40,7 +40,7 @@ class Reminder:
     period: str  # the recipient's local date: one of each kind per recipient per day
     local_date: date
     zone: str
-    deadline: cycle.Deadline
+    deadline: calendar.Deadline
     activities: tuple[OpenWork, ...] = ()
     owners: tuple[tuple[str, int], ...] = ()  # digest: unclosed activities per owner
 
@@ -121,7 +121,7 @@ class _Planner:
         day = _sending_day(self.instant, zone)
         if day is None:
             return None
-        year = cycle.reporting_year(day, self.s.deadlines)
+        year = calendar.reporting_year(day, self.s.deadlines)
         deadline_day = self.deadline_day(year)
         if deadline_day is None or not is_countdown_day(day, deadline_day):
             return None
@@ -186,7 +186,7 @@ class _Planner:
             if work.end < day:
                 per_owner[work.owner or ""] += 1
         owners = tuple(sorted(per_owner.items(), key=lambda kv: (-kv[1], kv[0])))
-        year = cycle.reporting_year(day, self.s.deadlines)
+        year = calendar.reporting_year(day, self.s.deadlines)
         return self.reminder(Kind.DIGEST, channel, str(year), day, zone, year, owners=owners)
 
 

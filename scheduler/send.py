@@ -15,8 +15,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.engine import Engine
 
-from handlers.blocks import Message
-from handlers.blocks import cycle as layouts
+from handlers.cycle import messages as layouts
+from handlers.slack.messages import Message
 from scheduler.plan import Kind, Reminder, plan
 from storage import deliveries, reminders
 from storage.db import session_scope

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, func, select
 
-from storage import queries, rules
+from storage import queries
+from storage.editing import changes_since
 from storage.errors import (
     ActivityClosed,
     ActivityNotFound,
@@ -28,9 +29,10 @@ from storage.errors import (
     StaleEdit,
     ValidationFailed,
 )
-from storage.fields import BY_NAME, label, parse_values, render
 from storage.models import Activity, AuditEvent
-from storage.validation import (
+from storage.pars import rules
+from storage.pars.fields import render
+from storage.pars.validation import (
     CLOSED,
     DUPLICATE_ID,
     FIELD_NAMES,
@@ -134,9 +136,22 @@ def _diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict
 
 
 def ensure_may_change(activity: Activity, actor: Actor) -> None:
-    """Owners and admins change an activity; anyone may change one that has no owner."""
+    """An open activity, changed by its owner or an admin (anyone, when it has no owner)."""
     if (problem := refusal(activity, actor)) is not None:
         raise_for([problem], activity.activity_id)
+
+
+def activity_to_change(
+    *, session: Session, team_id: str, actor: Actor, activity_id: str = "", pk: int | None = None
+) -> Activity:
+    """The activity (by row when `pk` is given, else by ID), refused up front when it is
+    closed or the actor may not change it: before a form opens, not after it is filled in."""
+    if pk is not None:
+        activity = get_activity_by_pk(session=session, team_id=team_id, pk=pk)
+    else:
+        activity = get_activity(session=session, team_id=team_id, activity_id=activity_id)
+    ensure_may_change(activity, actor)
+    return activity
 
 
 def next_activity_id(*, session: Session, team_id: str, year: int) -> str:
@@ -162,7 +177,7 @@ def raise_for(
         if problem.code == CLOSED:
             raise ActivityClosed(activity_id or "")
         if problem.code == NOT_PERMITTED:
-            raise NotPermitted(problem.message)
+            raise NotPermitted(problem.message, problem.people)
     if len(problems) == 1 and problems[0].code == DUPLICATE_ID and new_id:
         raise DuplicateActivityId(new_id)
     raise ValidationFailed(problems)
@@ -323,41 +338,6 @@ def add_many_checked(
 class Update:
     activity: Activity
     changes: dict[str, dict[str, str]] = field(default_factory=dict)
-
-
-def changes_since(
-    *, session: Session, activity: Activity, version: int
-) -> tuple[str | None, list[str]]:
-    """Who last changed the activity after `version`, and which fields changed since."""
-    events = session.exec(
-        select(AuditEvent)
-        .where(AuditEvent.activity_pk == activity.id, col(AuditEvent.version) > version)
-        .order_by(col(AuditEvent.id))
-    ).all()
-    names: list[str] = []
-    for event in events:
-        for name in event.changes:
-            shown = label(name) if name in BY_NAME or name.startswith("learners_") else name
-            if shown not in names:
-                names.append(shown)
-    return (events[-1].user_id if events else None), names
-
-
-def values_before(*, session: Session, activity: Activity, version: int) -> dict[str, Any]:
-    """Each field changed after `version`, with the value it had at `version`."""
-    events = session.exec(
-        select(AuditEvent)
-        .where(AuditEvent.activity_pk == activity.id, col(AuditEvent.version) > version)
-        .order_by(col(AuditEvent.id))
-    ).all()
-    texts: dict[str, str] = {}
-    for event in events:
-        for name, change in event.changes.items():
-            if name in BY_NAME and name not in texts:
-                texts[name] = change["before"]
-    values, problems = parse_values(texts)
-    unreadable = {p.field for p in problems}
-    return {name: value for name, value in values.items() if name not in unreadable}
 
 
 def update_activity(

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 from storage.activities import audit, get_activity, raise_for
 from storage.errors import CountDecreaseNeedsConfirmation, ParsError
 from storage.models import Activity, AuditEvent, LearnerCount
-from storage.validation import Actor, check_counts
+from storage.pars.validation import Actor, check_counts
 
 
 def current_counts(*, session: Session, activity: Activity) -> dict[str, LearnerCount]:

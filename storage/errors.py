@@ -1,9 +1,19 @@
-"""Typed errors of the store. Each says, in a coordinator's words, what is wrong."""
+"""Typed errors of the store. Each says, in a coordinator's words, what is wrong.
+
+Messages are plain text. A person is named by `person(user_id)` (`@U0123ABCD`) and the error
+lists the IDs it names in `people`, so that whoever shows the message (Slack, the CLI) can
+render each as it shows people.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+
+def person(user_id: str) -> str:
+    """How a message names a person; list the ID in the error's or problem's `people`."""
+    return f"@{user_id}"
 
 
 @dataclass(frozen=True)
@@ -14,21 +24,26 @@ class Problem:
     message: str
     # What kind of problem, where the service answers it with an error of its own.
     code: str = ""
+    # The user IDs the message names with `person()`.
+    people: tuple[str, ...] = ()
 
 
 class ParsError(Exception):
     """Base of every error a user can cause; its message is safe to show them."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, people: Iterable[str] = ()) -> None:
         super().__init__(message)
         self.message = message
+        self.people = tuple(dict.fromkeys(u for u in people if u))
 
 
 class ValidationFailed(ParsError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         lines = [f"• {p.message}" for p in problems]
-        super().__init__("Nothing was saved:\n" + "\n".join(lines))
+        super().__init__(
+            "Nothing was saved:\n" + "\n".join(lines), [u for p in problems for u in p.people]
+        )
 
 
 class ActivityNotFound(ParsError):
@@ -55,11 +70,12 @@ class StaleEdit(ParsError):
         self.activity_id = activity_id
         self.changed_by = changed_by
         self.fields = fields
-        who = f"<@{changed_by}>" if changed_by else "Someone"
+        who = person(changed_by) if changed_by else "Someone"
         what = f"{', '.join(fields)} of " if fields else ""
         super().__init__(
             f"{who} changed {what}`{activity_id}` after you opened it. "
-            "Your changes were not saved over theirs."
+            "Your changes were not saved over theirs.",
+            [changed_by] if changed_by else [],
         )
 
 
@@ -83,7 +99,7 @@ class CloseRefused(ParsError):
         self.activity_id = activity_id
         self.missing = missing
         self.problems = list(problems)
-        super().__init__(reason)
+        super().__init__(reason, [u for p in self.problems for u in p.people])
 
 
 @dataclass(frozen=True)

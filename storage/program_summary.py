@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
-from storage import rules
 from storage.errors import Problem, ValidationFailed
-from storage.fields import FieldError, parse_date, parse_money
 from storage.models import ProgramSummary
+from storage.pars import rules
+from storage.pars.fields import FieldError, parse_date, parse_money
 
 SUMMARY_FIELDS: dict[str, str] = {
     "period_start": "12-month period from",

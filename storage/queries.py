@@ -14,9 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from storage import rules
 from storage.collector import collector_paused
 from storage.models import Activity, LearnerCount
+from storage.pars import rules
 
 LIST_VIEWS = ("open", "ready", "closed", "unclosed", "mine", "all")
 

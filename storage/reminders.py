@@ -13,12 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
-from storage import cycle, queries, rules
+from storage import checklist, queries, settings
 from storage.activities import get_activity
+from storage.checklist import Checklist
 from storage.collector import collector_paused
 from storage.db import as_utc
 from storage.errors import ParsError
 from storage.models import Activity, Member, Snooze
+from storage.pars import calendar, rules
 
 SNOOZE_DAYS = 3
 # A Slack profile copied into `member` is asked again after this long.
@@ -155,14 +157,14 @@ class Snapshot:
     team_id: str
     zone: str  # the workspace's time zone
     digest_channel: str | None
-    deadlines: dict[int, cycle.Deadline]  # the configured ones; others are ACCME's default
+    deadlines: dict[int, calendar.Deadline]  # the configured ones; others are ACCME's default
     people: dict[str, Person]
     ended: list[OpenWork]  # unclosed, ended before the latest local date anywhere
     dec31: dict[int, list[OpenWork]] = field(default_factory=dict)  # year -> open enduring
-    checklist: cycle.Checklist | None = None
+    checklist: Checklist | None = None
 
-    def deadline(self, year: int) -> cycle.Deadline:
-        return cycle.deadline_for(year, self.deadlines)
+    def deadline(self, year: int) -> calendar.Deadline:
+        return calendar.deadline_for(year, self.deadlines)
 
 
 def _open_work(
@@ -203,8 +205,8 @@ def load_snapshot(
     *, session: Session, team_id: str, default_zone: str, instant: datetime
 ) -> Snapshot:
     """Everything a reminder pass at `instant` plans from, for one workspace."""
-    zone = cycle.workspace_zone(session=session, team_id=team_id, default=ZoneInfo(default_zone))
-    settings = cycle.workspace_settings(session=session, team_id=team_id)
+    zone = settings.workspace_zone(session=session, team_id=team_id, default=ZoneInfo(default_zone))
+    workspace = settings.workspace_settings(session=session, team_id=team_id)
     today = instant.astimezone(zone).date()
     # Local dates run from UTC-12 to UTC+14: one day either side of UTC's covers everyone.
     utc_day = instant.astimezone(ZoneInfo("UTC")).date()
@@ -228,20 +230,23 @@ def load_snapshot(
         # Enduring materials' Dec 31 counts are asked for in January only.
         local_days = (utc_day + timedelta(days=k) for k in (-1, 0, 1))
         for year in {d.year - 1 for d in local_days if d.month == 1}:
-            where = [*cycle.enduring_on_dec31(team_id, year), cycle.missing_dec31_counts(year)]
+            where = [
+                *checklist.enduring_on_dec31(team_id, year),
+                checklist.missing_dec31_counts(year),
+            ]
             rows = _rows(session, _STATE.where(*where))
             dec31[year] = _open_work(rows, counted, snoozes, today)
-    configured = cycle.configured_deadlines(session=session, team_id=team_id)
-    year = cycle.reporting_year(today, configured)
+    configured = settings.configured_deadlines(session=session, team_id=team_id)
+    year = calendar.reporting_year(today, configured)
     return Snapshot(
         team_id=team_id,
         zone=str(zone.key),
-        digest_channel=settings.digest_channel if settings else None,
+        digest_channel=workspace.digest_channel if workspace else None,
         deadlines=configured,
         people=load_people(session=session, team_id=team_id),
         ended=ended,
         dec31=dec31,
-        checklist=cycle.compute_checklist(session=session, team_id=team_id, year=year),
+        checklist=checklist.compute_checklist(session=session, team_id=team_id, year=year),
     )
 
 
@@ -263,8 +268,8 @@ def needs_of(
     year = today.year - 1
     dec31_where = [
         mine,
-        *cycle.enduring_on_dec31(team_id, year),
-        cycle.missing_dec31_counts(year),
+        *checklist.enduring_on_dec31(team_id, year),
+        checklist.missing_dec31_counts(year),
         col(Activity.end_date) >= today,  # ended ones are in the first list
     ]
     found = _rows(session, query.where(*dec31_where).limit(limit))
@@ -288,11 +293,3 @@ def load_people(*, session: Session, team_id: str) -> dict[str, Person]:
         )
         for m in session.exec(select(Member).where(Member.team_id == team_id)).all()
     }
-
-
-def teams(*, session: Session) -> list[str]:
-    """Every workspace the database knows of."""
-    found = session.execute(
-        sa.union(select(Activity.team_id).distinct(), select(Member.team_id).distinct())
-    ).scalars()
-    return sorted(set(found))

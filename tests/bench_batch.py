@@ -32,9 +32,9 @@ from sqlmodel import Session
 from storage.activities import Actor
 from storage.batch.annotate import annotated_workbook
 from storage.batch.apply import apply_plan
+from storage.batch.export import export_workbook
 from storage.batch.preview import Checked, check_file, preview_file
 from storage.batch.store import claim_file
-from storage.batch.workbooks import export_workbook
 from storage.db import create_db_engine, session_scope, upgrade
 
 TEAM = "T0BENCH"

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from scheduler.plan import plan
-from storage import rules
 from storage.db import create_db_engine, session_scope, upgrade
 from storage.models import Activity, LearnerCount, Member
+from storage.pars import rules
 from storage.reminders import OpenWork, Person, Snapshot, load_snapshot
 
 ACTIVITIES, USERS = 100_000, 1_000

@@ -28,9 +28,10 @@ from sqlmodel import Session, col, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storage import activities, cycle, queries, reminders, rules
+from storage import activities, checklist, queries, reminders, settings
 from storage.db import create_db_engine, upgrade
 from storage.models import Activity, LearnerCount
+from storage.pars import calendar, rules
 
 TEAM = "T0BENCH"
 TODAY = date(2026, 11, 25)
@@ -132,10 +133,10 @@ def measure(engine: Engine, runs: int) -> list[tuple[str, float, float, float | 
                     session=session, team_id=TEAM, today=TODAY, views=[view, "mine"],
                     owner_user_id=owner, per_page=25,
                 )  # fmt: skip
-            year = cycle.reporting_year(
-                TODAY, cycle.configured_deadlines(session=session, team_id=TEAM)
+            year = calendar.reporting_year(
+                TODAY, settings.configured_deadlines(session=session, team_id=TEAM)
             )
-            cycle.compute_checklist(session=session, team_id=TEAM, year=year)
+            checklist.compute_checklist(session=session, team_id=TEAM, year=year)
             reminders.needs_of(session=session, team_id=TEAM, user_id=owner, today=TODAY)
 
         results = [

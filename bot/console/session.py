@@ -21,7 +21,7 @@ from slack_bolt import App, BoltResponse
 from bot.console import payloads
 from bot.console.render import Control, Rendered, render_blocks
 from bot.local_slack import Call, LocalSlack
-from handlers.mrkdwn import escape
+from handlers.slack.mrkdwn import escape
 
 HELP = """Type a slash command as in Slack, e.g. /pars help, or:
   click LABEL [VALUE]   click a button of the last message (VALUE picks among equal labels)

@@ -1,1 +1,1 @@
-"""Batch work by spreadsheet: read, match headers, plan, apply, write workbooks."""
+"""Batch work by spreadsheet against the database: plan, preview, apply, undo, export."""

@@ -12,9 +12,9 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
 from storage.batch.plan import ERROR, Plan, RowPlan, change_words, clean_message
-from storage.batch.read import Sheet
-from storage.batch.rows import SheetLayout
-from storage.batch.workbooks import (
+from storage.sheets.read import Sheet
+from storage.sheets.rows import SheetLayout
+from storage.sheets.workbooks import (
     FORMULA_STARTS,
     HEADER_FILL,
     HEADER_FONT,

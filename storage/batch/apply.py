@@ -18,8 +18,7 @@ from sqlmodel import Session
 from storage import activities as service
 from storage import counts as learner_counts
 from storage.activities import Actor
-from storage.batch.plan import ADD, ERROR, UPDATE, Plan, RowPlan, data_mark, plan_rows
-from storage.batch.rows import BatchRow
+from storage.batch.plan import ADD, ERROR, UPDATE, Plan, RowPlan, Tally, data_mark, plan_rows
 from storage.batch.store import (
     APPLIED,
     PREVIEWED,
@@ -30,6 +29,7 @@ from storage.batch.store import (
 from storage.collector import collector_paused
 from storage.errors import ParsError
 from storage.models import BatchPlan
+from storage.sheets.rows import BatchRow
 
 
 class ApplyRefused(ParsError):
@@ -39,13 +39,13 @@ class ApplyRefused(ParsError):
 @dataclass
 class Applied:
     batch_id: str
-    summary: dict[str, int]
+    summary: Tally
     errors: list[tuple[int, str, str]] = field(default_factory=list)  # row, ID, message
     since_preview: list[str] = field(default_factory=list)
 
     def dump(self) -> dict[str, Any]:
         return {
-            "summary": self.summary,
+            "summary": self.summary.dump(),
             "errors": [list(e) for e in self.errors],
             "since_preview": self.since_preview,
         }
@@ -86,20 +86,21 @@ def apply_plan(
     plan = get_plan(session, team_id=team_id, plan_id=plan_id, fresh=True, rows=False)
     ensure_may_apply(plan, actor.user_id, actor.is_admin)
     if not claimed:
-        raise ApplyRefused(status_refusal(plan, now) or "This batch can't be applied now.")
+        raise ApplyRefused(
+            status_refusal(plan, now) or "This batch can't be applied now.", [plan.applied_by or ""]
+        )
     plan.status = PREVIEWED  # for the expiry check only; set back below
     refusal = status_refusal(plan, now)
     if refusal:
-        raise ApplyRefused(refusal)
+        raise ApplyRefused(refusal, [plan.applied_by or ""])
     sharer = Actor(user_id=plan.user_id, is_admin=plan.user_id in admins or (
         plan.user_id == actor.user_id and actor.is_admin
     ))  # fmt: skip
     todo, unchanged = rows_to_check(session, team_id, plan)
     fresh = plan_rows(session=session, team_id=team_id, actor=sharer, rows=todo, today=today)
     since = what_changed(plan.summary or {}, fresh)
-    result = Applied(plan.id, {}, since_preview=since)
     with collector_paused():  # thousands of rows' statements: see collector.py
-        done = run_rows(
+        done, errors = run_rows(
             session=session,
             team_id=team_id,
             plan=fresh,
@@ -108,11 +109,10 @@ def apply_plan(
             now=now,
             today=today,
             batch_id=plan.id,
-            errors=result.errors,
             progress=progress,
         )
-    done["unchanged"] += unchanged
-    result.summary = done
+    done.unchanged += unchanged
+    result = Applied(plan.id, done, errors, since_preview=since)
     plan.status = APPLIED
     plan.applied_at = now
     plan.applied_by = actor.user_id
@@ -180,6 +180,21 @@ def _outcome(action: str, counts: bool, close: bool) -> str:
     return " with ".join(parts) if parts else "unchanged"
 
 
+@dataclass
+class _Run:
+    """One Apply's writes: who, when, under which batch, and what came of each row."""
+
+    session: Session
+    team_id: str
+    actor: Actor
+    now: datetime
+    today: date
+    batch_id: str
+    by_position: dict[tuple[str, int], BatchRow]
+    done: Tally = field(default_factory=Tally)
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+
+
 def run_rows(
     *,
     session: Session,
@@ -190,45 +205,44 @@ def run_rows(
     now: datetime,
     today: date,
     batch_id: str,
-    errors: list[tuple[int, str, str]],
     progress: Callable[[int, int], None] | None = None,
-) -> dict[str, int]:
-    done = {"added": 0, "updated": 0, "unchanged": 0, "counts": 0, "closed": 0, "errors": 0}
-    by_position = {(r.sheet, r.row): r for r in rows}
+) -> tuple[Tally, list[tuple[int, str, str]]]:
+    """Apply each row of `plan`; what was done, and the rows refused (row, ID, message)."""
+    run = _Run(
+        session=session,
+        team_id=team_id,
+        actor=actor,
+        now=now,
+        today=today,
+        batch_id=batch_id,
+        by_position={(r.sheet, r.row): r for r in rows},
+    )
     total = len(plan.rows)
     step = max(1, min(1000, total // 10))
     # Rows that only add (with their first counts) are written together, in file order with
     # the others: a run of them is flushed before any other row is applied.
     adds: list[RowPlan] = []
-
-    def flush_adds() -> None:
-        if adds:
-            _add_together(
-                session, team_id, adds, by_position, actor, now, today, batch_id, done, errors
-            )
-            adds.clear()
-
     for index, planned in enumerate(plan.rows):
         if progress is not None and index and index % step == 0:
             progress(index, total)
         if planned.action == ERROR:
-            done["errors"] += 1
-            errors += [(planned.row, planned.activity_id, m) for _, m in planned.problems]
+            run.done.errors += 1
+            run.errors += [(planned.row, planned.activity_id, m) for _, m in planned.problems]
             continue
         if not planned.changes_anything:
-            done["unchanged"] += 1
+            run.done.unchanged += 1
             continue
         if planned.action == ADD and not planned.close:
             adds.append(planned)
             if len(adds) >= ADD_CHUNK:
-                flush_adds()
+                _add_together(run, adds)
+                adds = []
             continue
-        flush_adds()
-        _apply_one(
-            session, team_id, planned, by_position, actor, now, today, batch_id, done, errors
-        )
-    flush_adds()
-    return done
+        _add_together(run, adds)
+        adds = []
+        _apply_one(run, planned)
+    _add_together(run, adds)
+    return run.done, run.errors
 
 
 # Rows added in one statement: large enough that a statement per row is gone, small enough
@@ -236,32 +250,23 @@ def run_rows(
 ADD_CHUNK = 2000
 
 
-def _add_together(
-    session: Session,
-    team_id: str,
-    adds: list[RowPlan],
-    by_position: dict[tuple[str, int], BatchRow],
-    actor: Actor,
-    now: datetime,
-    today: date,
-    batch_id: str,
-    done: dict[str, int],
-    errors: list[tuple[int, str, str]],
-) -> None:
+def _add_together(run: _Run, adds: list[RowPlan]) -> None:
+    if not adds:
+        return
     try:
-        with session.begin_nested():
+        with run.session.begin_nested():
             keys = service.add_many_checked(
-                session=session,
-                team_id=team_id,
-                actor=actor,
+                session=run.session,
+                team_id=run.team_id,
+                actor=run.actor,
                 records=[planned.values for planned in adds],
-                now=now,
-                batch_id=batch_id,
+                now=run.now,
+                batch_id=run.batch_id,
             )
             learner_counts.add_first_counts_many(
-                session=session,
-                team_id=team_id,
-                actor=actor,
+                session=run.session,
+                team_id=run.team_id,
+                actor=run.actor,
                 entries=[
                     (
                         keys[p.values["activity_id"]],
@@ -272,64 +277,45 @@ def _add_together(
                     for p in adds
                     if p.counts and p.as_of is not None
                 ],
-                now=now,
-                batch_id=batch_id,
+                now=run.now,
+                batch_id=run.batch_id,
             )
     except ParsError:
         # An ID taken since the check (another process): each row on its own, so only the
         # rows that conflict are refused.
         for planned in adds:
-            _apply_one(
-                session, team_id, planned, by_position, actor, now, today, batch_id, done, errors
-            )
+            _apply_one(run, planned)
         return
-    done["added"] += len(adds)
-    done["counts"] += sum(p.counts for p in adds)
+    run.done.added += len(adds)
+    run.done.counts += sum(p.counts for p in adds)
 
 
-def _apply_one(
-    session: Session,
-    team_id: str,
-    planned: RowPlan,
-    by_position: dict[tuple[str, int], BatchRow],
-    actor: Actor,
-    now: datetime,
-    today: date,
-    batch_id: str,
-    done: dict[str, int],
-    errors: list[tuple[int, str, str]],
-) -> None:
-    row = by_position[(planned.sheet, planned.row)]
+def _apply_one(run: _Run, planned: RowPlan) -> None:
+    row = run.by_position[(planned.sheet, planned.row)]
     steps = (planned.action in (ADD, UPDATE)) + planned.counts + planned.close
     try:
         if steps > 1:  # all of the row or none of it
-            with session.begin_nested():
-                _apply_row(session, team_id, planned, row, actor, now, today, batch_id)
+            with run.session.begin_nested():
+                _apply_row(run, planned, row)
         else:  # one write: the service's own savepoint undoes only it on a conflict
-            _apply_row(session, team_id, planned, row, actor, now, today, batch_id)
+            _apply_row(run, planned, row)
     except ParsError as error:
-        done["errors"] += 1
-        errors.append((planned.row, planned.activity_id, error.message))
+        run.done.errors += 1
+        run.errors.append((planned.row, planned.activity_id, error.message))
         return
     if planned.action == ADD:
-        done["added"] += 1
+        run.done.added += 1
     elif planned.action == UPDATE:
-        done["updated"] += 1
-    done["counts"] += planned.counts
-    done["closed"] += planned.close
+        run.done.updated += 1
+    run.done.counts += planned.counts
+    run.done.closed += planned.close
 
 
-def _apply_row(
-    session: Session,
-    team_id: str,
-    planned: RowPlan,
-    row: BatchRow,
-    actor: Actor,
-    now: datetime,
-    today: date,
-    batch_id: str,
-) -> None:
+def _apply_row(run: _Run, planned: RowPlan, row: BatchRow) -> None:
     """One row through the service, with the values the validator passed a moment ago."""
+    session, team_id, actor, now, batch_id = (
+        run.session, run.team_id, run.actor, run.now, run.batch_id
+    )  # fmt: skip
     activity = None
     if planned.action == ADD:
         activity = service.add_checked(
@@ -374,6 +360,6 @@ def _apply_row(
             actor=actor,
             activity_id=activity.activity_id if activity is not None else planned.activity_id,
             now=now,
-            today=today,
+            today=run.today,
             batch_id=batch_id,
         )

@@ -1,4 +1,4 @@
-"""The store's one validator, as the batch calls it (storage/validation.py), and the quick
+"""The store's one validator, as the batch calls it (storage/pars/validation.py), and the quick
 comparisons that let an unchanged row through without asking it."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from storage.fields import FieldError, parse_count, parse_date, parse_values
 from storage.models import LearnerCount
-from storage.validation import (
+from storage.pars.fields import FieldError, parse_count, parse_date, parse_values
+from storage.pars.validation import (
     CheckedActivity,
     CheckedCounts,
     check_activity,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from typing import Any
 
@@ -18,12 +18,12 @@ from sqlmodel import Session, select
 
 from storage.activities import Actor
 from storage.batch import checks
-from storage.batch.rows import BatchRow
 from storage.collector import collector_paused
 from storage.errors import Problem
-from storage.fields import label, render
 from storage.models import Activity, AuditEvent, LearnerCount
-from storage.validation import FIELD_NAMES, RecordView
+from storage.pars.fields import label, render
+from storage.pars.validation import FIELD_NAMES, RecordView
+from storage.sheets.rows import BatchRow
 
 ADD, UPDATE, UNCHANGED, ERROR = "add", "update", "unchanged", "error"
 CLOSE_WORDS = {"closed", "close", "yes", "y", "x", "true"}
@@ -54,23 +54,48 @@ class RowPlan:
 
 
 @dataclass
+class Tally:
+    """How many rows of a batch do what: a preview's forecast, or what an Apply did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    counts: int = 0
+    closed: int = 0
+    errors: int = 0
+    rows: int = 0
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.added or self.updated or self.counts or self.closed)
+
+    def dump(self) -> dict[str, int]:
+        return asdict(self)
+
+    @classmethod
+    def load(cls, kept: Mapping[str, Any]) -> Tally:
+        """From what a plan keeps, where `rows` may be the list of the rows' outcomes."""
+        rows = kept.get("rows") or 0
+        numbers = {f.name: int(kept.get(f.name) or 0) for f in fields(cls) if f.name != "rows"}
+        return cls(**numbers, rows=len(rows) if isinstance(rows, list) else int(rows))
+
+
+@dataclass
 class Plan:
     rows: list[RowPlan]
     # The workspace's audit trail as the plan read it (see data_mark).
     data_mark: str | None = None
 
-    def summary(self) -> dict[str, int]:
-        return {
-            "added": sum(r.action == ADD for r in self.rows),
-            "updated": sum(r.action == UPDATE for r in self.rows),
-            "unchanged": sum(
-                r.action == UNCHANGED and not (r.counts or r.close) for r in self.rows
-            ),
-            "counts": sum(r.counts for r in self.rows if r.action != ERROR),
-            "closed": sum(r.close for r in self.rows if r.action != ERROR),
-            "errors": sum(r.action == ERROR for r in self.rows),
-            "rows": len(self.rows),
-        }
+    def summary(self) -> Tally:
+        return Tally(
+            added=sum(r.action == ADD for r in self.rows),
+            updated=sum(r.action == UPDATE for r in self.rows),
+            unchanged=sum(r.action == UNCHANGED and not (r.counts or r.close) for r in self.rows),
+            counts=sum(r.counts for r in self.rows if r.action != ERROR),
+            closed=sum(r.close for r in self.rows if r.action != ERROR),
+            errors=sum(r.action == ERROR for r in self.rows),
+            rows=len(self.rows),
+        )
 
     @property
     def errors(self) -> list[RowPlan]:

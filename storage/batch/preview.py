@@ -5,18 +5,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from storage.activities import Actor
 from storage.batch.annotate import annotated_workbook
-from storage.batch.plan import Plan, plan_rows, problem_text
-from storage.batch.read import FileRefused, Limits, Sheet, read_file
-from storage.batch.rows import ReadRows, sheet_rows
-from storage.batch.store import PREVIEWED, REFUSED, update_plan
+from storage.batch.plan import Plan, Tally, plan_rows, problem_text
+from storage.batch.store import PREVIEWED, REFUSED, get_plan, update_plan
 from storage.collector import collector_paused
+from storage.db import stored_utc
+from storage.sheets.read import FileRefused, Limits, Sheet, read_file
+from storage.sheets.rows import ReadRows, sheet_rows
 
 FIRST_ERRORS = 10
 
@@ -25,16 +26,17 @@ FIRST_ERRORS = 10
 class Preview:
     batch_id: str
     file_name: str
-    summary: dict[str, int]
+    summary: Tally
     first_errors: list[str]
+    # Until when Apply takes it (aware, UTC).
+    expires_at: datetime
     unknown: list[str] = field(default_factory=list)
     not_used: list[str] = field(default_factory=list)
     annotated: bytes | None = None
 
     @property
     def changes_anything(self) -> bool:
-        s = self.summary
-        return bool(s["added"] or s["updated"] or s["counts"] or s["closed"])
+        return self.summary.changes_anything
 
 
 def annotated_name(file_name: str) -> str:
@@ -74,6 +76,8 @@ def preview_file(
         except FileRefused:
             update_plan(engine, plan_id, status=REFUSED)
             raise
+        kept = get_plan(session, team_id=team_id, plan_id=plan_id, rows=False)
+        expires_at = stored_utc(kept.expires_at)
     sheets, read, plan = checked.sheets, checked.read, checked.plan
     summary = plan.summary()
     preview = Preview(
@@ -81,6 +85,7 @@ def preview_file(
         file_name=file_name,
         summary=summary,
         first_errors=first_errors(plan),
+        expires_at=expires_at,
         unknown=read.unknown,
         not_used=read.not_used,
         annotated=annotated_workbook(sheets, read.layouts, plan),
@@ -91,7 +96,7 @@ def preview_file(
         status=PREVIEWED,
         rows=[r.dump() for r in read.rows],
         summary={
-            **summary,
+            **summary.dump(),
             "rows": [
                 {
                     "sheet": r.sheet,

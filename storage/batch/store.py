@@ -17,7 +17,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from storage.db import stored_utc
-from storage.errors import NotPermitted, ParsError
+from storage.errors import NotPermitted, ParsError, person
 from storage.models import BatchPlan
 
 PREVIEW_DAYS = 7
@@ -154,7 +154,8 @@ def ensure_may_apply(plan: BatchPlan, user_id: str, is_admin: bool) -> None:
     if is_admin or plan.user_id == user_id:
         return
     raise NotPermitted(
-        f"Only <@{plan.user_id}>, who shared this file, or an admin can apply or cancel it."
+        f"Only {person(plan.user_id)}, who shared this file, or an admin can apply or cancel it.",
+        [plan.user_id],
     )
 
 
@@ -162,7 +163,7 @@ def status_refusal(plan: BatchPlan, now: datetime) -> str | None:
     """Why this plan can no longer be applied, or None when it still can."""
     if plan.status == APPLIED:
         when = f" on {stored_utc(plan.applied_at):%Y-%m-%d %H:%M} UTC" if plan.applied_at else ""
-        who = f" by <@{plan.applied_by}>" if plan.applied_by else ""
+        who = f" by {person(plan.applied_by)}" if plan.applied_by else ""
         return f"This batch ({plan.id}) was already applied{who}{when}; nothing more was changed."
     if plan.status == CANCELLED:
         return f"This batch ({plan.id}) was cancelled; share the file again to start over."

@@ -8,12 +8,12 @@ from datetime import datetime
 
 from sqlmodel import Session, col, delete, or_, select
 
-from storage import rules
 from storage.activities import Actor
 from storage.batch.store import APPLIED, UNDONE, get_plan
 from storage.errors import NotPermitted, ParsError, Problem
-from storage.fields import BY_NAME, parse_values
 from storage.models import Activity, AuditEvent, LearnerCount
+from storage.pars import rules
+from storage.pars.fields import BY_NAME, parse_values
 
 
 @dataclass

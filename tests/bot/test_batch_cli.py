@@ -7,9 +7,9 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from tests.batch.files import grand_rounds, table, text_file, xlsx
 from tests.bot.test_cli import run
 from tests.bot.test_console import console, stored
+from tests.storage.batch.files import grand_rounds, table, text_file, xlsx
 
 
 def test_template_import_apply_export_and_the_round_trip(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from handlers.context import Deps
 from handlers.registry import register
+from handlers.slack.context import Deps
 
 MANIFEST = yaml.safe_load((Path(__file__).parents[2] / "app.yaml").read_text())
 

@@ -159,7 +159,7 @@ def test_time_in_the_console_runs_the_reminder_pass(tmp_path: Path) -> None:
 def test_preview_names_a_claim_never_confirmed_sent() -> None:
     # A sender killed between claim and send: the reminder is not sent again, and says so.
     from scheduler.plan import Kind, Reminder
-    from storage.cycle import deadline_for
+    from storage.pars.calendar import deadline_for
 
     reminder = Reminder(
         Kind.COUNTDOWN, "U0ALICE", "2025", "2026-03-30", datetime(2026, 3, 30).date(),

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from scheduler.plan import Kind, Reminder, plan
 from scheduler.send import render
-from storage import rules
-from storage.cycle import Deadline, default_deadline, first_weekday_after, is_countdown_day
+from storage.pars import rules
+from storage.pars.calendar import Deadline, default_deadline, first_weekday_after, is_countdown_day
 from storage.reminders import OpenWork, Person, Snapshot
 
 ALICE, BOB, CAROL, DAVE, ERIN = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN"

@@ -28,7 +28,7 @@ from storage.errors import (
     ValidationFailed,
 )
 from storage.models import Activity, AuditEvent, LearnerCount
-from storage.rules import Status
+from storage.pars.rules import Status
 from tests.conftest import NOW, TODAY
 
 TEAM = "T0TEAMA"
@@ -239,7 +239,7 @@ def test_create_is_audited_with_who_when_and_values(session: Session) -> None:
 
 
 def test_create_with_another_owner(session: Session) -> None:
-    activity = create(session, owner_user_id="<@U0BOB|bob>")
+    activity = create(session, owner_user_id="U0BOB")
     assert activity.owner_user_id == BOB.user_id
     assert activity.created_by == JANE.user_id
 
@@ -524,9 +524,10 @@ def test_stale_edit_names_who_changed_what(session: Session, engine: Engine) -> 
         update(session, "GR-2026", expected_version=seen, city="Evanston")
     assert stale.value.changed_by == "U0CAROL"
     assert stale.value.fields == ["Title", "AMA PRA Category 1 credits", "Description"]
-    assert "<@U0CAROL> changed Title, AMA PRA Category 1 credits, Description of `GR-2026`" in (
+    assert "@U0CAROL changed Title, AMA PRA Category 1 credits, Description of `GR-2026`" in (
         stale.value.message
     )
+    assert stale.value.people == ("U0CAROL",)
     assert snapshot(session) == before
     assert reload(engine, TEAM, "GR-2026").city == "Chicago"
 
@@ -580,7 +581,8 @@ def test_only_the_owner_or_an_admin_may_change(session: Session) -> None:
     before = snapshot(session)
     with pytest.raises(NotPermitted) as refused:
         update(session, "GR-2026", actor=BOB, title="Bob's")
-    assert "belongs to <@U0JANE>" in refused.value.message
+    assert "belongs to @U0JANE;" in refused.value.message
+    assert refused.value.people == ("U0JANE",)
     with pytest.raises(NotPermitted):
         record(session, "GR-2026", actor=BOB, physician="10", other="1")
     with pytest.raises(NotPermitted):
@@ -592,7 +594,7 @@ def test_only_the_owner_or_an_admin_may_change(session: Session) -> None:
 
 def test_reassigning_the_owner_hands_over_the_activity(session: Session) -> None:
     create(session, activity_id="GR-2026")
-    update(session, "GR-2026", owner_user_id="<@U0BOB|bob>")
+    update(session, "GR-2026", owner_user_id="U0BOB")
     assert update(session, "GR-2026", actor=BOB, credits="1").activity.credits == Decimal("1.00")
     with pytest.raises(NotPermitted):
         update(session, "GR-2026", actor=JANE, credits="2")

@@ -19,7 +19,7 @@ from storage import queries
 from storage.activities import Actor
 from storage.db import alembic_config, create_db_engine, upgrade
 from storage.models import Activity
-from storage.rules import Status
+from storage.pars.rules import Status
 
 TEAM = "T0Q"
 JANE = Actor("U0JANE")

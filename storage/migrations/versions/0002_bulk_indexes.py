@@ -35,7 +35,7 @@ def upgrade() -> None:
 
 def _backfill_active_fields_complete() -> None:
     """Decide the new column for activities stored before it, with the rules of today."""
-    from storage import rules
+    from storage.pars import rules
 
     activity = sa.table(
         "activity",

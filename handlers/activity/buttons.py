@@ -1,0 +1,105 @@
+"""Buttons and checkboxes in the bot's messages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
+
+from handlers.activity import messages as blocks
+from handlers.activity.form import edit_form
+from handlers.activity.listing import render_list
+from handlers.activity.replies import close_many
+from handlers.slack.context import actor_of, deps_of, team_of
+from handlers.slack.errors import UsageError
+from storage import counts as learner_counts
+from storage.db import session_scope
+
+
+def open_edit_form(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    view = edit_form(
+        engine=deps_of(context).engine,
+        team_id=team_of(context),
+        actor=actor_of(context),
+        activity_id=action["value"],
+        response_url=body.get("response_url"),
+        channel_id=(body.get("channel") or {}).get("id"),
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def acknowledge_selection(ack: Ack) -> None:
+    """Ticking a checkbox sends an action too; the choice is read when Close selected is clicked."""
+    ack()
+
+
+def _selected(body: dict[str, Any]) -> list[str]:
+    values = (body.get("state") or {}).get("values") or {}
+    chosen: list[str] = []
+    for block in values.values():
+        element = block.get(blocks.SELECT_READY) or {}
+        chosen += [o["value"] for o in element.get("selected_options") or []]
+    return chosen
+
+
+def close_selected(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    ack()
+    chosen = _selected(body)
+    if not chosen:
+        raise UsageError("Tick at least one activity, then click Close selected.")
+    deps = deps_of(context)
+    message = close_many(
+        engine=deps.engine,
+        team_id=team_of(context),
+        actor=actor_of(context),
+        activity_ids=chosen,
+        now=deps.now(),
+        today=deps.today(),
+    )
+    respond(**message.kwargs(), replace_original=True)
+
+
+def turn_page(ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    ack()
+    state = json.loads(action["value"])
+    message = render_list(
+        deps=deps_of(context),
+        team_id=team_of(context),
+        user_id=actor_of(context).user_id,
+        state=state,
+    )
+    respond(**message.kwargs(), replace_original=True)
+
+
+def confirm_lower_counts(
+    ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    payload = json.loads(action["value"])
+    deps = deps_of(context)
+    with session_scope(deps.engine) as session:
+        result = learner_counts.record_counts(
+            session=session,
+            team_id=team_of(context),
+            actor=actor_of(context),
+            activity_id=payload["id"],
+            counts=payload["counts"],
+            as_of=payload.get("as_of"),
+            now=deps.now(),
+            today=deps.today(),
+            confirm_lower=True,
+            seen_count_id=payload.get("seen"),
+        )
+    message = blocks.counts_recorded(result)
+    respond(**message.kwargs(), replace_original=True)
+
+
+def cancel_counts(ack: Ack, respond: Respond) -> None:
+    ack()
+    respond(text="Cancelled: the learner counts were not changed.", replace_original=True)

@@ -1,0 +1,320 @@
+"""Layouts and action IDs of activities: the card, what was saved, lists, closes and counts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    DividerBlock,
+    MarkdownTextObject,
+    Option,
+)
+
+from handlers.slack.messages import Message, compose, line_sections, local_date, plain, section
+from handlers.slack.mrkdwn import cut, escape
+from storage.counts import CountsRecorded
+from storage.models import Activity, LearnerCount
+from storage.pars import rules
+from storage.pars.fields import FIELDS, label, render
+from storage.queries import ActivityPage
+
+OPEN_EDIT = "pars_open_edit"
+CLOSE_SELECTED = "pars_close_selected"
+SELECT_READY = "pars_select_ready"
+LIST_PAGE = "pars_list_page"
+CONFIRM_LOWER_COUNTS = "pars_confirm_lower_counts"
+CANCEL_COUNTS = "pars_cancel_counts"
+ACTION_IDS = (
+    OPEN_EDIT,
+    CLOSE_SELECTED,
+    SELECT_READY,
+    LIST_PAGE,
+    CONFIRM_LOWER_COUNTS,
+    CANCEL_COUNTS,
+)
+
+# Slack allows at most 10 options in one checkbox group.
+READY_PAGE_SIZE = 10
+LIST_PAGE_SIZE = 20
+HISTORY_ROWS = 10
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shown(name: str, value: Any) -> str:
+    """A stored value as mrkdwn: what the user typed is escaped, never read as markup."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if name == "owner_user_id":
+        return f"<@{escape(value)}>"
+    return escape(_shown_text(name, value))
+
+
+def _shown_text(name: str, value: Any) -> str:
+    if name == "format":
+        return rules.format_label(value)
+    if name == "delivery_method":
+        return rules.DELIVERY_METHODS.get(value, value)
+    if name == "providership":
+        return rules.PROVIDERSHIP.get(value, value)
+    if name == "outcome_measures":
+        return ", ".join(rules.OUTCOME_MEASURES.get(v, v) for v in value)
+    if name == "description":
+        return _clip(value, 300)
+    if name in {"finder_fee"}:
+        return f"${render(value)}"
+    return render(value)
+
+
+def missing_text(next_status: rules.Status, missing: list[str]) -> str:
+    if not missing:
+        return ""
+    return f"Missing for *{next_status}*: " + ", ".join(label(m) for m in missing)
+
+
+def edit_button(activity_id: str, text: str = "Open edit form") -> ButtonElement:
+    return ButtonElement(text=text, action_id=OPEN_EDIT, value=activity_id)
+
+
+def named(activity: Activity) -> str:
+    """`ID` *Title*, escaped: how messages name an activity."""
+    return f"`{escape(activity.activity_id)}` *{escape(activity.title)}*"
+
+
+def activity_summary_line(activity: Activity, status: rules.Status) -> str:
+    return (
+        f"{named(activity)} · {escape(rules.format_label(activity.format))} · "
+        f"{activity.start_date} → {activity.end_date} · _{status}_"
+    )
+
+
+def activity_card(
+    activity: Activity,
+    *,
+    status: rules.Status,
+    next_status: rules.Status,
+    missing: list[str],
+    counts: dict[str, LearnerCount],
+    timezone: ZoneInfo,
+    history: Sequence[LearnerCount] = (),
+    interactive: bool = True,
+) -> Message:
+    """Every field of an activity, its PARS status and what the next status still needs.
+
+    `history` is the count history, newest first; a shared card (`interactive` off) has no
+    Edit button for the whole channel. Times show as dates in the provider's `timezone`.
+    """
+    header = f"{named(activity)}\nPARS status: *{status}*"
+    if missing:
+        header += "\n" + missing_text(next_status, missing)
+    elif status is rules.Status.ACTIVE:
+        header += f"\nEverything for PARS is in; it can be closed after {activity.end_date}."
+    elif status is rules.Status.READY_TO_CLOSE:
+        header += f"\nReady: `/pars close {escape(activity.activity_id)}`"
+    lines = [
+        f"*{f.label}:* {_shown(f.name, getattr(activity, f.name))}"
+        for f in FIELDS
+        if f.name not in {"activity_id", "title"}
+        # A field PARS does not ask for stays off the card, unless something was entered.
+        and (rules.applies(f.name, activity) or getattr(activity, f.name) not in (None, []))
+    ]
+    for category, name in rules.LEARNER_CATEGORIES.items():
+        row = counts.get(category)
+        shown = f"{row.count} (as of {row.as_of})" if row else "—"
+        lines.append(f"*{name}:* {shown}")
+    if len(history) > len(counts):  # more than the current figures: show how they grew
+        lines.append("*Count history* (newest first):")
+        lines += [
+            f"• {rules.LEARNER_CATEGORIES.get(row.category, row.category)}: {row.count} as of "
+            f"{row.as_of}, by <@{escape(row.recorded_by)}> on "
+            f"{local_date(row.recorded_at, timezone)}"
+            for row in history[:HISTORY_ROWS]
+        ]
+        if len(history) > HISTORY_ROWS:
+            older = len(history) - HISTORY_ROWS
+            lines.append(f"…and {older} older entr{'y' if older == 1 else 'ies'} not shown.")
+    if activity.closed_at:
+        lines.append(
+            f"*Closed:* {local_date(activity.closed_at, timezone)} by "
+            f"<@{escape(activity.closed_by)}>"
+        )
+    blocks: list[Block] = [section(header), DividerBlock(), *line_sections(lines)]
+    if interactive and status is not rules.Status.CLOSED:
+        blocks.append(ActionsBlock(elements=[edit_button(activity.activity_id, "Edit")]))
+    text = f"{escape(activity.activity_id)} {escape(activity.title)}: {status}"
+    return compose(text, blocks)
+
+
+def saved(
+    verb: str,
+    activity: Activity,
+    *,
+    status: rules.Status,
+    next_status: rules.Status,
+    missing: list[str],
+    changes: dict[str, dict[str, str]] | None = None,
+    note: str = "",
+) -> Message:
+    """The reply after an add or edit: what was saved, the status, and what is still missing.
+
+    `note` is mrkdwn the bot wrote.
+    """
+    lines = [f"{verb} {named(activity)} — PARS status: *{status}*"]
+    if note:
+        lines.append(note)
+    if changes:
+        for name, change in changes.items():
+            before = escape(change["before"]) if change["before"] else "—"
+            after = escape(change["after"]) if change["after"] else "—"
+            lines.append(f"• {label(name)}: {before} → {after}")
+    if missing:
+        lines.append(missing_text(next_status, missing))
+    blocks: list[Block] = [section("\n".join(lines))]
+    if missing:
+        blocks.append(
+            ActionsBlock(elements=[edit_button(activity.activity_id, "Fill in the rest")])
+        )
+    return compose("\n".join(lines), blocks)
+
+
+@dataclass(frozen=True)
+class CloseOutcome:
+    activity_id: str
+    closed: bool
+    message: str  # mrkdwn, user values escaped
+    can_edit: bool
+
+
+def close_results(outcomes: list[CloseOutcome]) -> Message:
+    blocks: list[Block] = []
+    for outcome in outcomes:
+        mark = "✅" if outcome.closed else "⛔"
+        line = section(f"{mark} {outcome.message}")
+        if outcome.can_edit:
+            line.accessory = edit_button(outcome.activity_id)
+        blocks.append(line)
+    closed = sum(o.closed for o in outcomes)
+    summary = f"Closed {closed} of {len(outcomes)}."
+    if len(outcomes) > 1:
+        blocks.insert(0, section(f"*{summary}*"))
+    text = "\n".join([summary] + [o.message for o in outcomes])
+    return compose(text, blocks)
+
+
+def list_message(
+    page: ActivityPage, *, title: str, state: dict[str, Any], selectable: bool
+) -> Message:
+    """A compact list; with `selectable`, checkboxes and a Close selected button.
+
+    A list shared in the channel has no buttons: a click would replace everybody's copy
+    with the clicker's own list, or close activities in front of the whole channel.
+    """
+    interactive = not state.get("share")
+    selectable = selectable and interactive
+    if page.total == 0:
+        return plain(f"{title}: none.")
+    heading = f"*{title}* — {page.total} activit{'y' if page.total == 1 else 'ies'}"
+    if page.pages > 1:
+        heading += f", page {page.page} of {page.pages}"
+    blocks: list[Block] = [section(heading)]
+    lines = [activity_summary_line(a, s) for a, s in page.rows]
+    if selectable:
+        options = [
+            Option(
+                value=a.activity_id,
+                # Cut after escaping: Slack's 75-character limit counts the escaped text.
+                text=MarkdownTextObject(text=cut(named(a), 75)),
+                description=MarkdownTextObject(
+                    text=cut(escape(f"{rules.format_label(a.format)} · ended {a.end_date}"), 75)
+                ),
+            )
+            for a, _s in page.rows
+        ]
+        blocks.append(
+            ActionsBlock(
+                block_id="ready_selection",
+                elements=[CheckboxesElement(action_id=SELECT_READY, options=options)],
+            )
+        )
+    else:
+        blocks += line_sections(lines)
+    buttons: list[ButtonElement] = []
+    if selectable:
+        buttons.append(
+            ButtonElement(
+                text="Close selected",
+                action_id=CLOSE_SELECTED,
+                style="primary",
+                value=json.dumps(state),
+            )
+        )
+    if page.page > 1 and interactive:
+        buttons.append(
+            ButtonElement(
+                text="← Previous",
+                action_id=f"{LIST_PAGE}_prev",
+                value=json.dumps(state | {"page": page.page - 1}),
+            )
+        )
+    if page.page < page.pages and interactive:
+        buttons.append(
+            ButtonElement(
+                text="Next →",
+                action_id=f"{LIST_PAGE}_next",
+                value=json.dumps(state | {"page": page.page + 1}),
+            )
+        )
+    if buttons:
+        blocks.append(ActionsBlock(elements=buttons))
+    text = heading.replace("*", "") + "\n" + "\n".join(lines)
+    return compose(text, blocks)
+
+
+def confirm_lower_counts(message: str, payload: dict[str, Any]) -> Message:
+    """`message` is mrkdwn, user values escaped."""
+    blocks: list[Block] = [
+        section(message + "\nRecord the lower counts anyway?"),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text="Record lower counts",
+                    action_id=CONFIRM_LOWER_COUNTS,
+                    style="danger",
+                    value=json.dumps(payload),
+                ),
+                ButtonElement(text="Cancel", action_id=CANCEL_COUNTS, value="cancel"),
+            ]
+        ),
+    ]
+    return compose(message, blocks)
+
+
+def counts_recorded(result: CountsRecorded) -> Message:
+    """What was recorded, and whether it is now the current figure or history."""
+    parts = []
+    for category, number in result.counts.items():
+        name = rules.LEARNER_CATEGORIES[category]
+        was = result.previous.get(category)
+        if not result.is_current(category):
+            parts.append(
+                f"{name}: {number}, kept as history; the current count is unchanged: {was} "
+                f"as of {result.previous_as_of[category]}"
+            )
+        else:
+            parts.append(f"{name}: {number}" + (f" (was {was})" if was is not None else ""))
+    text = (
+        f"Recorded learner counts of `{escape(result.activity.activity_id)}` as of {result.as_of}: "
+        + "; ".join(parts)
+        + "."
+    )
+    return plain(text)

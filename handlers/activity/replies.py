@@ -1,0 +1,162 @@
+"""Replies that need the store: what was saved and what is missing, closing several at once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from handlers.activity import messages as blocks
+from handlers.slack.messages import Message
+from handlers.slack.mrkdwn import error_text, escape
+from storage import activities as service
+from storage import counts as learner_counts
+from storage.db import session_scope
+from storage.errors import ActivityNotFound, CloseRefused, NotPermitted
+from storage.models import Activity
+
+
+def saved_message(
+    *,
+    session: Session,
+    activity: Activity,
+    today: date,
+    verb: str,
+    changes: dict[str, dict[str, str]] | None = None,
+    note: str = "",
+) -> Message:
+    next_status, missing = service.missing_for_next_status(
+        session=session, activity=activity, today=today
+    )
+    return blocks.saved(
+        verb,
+        activity,
+        status=service.status_of(activity, today=today),
+        next_status=next_status,
+        missing=missing,
+        changes=changes,
+        note=note,
+    )
+
+
+def save_activity(
+    *,
+    engine: Engine,
+    team_id: str,
+    actor: service.Actor,
+    raw: dict[str, str],
+    now: datetime,
+    today: date,
+    activity_id: str | None = None,
+    activity_pk: int | None = None,
+    expected_version: int | None = None,
+) -> Message:
+    """Add an activity (no ID or row given) or change one, and say what was saved.
+
+    The one path from a command's or a form's text to the store and back to the user.
+    """
+    with session_scope(engine) as session:
+        if activity_id is None and activity_pk is None:
+            activity = service.create_activity(
+                session=session, team_id=team_id, actor=actor, raw=raw, now=now, today=today
+            )
+            note = (
+                ""
+                if raw.get("activity_id")
+                else f"The bot assigned the ID `{activity.activity_id}`."
+            )
+            return saved_message(
+                session=session, activity=activity, today=today, verb="Added", note=note
+            )
+        if activity_id is None:
+            assert activity_pk is not None
+            target = service.get_activity_by_pk(session=session, team_id=team_id, pk=activity_pk)
+            activity_id = target.activity_id
+        update = service.update_activity(
+            session=session,
+            team_id=team_id,
+            actor=actor,
+            activity_id=activity_id,
+            raw=raw,
+            now=now,
+            today=today,
+            expected_version=expected_version,
+        )
+        return saved_message(
+            session=session,
+            activity=update.activity,
+            today=today,
+            verb="Updated" if update.changes else "No change to",
+            changes=update.changes,
+        )
+
+
+def card_message(
+    *,
+    session: Session,
+    activity: Activity,
+    today: date,
+    timezone: ZoneInfo,
+    share: bool = False,
+) -> Message:
+    next_status, missing = service.missing_for_next_status(
+        session=session, activity=activity, today=today
+    )
+    return blocks.activity_card(
+        activity,
+        status=service.status_of(activity, today=today),
+        next_status=next_status,
+        missing=missing,
+        counts=learner_counts.current_counts(session=session, activity=activity),
+        history=learner_counts.count_history(session=session, activity=activity),
+        timezone=timezone,
+        interactive=not share,
+    )
+
+
+def close_many(
+    *,
+    engine: Engine,
+    team_id: str,
+    actor: service.Actor,
+    activity_ids: Sequence[str],
+    now: datetime,
+    today: date,
+) -> Message:
+    """Close each activity in its own transaction and report each, as PARS's batch close does."""
+    outcomes: list[blocks.CloseOutcome] = []
+    for activity_id in dict.fromkeys(activity_ids):
+        try:
+            with session_scope(engine) as session:
+                activity = service.close_activity(
+                    session=session,
+                    team_id=team_id,
+                    actor=actor,
+                    activity_id=activity_id,
+                    now=now,
+                    today=today,
+                )
+                message = f"Closed {blocks.named(activity)}."
+            outcomes.append(blocks.CloseOutcome(activity.activity_id, True, message, False))
+        except CloseRefused as refused:
+            outcomes.append(
+                blocks.CloseOutcome(
+                    refused.activity_id, False, _with_counts_hint(refused), bool(refused.missing)
+                )
+            )
+        except (ActivityNotFound, NotPermitted) as error:
+            outcomes.append(blocks.CloseOutcome(activity_id, False, error_text(error), False))
+    return blocks.close_results(outcomes)
+
+
+def _with_counts_hint(refused: CloseRefused) -> str:
+    message = error_text(refused)
+    if any(m.startswith("learners_") for m in refused.missing):
+        return (
+            f"{message} Record counts with "
+            f"`/pars counts {escape(refused.activity_id)} physicians=N others=N`."
+        )
+    return message

@@ -1,0 +1,1 @@
+"""Plumbing every feature uses: request context, middleware, errors, markup, arguments, files."""

@@ -1,0 +1,88 @@
+"""Slack-facing errors, and the one global handler that turns any error into a clear reply."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.context.respond import Respond
+from slack_bolt.kwargs_injection.args import Args
+
+from handlers.slack.mrkdwn import error_text
+from storage.errors import ParsError
+
+
+class UsageError(ParsError):
+    """A command the bot could not read; `usage` shows the right form."""
+
+    def __init__(self, message: str, usage: str | None = None) -> None:
+        self.usage = usage
+        text = message if usage is None else f"{message}\nUsage: `{usage}`"
+        super().__init__(text)
+
+
+UNEXPECTED = (
+    "Something went wrong on our side and nothing was changed. Please try again; if it keeps "
+    "happening, tell your pars-bot admin."
+)
+
+
+def handle_error(
+    error: Exception,
+    body: dict[str, Any],
+    respond: Respond | None,
+    response: BoltResponse | None,
+    logger: logging.Logger,
+) -> BoltResponse | None:
+    """Expected errors become the user's own ephemeral message; anything else is logged once.
+
+    Once the user has been told, the HTTP answer to Slack is a plain 200 (when Bolt still
+    holds it), so Slack shows no second, generic failure.
+    """
+    if isinstance(error, ParsError):
+        logger.info("refused: %s", error.message)
+        # Messages quote what the user typed; Slack must show it, not act on it.
+        text = error_text(error)
+    else:
+        logger.exception("unexpected error handling a %s request", body.get("type", "command"))
+        text = UNEXPECTED
+    if respond is None or not respond.response_url:
+        return None
+    respond(text=text, response_type="ephemeral", replace_original=False)
+    return BoltResponse(status=200, body="") if response is not None else None
+
+
+def answering_errors(listener: Callable[..., Any]) -> Callable[[Args], None]:
+    """Run a listener so that its errors reach handle_error from inside the listener.
+
+    Bolt's threaded runner forgets that ack() was called when a listener raises within its
+    10 ms polling interval after ack(), then answers Slack with a 404 three seconds later; a
+    refusal right after ack() is the common case here, so errors never leave the listener.
+    """
+    names = list(inspect.signature(listener).parameters)
+
+    def run(args: Args) -> None:
+        try:
+            listener(**{name: getattr(args, name) for name in names})
+        except Exception as error:
+            handle_error(error, args.body, args.respond, None, args.logger)
+            if args.ack.response is None:
+                _ack_after_error(args)
+
+    run.__name__ = run.__qualname__ = listener.__name__
+    return run
+
+
+def _ack_after_error(args: Args) -> None:
+    if args.body.get("type") == "view_submission":
+        # Keep the form open with the user's entries: nothing they typed is lost.
+        args.ack(response_action="errors", errors={"title": UNEXPECTED})
+    else:
+        args.ack()
+
+
+def register(app: App) -> None:
+    app.error(handle_error)

@@ -1,0 +1,572 @@
+"""The fields of an activity as people type them: names, parsing, checks.
+
+Slash commands, modals and spreadsheet rows all give text; this module is the one
+place that turns text into values and reports every problem of a record at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pycountry
+
+from storage.errors import Problem
+from storage.pars import rules
+
+DATE_HINT = "YYYY-MM-DD or M/D/YYYY, e.g. 2025-01-07"
+
+
+class FieldError(ValueError):
+    """A value that cannot be read; the message names what the right form is."""
+
+
+_SPACES = re.compile(r"[\s_]+")
+
+
+def _fold(text: str) -> str:
+    return _SPACES.sub("-", text.strip().lower())
+
+
+def parse_text(limit: int) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = " ".join(raw.split()) if limit <= 500 else raw.strip()
+        if len(value) > limit:
+            raise FieldError(f"is {len(value)} characters long; at most {limit} fit")
+        return value
+
+    return parse
+
+
+_ACTIVITY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
+
+
+def parse_activity_id(raw: str) -> str:
+    value = raw.strip()
+    if not _ACTIVITY_ID.fullmatch(value):
+        raise FieldError(
+            f'"{value}" is not a usable activity ID: use up to 64 letters, digits, '
+            "dashes, dots, slashes or underscores, with no spaces (e.g. GR-2025)"
+        )
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DASHED_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+_US_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}")
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_date(raw: str) -> date:
+    value = raw.strip()
+    try:
+        if _ISO_DATE.fullmatch(value):
+            return date(int(value[:4]), int(value[5:7]), int(value[8:10]))
+        if _DASHED_DATE.fullmatch(value):
+            year, month, day = value.split("-")
+            return date(int(year), int(month), int(day))
+        if _US_DATE.fullmatch(value):
+            month, day, year = value.split("/")
+            return date(int(year), int(month), int(day))
+    except ValueError:
+        raise FieldError(f'"{value}" is not a real date') from None
+    raise FieldError(f'"{value}" is not a date; use {DATE_HINT}')
+
+
+# Digits with an optional decimal part, or thousands grouped by commas in their proper places
+# ("1,040", "12,500.50"). Anything else with a comma ("1,5", "1,0,4,0") is refused rather than
+# guessed at: a decimal comma read as a thousands separator turns 1.5 credits into 15.
+_NUMBER = re.compile(r"-?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?|-?\.\d+")
+_CURRENCY = "$€£¥"
+
+
+def parse_decimal(raw: str, *, what: str, currency: bool = False) -> Decimal:
+    text = raw.strip()
+    value = text[1:].strip() if currency and text[:1] == "$" else text
+    if value[:1] in _CURRENCY:
+        raise FieldError(f'"{text}" is an amount of money; give {what}')
+    if not _NUMBER.fullmatch(value):
+        if "," in value and re.fullmatch(r"-?[\d,]*(\.\d+)?", value):
+            raise FieldError(
+                f'"{text}" is not a number: use a dot for decimals (1.5) and commas only '
+                "between groups of three digits (1,040)"
+            )
+        raise FieldError(f'"{text}" is not a number; give {what}')
+    return Decimal(value.replace(",", ""))
+
+
+def parse_credits(raw: str) -> Decimal:
+    number = parse_decimal(raw, what="the credits as a number such as 1, 1.5 or 20.25")
+    if number <= 0 or number > rules.MAX_CREDITS:
+        raise FieldError(f"must be more than 0 and at most {rules.MAX_CREDITS}")
+    if number % rules.CREDIT_STEP != 0:
+        raise FieldError(f"{number} is not a multiple of 0.25")
+    return number.quantize(Decimal("0.01"))
+
+
+def parse_money(raw: str) -> Decimal:
+    if raw.strip().lower() in {"free", "none", "no fee"}:
+        return Decimal("0.00")
+    number = parse_decimal(raw, what="an amount in dollars such as 0, 150 or 49.99", currency=True)
+    if number < 0:
+        raise FieldError("cannot be negative")
+    if number > rules.MAX_MONEY:
+        raise FieldError(f"${number:,} is more than the ${rules.MAX_MONEY:,} the bot accepts")
+    if number != number.quantize(Decimal("0.01")):
+        raise FieldError(f'"{raw.strip()}" has fractions of a cent; give dollars and cents')
+    return number.quantize(Decimal("0.01"))
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_count(raw: str) -> int:
+    text = raw.strip()
+    # Spreadsheets hand whole numbers over as 12.0; that is still twelve.
+    value = re.sub(r"\.0+$", "", text)
+    if not re.fullmatch(r"\d+|\d{1,3}(,\d{3})+", value):
+        if re.fullmatch(r"[\d,]+", value):
+            raise FieldError(
+                f'"{text}" is not a whole number: commas may only separate groups of three '
+                "digits (1,040)"
+            )
+        raise FieldError(f'"{text}" is not a whole number of 0 or more')
+    number = int(value.replace(",", ""))
+    if number > rules.MAX_LEARNERS:
+        raise FieldError(
+            f"{number:,} is more than the {rules.MAX_LEARNERS:,} learners the bot accepts"
+        )
+    return number
+
+
+YES = {"yes", "y", "true", "1", "x"}
+NO = {"no", "n", "false", "0"}
+
+
+def parse_yes_no(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in YES:
+        return True
+    if value in NO:
+        return False
+    raise FieldError(f'"{raw.strip()}" is not yes or no')
+
+
+def choice_parser(
+    table: Mapping[str, str], aliases: Mapping[str, str] | None = None
+) -> Callable[[str], str]:
+    lookup = {_fold(code): code for code in table}
+    lookup |= {_fold(label): code for code, label in table.items()}
+    lookup |= {_fold(alias): code for alias, code in (aliases or {}).items()}
+
+    def parse(raw: str) -> str:
+        code = lookup.get(_fold(raw))
+        if code is None:
+            raise FieldError(f'"{raw.strip()}" is not one of: {", ".join(table)}')
+        return code
+
+    return parse
+
+
+_parse_format_name = choice_parser(
+    {code: f.label for code, f in rules.FORMATS.items()}, rules.FORMAT_ALIASES
+)
+
+
+def parse_format(raw: str) -> str:
+    legacy = rules.LEGACY_ACTIVITY_TYPES.get(raw.strip().upper())
+    if legacy:
+        return legacy[0]
+    return _parse_format_name(raw)
+
+
+def parse_state(raw: str) -> str:
+    value = raw.strip().upper()
+    if value not in rules.US_STATES:
+        raise FieldError(f'"{raw.strip()}" is not a 2-letter US state code')
+    return value
+
+
+def parse_country(raw: str) -> str:
+    """An ISO 3166 alpha-3 code, or a country's name; 2-letter codes are refused, not guessed:
+    "CA" is California to many people and Canada to ISO."""
+    value = raw.strip()
+    if re.fullmatch(r"[A-Za-z]{3}", value):
+        country = pycountry.countries.get(alpha_3=value.upper())
+        if country is None:
+            raise FieldError(f'"{value}" is not an ISO 3166 3-letter country code')
+        return str(country.alpha_3)
+    if re.fullmatch(r"[A-Za-z]{2}|[A-Za-z]\.[A-Za-z]\.?", value):
+        letters = value.replace(".", "").upper()
+        country = pycountry.countries.get(alpha_2=letters)
+        hint = f"; for {country.name} write {country.alpha_3}" if country is not None else ""
+        raise FieldError(f'"{value}" is a 2-letter code; PARS takes 3-letter codes{hint}')
+    try:
+        return str(pycountry.countries.lookup(value).alpha_3)
+    except LookupError:
+        raise FieldError(f'"{value}" is not a country name or 3-letter country code') from None
+
+
+def parse_url(raw: str) -> str:
+    value = raw.strip()
+    if not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", value, flags=re.IGNORECASE):
+        raise FieldError(f'"{raw.strip()}" is not a web address starting with https://')
+    return value
+
+
+def parse_names(raw: str) -> list[str]:
+    # Names of organizations often contain commas, so only ';' and new lines separate them.
+    return [" ".join(n.split()) for n in re.split(r"[;\n]", raw) if n.strip()]
+
+
+_OUTCOME_LOOKUP = {_fold(code): code for code in rules.OUTCOME_MEASURES} | {
+    _fold(label): code for code, label in rules.OUTCOME_MEASURES.items()
+}
+_OUTCOME_LOOKUP |= {"patient": "patient-outcomes", "community": "community-health"}
+_OUTCOME_LOOKUP |= {
+    "population-health": "community-health",
+    "community-population-health": "community-health",
+}
+
+
+def parse_outcomes(raw: str) -> list[str]:
+    codes: list[str] = []
+    for part in re.split(r"[;,\n]", raw):
+        if not part.strip():
+            continue
+        key = _fold(re.sub(r"^\s*((learner|change in)\s+)+", "", part, flags=re.IGNORECASE))
+        key = key.replace("/", "-")
+        code = _OUTCOME_LOOKUP.get(key)
+        if code is None:
+            raise FieldError(
+                f'"{part.strip()}" is not an outcome measure; use any of: '
+                + ", ".join(rules.OUTCOME_MEASURES)
+            )
+        if code not in codes:
+            codes.append(code)
+    # The table's order, so that the same choice made in another order is no change.
+    return [code for code in rules.OUTCOME_MEASURES if code in codes]
+
+
+SUPPORTERS_HINT = 'e.g. "Acme Pharma:monetary:5000; Beta Devices:in-kind"'
+
+
+def parse_supporters(raw: str) -> list[dict[str, Any]]:
+    supporters: list[dict[str, Any]] = []
+    for part in re.split(r"[;\n]", raw):
+        if not part.strip():
+            continue
+        pieces = [p.strip() for p in part.split(":")]
+        name = pieces[0]
+        kind_raw = pieces[1] if len(pieces) > 1 else ""
+        try:
+            kind = choice_parser(rules.SUPPORT_KINDS, {"inkind": "in-kind"})(kind_raw)
+        except FieldError:
+            raise FieldError(
+                f'"{part.strip()}" needs a name and monetary or in-kind, {SUPPORTERS_HINT}'
+            ) from None
+        if not name or len(pieces) > 3:
+            raise FieldError(f'"{part.strip()}" is not name:kind[:amount], {SUPPORTERS_HINT}')
+        amount: str | None = None
+        if kind == "monetary":
+            if len(pieces) < 3 or not pieces[2]:
+                raise FieldError(
+                    f'monetary support from "{name}" needs an amount, {SUPPORTERS_HINT}'
+                )
+            money = parse_money(pieces[2])
+            if money <= 0:
+                raise FieldError(f'monetary support from "{name}" must be more than 0')
+            amount = str(money)
+        elif len(pieces) == 3 and pieces[2]:
+            raise FieldError(f'in-kind support from "{name}" takes no amount')
+        supporters.append({"name": name, "kind": kind, "amount": amount})
+    return supporters
+
+
+def parse_user(raw: str) -> str:
+    value = raw.strip()
+    if not re.fullmatch(r"[UW][A-Z0-9]{2,}", value):
+        raise FieldError(
+            f'"{value}" is not a Slack user; mention them (owner=@name) or give a member ID '
+            "such as U0123ABCD"
+        )
+    return value
+
+
+def parse_accme_id(raw: str) -> str:
+    value = raw.strip()
+    if value.endswith(".0") and value[:-2].isdigit():  # a number a spreadsheet made a float
+        value = value[:-2]
+    if not re.fullmatch(r"[A-Za-z0-9-]{1,32}", value):
+        raise FieldError(f'"{value}" is not an ACCME Activity ID (the number PARS assigned)')
+    return value
+
+
+def render(value: Any) -> str:
+    """A value as a user would type it back."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):
+            return "; ".join(
+                ":".join(str(p) for p in (s["name"], s["kind"], s.get("amount")) if p)
+                for s in value
+            )
+        return "; ".join(str(v) for v in value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    key: str
+    label: str
+    parse: Callable[[str], Any]
+    example: str
+    aliases: tuple[str, ...] = ()
+
+
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec(
+        "activity_id",
+        "id",
+        "Activity ID",
+        parse_activity_id,
+        "id=GR-2025",
+        ("activity-id", "provider-activity-id", "internal-id"),
+    ),
+    FieldSpec(
+        "title", "title", "Title", parse_text(500), 'title="Medicine Grand Rounds"', ("name",)
+    ),
+    FieldSpec(
+        "format",
+        "format",
+        "Format",
+        parse_format,
+        "format=rss",
+        ("activity-format", "activity-type", "type"),
+    ),
+    FieldSpec(
+        "delivery_method",
+        "delivery",
+        "Delivery method",
+        choice_parser(
+            rules.DELIVERY_METHODS,
+            {
+                "in person": "in-person",
+                "live": "live-streamed",
+                "virtual": "live-streamed",
+                "online": "live-streamed",
+                "livestream": "live-streamed",
+                "streamed": "live-streamed",
+            },
+        ),
+        "delivery=in-person",
+        ("delivery-method", "method"),
+    ),
+    FieldSpec(
+        "start_date", "start", "Start date", parse_date, "start=2025-01-07", ("start-date", "begin")
+    ),
+    FieldSpec("end_date", "end", "End date", parse_date, "end=2025-12-16", ("end-date", "finish")),
+    FieldSpec("city", "city", "City", parse_text(100), "city=Chicago"),
+    FieldSpec("state", "state", "State", parse_state, "state=IL", ("province",)),
+    FieldSpec("country", "country", "Country", parse_country, "country=USA"),
+    FieldSpec(
+        "credits",
+        "credits",
+        "AMA PRA Category 1 credits",
+        parse_credits,
+        "credits=1.5",
+        # Not "hours": hours of instruction were removed from PARS and are not credits.
+        ("ama-credits", "category-1-credits", "credit", "cat1-credits"),
+    ),
+    FieldSpec(
+        "description",
+        "description",
+        "Description",
+        parse_text(3000),
+        'description="Weekly case conference"',
+        ("desc", "activity-description"),
+    ),
+    FieldSpec(
+        "providership",
+        "providership",
+        "Providership",
+        choice_parser(rules.PROVIDERSHIP, {"directly": "direct", "jointly": "joint"}),
+        "providership=direct",
+        ("provided", "provider-type"),
+    ),
+    FieldSpec(
+        "joint_providers",
+        "joint-providers",
+        "Joint providers",
+        parse_names,
+        'joint-providers="Univ. Hospital; State Society"',
+        ("joint-provider", "joint"),
+    ),
+    FieldSpec(
+        "cme_finder", "finder", "Listed in CME Finder", parse_yes_no, "finder=no", ("cme-finder",)
+    ),
+    FieldSpec("finder_fee", "fee", "CME Finder fee", parse_money, "fee=0", ("finder-fee",)),
+    FieldSpec(
+        "finder_registration",
+        "registration",
+        "CME Finder registration",
+        parse_text(200),
+        'registration="Open to all"',
+        ("finder-registration",),
+    ),
+    FieldSpec(
+        "finder_url",
+        "url",
+        "CME Finder activity URL",
+        parse_url,
+        "url=https://cme.example.org/gr",
+        ("finder-url", "activity-url", "link"),
+    ),
+    FieldSpec(
+        "outcome_measures",
+        "outcomes",
+        "Outcome measures",
+        parse_outcomes,
+        "outcomes=knowledge,competence",
+        ("outcome-measures", "outcome", "measures"),
+    ),
+    FieldSpec(
+        "commercial_support",
+        "commercial-support",
+        "Commercial support",
+        parse_yes_no,
+        "commercial-support=no",
+        ("commercial", "support"),
+    ),
+    FieldSpec(
+        "supporters",
+        "supporters",
+        "Commercial supporters",
+        parse_supporters,
+        'supporters="Acme Pharma:monetary:5000"',
+        ("supporter", "commercial-supporters"),
+    ),
+    FieldSpec("moc", "moc", "Registered for MOC", parse_yes_no, "moc=no"),
+    FieldSpec("moc_board", "moc-board", "MOC board", parse_text(200), "moc-board=ABIM", ("board",)),
+    FieldSpec(
+        "moc_credit_type",
+        "moc-credit-type",
+        "MOC credit type",
+        parse_text(200),
+        'moc-credit-type="Medical Knowledge"',
+        ("moc-type",),
+    ),
+    FieldSpec("moc_credits", "moc-credits", "MOC credits", parse_credits, "moc-credits=1.5"),
+    FieldSpec("owner_user_id", "owner", "Owner", parse_user, "owner=@jane", ("assignee",)),
+    FieldSpec(
+        "accme_activity_id",
+        "accme-id",
+        "ACCME Activity ID",
+        parse_accme_id,
+        "accme-id=201234567",
+        ("accme-activity-id", "pars-activity-id", "pars-id"),
+    ),
+)
+
+BY_NAME: dict[str, FieldSpec] = {f.name: f for f in FIELDS}
+_BY_KEY: dict[str, FieldSpec] = {}
+for _spec in FIELDS:
+    for _k in (_spec.key, _spec.name, *_spec.aliases):
+        _BY_KEY[_fold(_k)] = _spec
+
+# Extra names that are not fields but are worth a hint; these are learner counts.
+LEARNER_KEYS = {"physicians": "physician", "others": "other"}
+
+
+def resolve_key(key: str) -> FieldSpec | None:
+    return _BY_KEY.get(_fold(key))
+
+
+def suggest_key(key: str, extra: tuple[str, ...] = ()) -> str | None:
+    candidates = [f.key for f in FIELDS] + list(extra)
+    close = difflib.get_close_matches(_fold(key), candidates, n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    alias = difflib.get_close_matches(_fold(key), list(_BY_KEY), n=1, cutoff=0.75)
+    return _BY_KEY[alias[0]].key if alias else None
+
+
+def label(name: str) -> str:
+    if name.startswith("learners_"):
+        return rules.LEARNER_CATEGORIES[name.removeprefix("learners_")]
+    return BY_NAME[name].label
+
+
+# Lists come back as copies: the cache must not hand one caller's list to the next.
+_MUTABLE = frozenset({"joint_providers", "outcome_measures", "supporters"})
+
+
+def _copied(value: Any) -> Any:
+    if not value:
+        return value
+    return [dict(v) if isinstance(v, dict) else v for v in value]
+
+
+# Each distinct text of a field, read once: a spreadsheet repeats the same formats, places
+# and dates thousands of times. Per field, and emptied when full, so that descriptions or
+# URLs different on every row cannot grow it without end.
+_PARSED: dict[str, dict[str, tuple[Any, str | None]]] = {f.name: {} for f in FIELDS}
+_PARSED_LIMIT = 4096
+# Texts that differ on nearly every row: keeping them would only cost.
+_DISTINCT = frozenset({"activity_id", "title"})
+
+
+def _parse_new(name: str, text: str) -> tuple[Any, str | None]:
+    """One field's text as a value, or the reason it can't be read; kept for the next time."""
+    try:
+        value = BY_NAME[name].parse(text)
+        found: tuple[Any, str | None] = (value if value != [] else None), None
+    except FieldError as exc:
+        found = None, str(exc)
+    if name in _DISTINCT:
+        return found
+    known = _PARSED[name]
+    if len(known) >= _PARSED_LIMIT:
+        known.clear()
+    known[text] = found
+    return found
+
+
+def parse_values(raw: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]:
+    """Text by field name -> values by field name, and every problem found.
+
+    An empty text clears the field (None). A legacy activity-type code that implies a delivery
+    method (C, IL) sets it unless the same record gives one.
+    """
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    parsed = _PARSED  # a local: this loop runs for every cell of a spreadsheet
+    for name, text in raw.items():
+        if type(text) is not str:
+            text = "" if text is None else str(text)
+        if not text or text.isspace():
+            values[name] = None
+            continue
+        value, error = parsed[name].get(text) or _parse_new(name, text)
+        if error is not None:
+            spec = BY_NAME[name]
+            problems.append(Problem(name, f"{spec.label}: {error} (e.g. `{spec.example}`)"))
+            continue
+        values[name] = _copied(value) if name in _MUTABLE else value
+    if format_text := raw.get("format"):
+        legacy = rules.LEGACY_ACTIVITY_TYPES.get(str(format_text).strip().upper())
+        if legacy and legacy[1] and not (raw.get("delivery_method") or "").strip():
+            values["delivery_method"] = legacy[1]
+    return values, problems

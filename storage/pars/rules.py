@@ -1,0 +1,336 @@
+"""The PARS rules: formats, statuses, required fields, span limits.
+
+Every value the PARS documentation leaves uncertain lives in one table here, so that a
+correction is a one-line change (see shared/PARS.md).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+
+class Status(enum.StrEnum):
+    DRAFT = "Draft"
+    ACTIVE = "Active"
+    READY_TO_CLOSE = "Ready to Close"
+    CLOSED = "Closed"
+
+
+@dataclass(frozen=True)
+class Format:
+    code: str
+    label: str
+    max_span_years: int
+    has_delivery_method: bool
+
+
+FORMATS: dict[str, Format] = {
+    f.code: f
+    for f in (
+        Format("live-course", "Live course", 1, True),
+        Format("rss", "Regularly scheduled series", 1, True),
+        Format("enduring", "Enduring material", 3, False),
+        Format("journal", "Journal CME", 1, False),
+        Format("manuscript-review", "Manuscript review", 1, False),
+        Format("test-item-writing", "Test-item writing", 1, False),
+        Format("committee-learning", "Committee learning", 1, False),
+        Format("pi", "Performance/quality improvement", 1, False),
+        Format("isl", "Internet searching and learning", 1, False),
+        Format("lft", "Learning from teaching", 1, False),
+        Format("other", "Other/blended learning", 1, False),
+    )
+}
+
+ENDURING = "enduring"
+
+
+def format_label(code: str | None) -> str:
+    """A format's PARS name; an unknown code (or none) as it is."""
+    fmt = FORMATS.get(code or "")
+    return fmt.label if fmt else (code or "")
+
+
+def format_noun(code: str) -> str:
+    """A format as a sentence names one: "an enduring material", "a journal CME activity"."""
+    label = FORMATS[code].label
+    noun = label[0].lower() + label[1:]
+    if not noun.endswith(("course", "series", "material")):
+        noun += " activity"
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+
+# Delivery methods of live courses and RSS. "hybrid" is not confirmed by ACCME's public pages;
+# it is accepted and treated like in-person (a location is required). Remove it here if PARS
+# turns out not to have it.
+DELIVERY_METHODS: dict[str, str] = {
+    "in-person": "In person",
+    "live-streamed": "Live-streamed",
+    "hybrid": "Hybrid (in person and live-streamed)",
+}
+DELIVERY_NEEDING_LOCATION = frozenset({"in-person", "hybrid"})
+
+# Older PARS "activity types", still found in providers' spreadsheets: code -> (format, delivery).
+LEGACY_ACTIVITY_TYPES: dict[str, tuple[str, str | None]] = {
+    "C": ("live-course", "in-person"),
+    "IL": ("live-course", "live-streamed"),
+    "RSS": ("rss", None),
+    "EM": ("enduring", None),
+    "IEM": ("enduring", None),
+    "JN": ("journal", None),
+    "MR": ("manuscript-review", None),
+    "TIW": ("test-item-writing", None),
+    "CML": ("committee-learning", None),
+    "PI": ("pi", None),
+    "ISL": ("isl", None),
+    "LFT": ("lft", None),
+}
+
+# Other spellings staff type for a format (lower-case, compared after folding punctuation).
+FORMAT_ALIASES: dict[str, str] = {
+    "live": "live-course",
+    "course": "live-course",
+    "regularly scheduled series": "rss",
+    "regularly-scheduled-series": "rss",
+    "enduring material": "enduring",
+    "enduring-material": "enduring",
+    "journal cme": "journal",
+    "journal-cme": "journal",
+    "performance improvement": "pi",
+    "quality improvement": "pi",
+    "pi-cme": "pi",
+    "internet searching": "isl",
+    "learning from teaching": "lft",
+    "other/blended": "other",
+    "blended": "other",
+}
+
+PROVIDERSHIP: dict[str, str] = {"direct": "Directly provided", "joint": "Jointly provided"}
+
+# Not confirmed against today's PARS (see PARS.md): the bot's list of outcome measures.
+OUTCOME_MEASURES: dict[str, str] = {
+    "knowledge": "Knowledge",
+    "competence": "Competence",
+    "performance": "Performance",
+    "patient-outcomes": "Patient outcomes",
+    "community-health": "Community/population health",
+}
+
+SUPPORT_KINDS: dict[str, str] = {"monetary": "Monetary", "in-kind": "In-kind"}
+
+LEARNER_CATEGORIES: dict[str, str] = {"physician": "Physician learners", "other": "Other learners"}
+
+# fmt: off
+US_STATES = frozenset({
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL",
+    "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE",
+    "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD",
+    "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "AS", "GU", "MP", "PR", "VI",
+})
+# fmt: on
+US = "USA"
+
+CREDIT_STEP = Decimal("0.25")
+MAX_CREDITS = Decimal("1000")
+# Sanity bounds, far above any real activity, so a slipped key is caught with a message.
+MAX_LEARNERS = 10_000_000
+MAX_MONEY = Decimal("10000000")
+# Dates outside these years are typos (2205 for 2025), not activities.
+EARLIEST_YEAR = 2000
+YEARS_AHEAD = 5
+
+
+class ActivityLike(Protocol):
+    """What the rules read of an activity: a stored one or one about to be stored."""
+
+    title: str | None
+    format: str | None
+    delivery_method: str | None
+    start_date: date | None
+    end_date: date | None
+    city: str | None
+    state: str | None
+    country: str | None
+    credits: Decimal | None
+    description: str | None
+    providership: str | None
+    joint_providers: list[str] | None
+    cme_finder: bool | None
+    finder_fee: Decimal | None
+    finder_registration: str | None
+    finder_url: str | None
+    outcome_measures: list[str] | None
+    commercial_support: bool | None
+    supporters: list[dict[str, Any]] | None
+    moc: bool | None
+    moc_board: str | None
+    moc_credit_type: str | None
+    moc_credits: Decimal | None
+
+
+def _blank(value: object) -> bool:
+    # None, "" or []; a 0 or a False is an answer. (Asked in this order because it runs for
+    # every field of every row of a spreadsheet.)
+    return value is None or (not value and isinstance(value, str | list))
+
+
+DRAFT_FIELDS = ("title", "format", "start_date", "end_date")
+
+
+def missing_for_draft(a: ActivityLike) -> list[str]:
+    return [f for f in DRAFT_FIELDS if _blank(getattr(a, f))]
+
+
+def missing_for_active(a: ActivityLike) -> list[str]:
+    """Fields PARS needs before an activity is Active (and so before Ready to Close)."""
+    missing = missing_for_draft(a)
+    fmt = FORMATS.get(a.format or "")
+    if fmt and fmt.has_delivery_method:
+        if _blank(a.delivery_method):
+            missing.append("delivery_method")
+        elif a.delivery_method in DELIVERY_NEEDING_LOCATION:
+            missing += [f for f in ("city", "country") if _blank(getattr(a, f))]
+            if (a.country or US) == US and _blank(a.state):
+                missing.append("state")
+    missing += [f for f in ("credits", "description", "providership") if _blank(getattr(a, f))]
+    if a.cme_finder is None:
+        missing.append("cme_finder")
+    elif a.cme_finder:
+        missing += [
+            f for f in ("finder_fee", "finder_registration", "finder_url") if _blank(getattr(a, f))
+        ]
+    return missing
+
+
+def missing_for_close(a: ActivityLike, counted: set[str]) -> list[str]:
+    """Fields PARS needs to close, beyond Active; `counted` holds the learner categories on file."""
+    return missing_for_active(a) + _missing_beyond_active(a, counted)
+
+
+def _missing_beyond_active(a: ActivityLike, counted: Collection[str]) -> list[str]:
+    missing = []
+    if a.providership == "joint" and _blank(a.joint_providers):
+        missing.append("joint_providers")
+    if _blank(a.outcome_measures):
+        missing.append("outcome_measures")
+    if a.commercial_support is None:
+        missing.append("commercial_support")
+    elif a.commercial_support and _blank(a.supporters):
+        missing.append("supporters")
+    missing += [f"learners_{c}" for c in LEARNER_CATEGORIES if c not in counted]
+    if a.moc:
+        missing += [
+            f for f in ("moc_board", "moc_credit_type", "moc_credits") if _blank(getattr(a, f))
+        ]
+    return missing
+
+
+def applies(name: str, a: ActivityLike) -> bool:
+    """Does PARS ask for this field, given the rest of the activity?
+
+    Delivery and location belong to live courses and RSS; the CME Finder details, supporters,
+    joint providers and MOC details only follow a yes (or joint) in the field that opens them.
+    """
+    fmt = FORMATS.get(a.format or "")
+    if name == "delivery_method":
+        return bool(fmt and fmt.has_delivery_method)
+    if name in {"city", "state", "country"}:
+        return bool(fmt and fmt.has_delivery_method) and a.delivery_method != "live-streamed"
+    if name in {"finder_fee", "finder_registration", "finder_url"}:
+        return bool(a.cme_finder)
+    if name == "supporters":
+        return bool(a.commercial_support)
+    if name == "joint_providers":
+        return a.providership == "joint"
+    if name in {"moc_board", "moc_credit_type", "moc_credits"}:
+        return bool(a.moc)
+    # The ACCME Activity ID is PARS's to assign: shown once known, never asked for.
+    return name != "accme_activity_id"
+
+
+def derive_status(a: ActivityLike, *, closed: bool, today: date) -> Status:
+    if closed:
+        return Status.CLOSED
+    if missing_for_active(a):
+        return Status.DRAFT
+    if a.end_date is not None and a.end_date < today:
+        return Status.READY_TO_CLOSE
+    return Status.ACTIVE
+
+
+def next_status(
+    a: ActivityLike, status: Status, counted: set[str], *, today: date
+) -> tuple[Status, list[str]]:
+    """The status after `status`, and the fields it still needs (`counted`: learner
+    categories on file)."""
+    if status is Status.DRAFT:
+        nxt = Status.READY_TO_CLOSE if has_ended(a, today) else Status.ACTIVE
+        return nxt, missing_for_active(a)
+    if status in (Status.ACTIVE, Status.READY_TO_CLOSE):
+        return Status.CLOSED, missing_for_close(a, counted)
+    return status, []
+
+
+def assess(
+    a: ActivityLike, *, closed: bool, counted: Collection[str], today: date
+) -> tuple[Status, Status, list[str]]:
+    """Status, next status and what that one needs, checking the Active fields once: the
+    same answers as derive_status and next_status, for many activities at a time."""
+    if closed:
+        return Status.CLOSED, Status.CLOSED, []
+    missing = missing_for_active(a)
+    ended = has_ended(a, today)
+    if missing:
+        return Status.DRAFT, Status.READY_TO_CLOSE if ended else Status.ACTIVE, missing
+    status = Status.READY_TO_CLOSE if ended else Status.ACTIVE
+    return status, Status.CLOSED, _missing_beyond_active(a, counted)
+
+
+def close_needs(
+    a: ActivityLike, *, counted: Collection[str], today: date
+) -> tuple[Status, list[str]]:
+    """An open activity's status and everything closing it needs, the Active fields included:
+    assess's answer, completed for drafts (whose next step is Active, not Closed)."""
+    status, _next, missing = assess(a, closed=False, counted=counted, today=today)
+    if status is Status.DRAFT:
+        missing = missing + _missing_beyond_active(a, counted)
+    return status, missing
+
+
+def has_ended(a: ActivityLike, today: date) -> bool:
+    return a.end_date is not None and a.end_date < today
+
+
+def add_years(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+# Not confirmed: PARS says "a maximum one-year period" (three for enduring materials). Read as
+# one year minus one day: a series from 2025-01-01 may end 2025-12-31, not 2026-01-01.
+SPAN_INCLUDES_ANNIVERSARY = False
+
+
+@functools.lru_cache(maxsize=4096)  # asked for every row of a spreadsheet; few distinct starts
+def latest_end(fmt_code: str, start: date) -> date:
+    """The last end date PARS accepts for a format: its span limit in years from the start."""
+    years = FORMATS[fmt_code].max_span_years
+    if SPAN_INCLUDES_ANNIVERSARY:
+        return add_years(start, years)
+    try:
+        anniversary = start.replace(year=start.year + years)
+    except ValueError:  # from 29 February, the anniversary is 1 March
+        anniversary = date(start.year + years, 3, 1)
+    return anniversary - timedelta(days=1)
+
+
+def last_december_31(today: date) -> date:
+    """The most recent 31 December that has fully passed."""
+    return date(today.year - 1, 12, 31)

@@ -1,0 +1,174 @@
+"""Sheets into batch rows: the activity ID, the fields given, counts, as-of and close.
+
+A blank cell is left out, so that it keeps the stored value. Row numbers are the ones the
+spreadsheet shows (1-based, header included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from storage.sheets.headers import (
+    AS_OF,
+    CLOSE,
+    COUNT_TARGETS,
+    EXAMPLE_ID,
+    LOOKED_FOR,
+    MISSING_SHEET,
+    Columns,
+    find_columns,
+)
+from storage.sheets.read import TEXT_KINDS, FileRefused, Sheet, kind_of
+
+
+class NoHeaders(FileRefused):
+    """No sheet has a header row the bot recognizes."""
+
+
+@dataclass(slots=True)
+class BatchRow:
+    sheet: str
+    row: int
+    activity_id: str
+    fields: dict[str, str] = field(default_factory=dict)
+    counts: dict[str, str] = field(default_factory=dict)  # learner category -> text
+    as_of: str | None = None
+    close: str | None = None
+
+    def dump(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> BatchRow:
+        return cls(**data)
+
+
+@dataclass
+class SheetLayout:
+    name: str
+    index: int
+    columns: Columns
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "index": self.index,
+            "header_row": self.columns.header_row,
+            "targets": {str(k): v for k, v in self.columns.targets.items()},
+        }
+
+
+@dataclass
+class ReadRows:
+    rows: list[BatchRow]
+    layouts: list[SheetLayout]
+    unknown: list[str]
+    not_used: list[str]
+
+
+def no_headers_message(file_name: str) -> str:
+    looked = ", ".join(f'"{h}"' for h in LOOKED_FOR)
+    return (
+        f"I couldn't find a header row in {file_name}. I look for column headers such as "
+        f"{looked} in the first rows of a sheet. `/pars template` gives you a workbook with "
+        "the right headers."
+    )
+
+
+def _data_sheets(sheets: Sequence[Sheet]) -> tuple[list[SheetLayout], list[str]]:
+    """The first sheet with a header row, and any later one that carries learner counts; and
+    the names of other sheets with a header row, which are not read (said in the preview, so
+    that a second list of activities is not lost without a word)."""
+    layouts: list[SheetLayout] = []
+    skipped: list[str] = []
+    for index, sheet in enumerate(sheets):
+        columns = find_columns(sheet.rows)
+        if columns is None:
+            continue
+        if not layouts or columns.has_counts:
+            layouts.append(SheetLayout(sheet.name, index, columns))
+        elif sheet.name != MISSING_SHEET:
+            skipped.append(sheet.name)
+    return layouts, skipped
+
+
+def skipped_message(names: Sequence[str]) -> str:
+    shown = ", ".join(repr(n) for n in names)
+    return (
+        f"{'Sheets' if len(names) > 1 else 'Sheet'} {shown} not read: a file is read from its "
+        "first sheet of activities (and any sheets of learner counts). Share another sheet as a "
+        "file of its own."
+    )
+
+
+def sheet_rows(sheets: Sequence[Sheet], file_name: str) -> ReadRows:
+    layouts, skipped = _data_sheets(sheets)
+    if not layouts:
+        raise NoHeaders(no_headers_message(file_name))
+    rows: list[BatchRow] = []
+    unknown: list[str] = []
+    not_used: list[str] = [skipped_message(skipped)] if skipped else []
+    for layout in layouts:
+        columns = layout.columns
+        unknown += [u for u in columns.unknown + columns.repeated if u not in unknown]
+        not_used += [n for n in columns.not_used if n not in not_used]
+        id_col = columns.column_of("activity_id")
+        assert id_col is not None
+        seen: dict[str, list[int]] = {}
+        sheet = sheets[layout.index]
+        # Which column fills what, sorted once: this loop runs for every row of the file.
+        targets = columns.targets
+        not_fields = {*COUNT_TARGETS, AS_OF, CLOSE, "activity_id"}
+        field_cols = [(c, t) for c, t in targets.items() if t not in not_fields]
+        count_cols = [
+            (c, t.removeprefix("learners_")) for c, t in targets.items() if t in COUNT_TARGETS
+        ]
+        as_of_col, close_col = columns.column_of(AS_OF), columns.column_of(CLOSE)
+        width = max(targets) + 1
+        for index in range(columns.header_row + 1, len(sheet.rows)):
+            cells = sheet.rows[index]
+            if not any(cells):
+                continue
+            if len(cells) < width:  # a short line of a CSV
+                cells = cells + [""] * (width - len(cells))
+            row = BatchRow(
+                layout.name,
+                index + 1,
+                cells[id_col],
+                {t: text for c, t in field_cols if (text := cells[c])},
+                {t: text for c, t in count_cols if (text := cells[c])},
+                (cells[as_of_col] or None) if as_of_col is not None else None,
+                (cells[close_col] or None) if close_col is not None else None,
+            )
+            if not (row.activity_id or row.fields or row.counts or row.close):
+                continue
+            if row.activity_id.upper() == EXAMPLE_ID:
+                continue  # the template's worked example
+            if row.activity_id:
+                seen.setdefault(row.activity_id.lower(), []).append(row.row)
+            rows.append(row)
+        repeated = {k: v for k, v in seen.items() if len(v) > 1}
+        if repeated:
+            # A CSV has no sheets to speak of: name the file, as the user knows it.
+            where = file_name if kind_of(file_name) in TEXT_KINDS else f"Sheet {layout.name!r}"
+            raise FileRefused(_duplicates_message(where, repeated, rows))
+    return ReadRows(rows, layouts, unknown, not_used)
+
+
+def _duplicates_message(where: str, repeated: dict[str, list[int]], rows: list[BatchRow]) -> str:
+    names: dict[str, str] = {}
+    for r in rows:
+        if r.activity_id:
+            names.setdefault(r.activity_id.lower(), r.activity_id)
+    parts = [
+        f"{names[key]} (rows {', '.join(str(n) for n in numbers)})"
+        for key, numbers in list(repeated.items())[:5]
+    ]
+    more = f" and {len(repeated) - 5} more" if len(repeated) > 5 else ""
+    return (
+        f"{where} gives the same activity ID on more than one row: "
+        f"{'; '.join(parts)}{more}. Keep one row per activity and share the file again; "
+        "nothing was read."
+    )

@@ -1,0 +1,145 @@
+"""Real spreadsheet files for the tests, written the way spreadsheet programs write them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from openpyxl import Workbook
+
+Rows = Sequence[Sequence[Any]]
+
+HEADERS = ["Activity ID", "Title", "Format", "Start date", "End date"]
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+def xlsx(sheets: dict[str, Rows] | Rows, path: Path | None = None) -> bytes:
+    """A workbook with one sheet per entry (a plain list of rows is one sheet)."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    named = sheets if isinstance(sheets, dict) else {"Activities": sheets}
+    for name, rows in named.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    data = buffer.getvalue()
+    if path is not None:
+        path.write_bytes(data)
+    return data
+
+
+def text_file(rows: Rows, *, delimiter: str = ",", encoding: str = "utf-8") -> bytes:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+def _ods_cell(value: Any) -> str:
+    if value is None or value == "":
+        return "<table:table-cell/>"
+    if isinstance(value, datetime | date):
+        iso = value.isoformat()
+        return (
+            f'<table:table-cell office:value-type="date" office:date-value="{iso}">'
+            f"<text:p>{iso}</text:p></table:table-cell>"
+        )
+    if isinstance(value, int | float):
+        return (
+            f'<table:table-cell office:value-type="float" office:value="{value}">'
+            f"<text:p>{value}</text:p></table:table-cell>"
+        )
+    return (
+        f'<table:table-cell office:value-type="string"><text:p>{escape(str(value))}</text:p>'
+        "</table:table-cell>"
+    )
+
+
+def ods(rows: Rows, sheet: str = "Activities") -> bytes:
+    """An OpenDocument spreadsheet, built as LibreOffice lays one out (a zip of XML)."""
+    body = "".join(
+        "<table:table-row>" + "".join(_ods_cell(v) for v in row) + "</table:table-row>"
+        for row in rows
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="{sheet}">{body}'
+        "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"'
+        ' manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet"
+        )
+        archive.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+        archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def with_cached_formula(data: bytes, cell: str, formula: str, cached: str) -> bytes:
+    """An .xlsx whose `cell` holds a formula and the value Excel last computed for it."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            payload = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                xml = payload.decode()
+                marker = f'<c r="{cell}"'
+                start = xml.index(marker)
+                end = xml.index("</c>", start) + len("</c>")
+                replacement = (
+                    f'<c r="{cell}" t="str"><f>{escape(formula)}</f><v>{escape(cached)}</v></c>'
+                )
+                payload = (xml[:start] + replacement + xml[end:]).encode()
+            target.writestr(item, payload)
+    return out.getvalue()
+
+
+def grand_rounds(activity_id: str = "GR-2025", **extra: Any) -> dict[str, Any]:
+    """A complete weekly series of 2025, as a row of a spreadsheet by header."""
+    return {
+        "Activity ID": activity_id,
+        "Title": "Medicine Grand Rounds",
+        "Format": "Regularly scheduled series",
+        "Delivery method": "In person",
+        "Start date": date(2025, 1, 7),
+        "End date": date(2025, 12, 16),
+        "City": "Chicago",
+        "State": "IL",
+        "Country": "USA",
+        "AMA PRA Category 1 credits": 1,
+        "Description": "Weekly case conference",
+        "Providership": "Directly provided",
+        "Listed in CME Finder": "No",
+        "Outcome measures": "Knowledge",
+        "Commercial support": "No",
+        **extra,
+    }
+
+
+def table(records: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    """Records by header into rows: the header row first, then one row per record."""
+    headers: list[str] = []
+    for record in records:
+        headers += [h for h in record if h not in headers]
+    return [headers] + [[r.get(h) for h in headers] for r in records]

@@ -1,0 +1,267 @@
+"""What a file would change: headers and their variants, values, counts, closing, errors."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from storage.sheets.read import FileRefused
+from storage.sheets.rows import NoHeaders
+from tests.storage.batch.files import grand_rounds, table, text_file, xlsx
+from tests.storage.batch.helpers import ADMIN, BOB, apply, counts, load, preview
+
+
+def summary(p) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return {k: v for k, v in p.summary.dump().items() if v and k != "rows"}
+
+
+def test_a_complete_row_adds_an_activity_and_the_same_file_again_changes_nothing(
+    engine: Engine,
+) -> None:
+    data = xlsx(table([grand_rounds()]))
+    first = preview(engine, data)
+    assert summary(first) == {"added": 1}
+    assert first.first_errors == []
+    apply(engine, first.batch_id)
+    stored = load(engine, "GR-2025")
+    assert stored is not None and stored.format == "rss" and stored.delivery_method == "in-person"
+    again = preview(engine, data)
+    assert summary(again) == {"unchanged": 1}
+    assert not again.changes_anything
+
+
+def test_legacy_headers_and_codes_of_older_pars_files(engine: Engine) -> None:
+    rows = [
+        [
+            "Template C",
+            "Provider Activity ID",
+            "Activity Title",
+            "Activity Type",
+            "Activity Date",
+            "Hours",
+            "# of Physicians",
+            "Favourite colour",
+        ],
+        ["", "LC-1", "Cardiology Update", "C", "3/14/2025", 6, 40, "blue"],
+    ]
+    p = preview(engine, xlsx(rows))
+    # One "Activity Date" is the start; the end date is then reported missing.
+    assert p.first_errors == ["row 2, End date is required"]
+    assert p.unknown == ["Favourite colour"]
+    assert any(n.startswith("Hours is not used") and "not credits" in n for n in p.not_used)
+
+
+def test_hours_are_never_taken_for_credits(engine: Engine) -> None:
+    rows = table([grand_rounds(**{"AMA PRA Category 1 credits": None, "Hours": 2})])
+    apply(engine, preview(engine, xlsx(rows)).batch_id)
+    stored = load(engine, "GR-2025")
+    assert stored is not None and stored.credits is None
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "field", "expected"),
+    [
+        ("Activity Type", "IL", "delivery_method", "live-streamed"),
+        ("Activity Format", "Live course", "format", "live-course"),
+        ("AMA PRA Category 1 Credits Designated", 1.5, "credits", "1.50"),
+        ("Credits", "20.25", "credits", "20.25"),
+        ("ACCME Activity ID", 201234567.0, "accme_activity_id", "201234567"),
+        ("activity_description", "Case-based", "description", "Case-based"),
+        ("CME Finder", "N", "cme_finder", "False"),
+        (
+            "Joint Provider Names",
+            "Univ. Hospital; State Society",
+            "joint_providers",
+            "['Univ. Hospital', 'State Society']",
+        ),
+    ],
+)
+def test_header_variants_fill_their_fields(
+    engine: Engine, header: str, value: object, field: str, expected: str
+) -> None:
+    base = {
+        "Provider Activity ID": "V-1",
+        "Activity Title": "Update",
+        "Start Date": "2025-03-14",
+        "End Date": "3/15/2025",
+    }
+    if header not in {"Activity Type", "Activity Format"}:
+        base["Activity Type"] = "C"
+    apply(engine, preview(engine, xlsx(table([{**base, header: value}]))).batch_id)
+    stored = load(engine, "V-1")
+    assert stored is not None
+    assert str(getattr(stored, field)) == expected
+
+
+def test_a_blank_cell_keeps_the_stored_value_and_a_filled_one_changes_it(engine: Engine) -> None:
+    apply(engine, preview(engine, xlsx(table([grand_rounds()]))).batch_id)
+    change = {"Activity ID": "gr-2025", "Title": "", "City": "Evanston", "State": None}
+    p = preview(engine, xlsx(table([change])))
+    assert summary(p) == {"updated": 1}
+    apply(engine, p.batch_id)
+    stored = load(engine, "GR-2025")
+    assert stored is not None
+    assert (stored.title, stored.city, stored.state) == ("Medicine Grand Rounds", "Evanston", "IL")
+
+
+def test_errors_name_the_row_the_spreadsheet_shows_and_the_field(engine: Engine) -> None:
+    rows = table(
+        [
+            grand_rounds("OK-1"),
+            grand_rounds("BAD-1", **{"End date": "2025-02-30"}),
+            grand_rounds("BAD-2", **{"State": "Illinois", "AMA PRA Category 1 credits": "1.1"}),
+            {"Activity ID": "", "Title": "No ID"},
+        ]
+    )
+    p = preview(engine, xlsx(rows))
+    assert p.summary.errors == 3 and p.summary.added == 1
+    assert p.first_errors == [
+        'row 3, End date: "2025-02-30" is not a real date',
+        'row 4, State: "Illinois" is not a 2-letter US state code',
+        "row 4, AMA PRA Category 1 credits: 1.1 is not a multiple of 0.25",
+        "row 5, Activity ID is blank: every row needs one",
+    ]
+
+
+def test_an_unknown_id_without_the_fields_to_add_it(engine: Engine) -> None:
+    p = preview(engine, xlsx([["Activity ID", "Physician learners"], ["NOPE-1", 3]]))
+    assert p.first_errors == [
+        "row 2, No activity has the ID NOPE-1: add it first with a row that gives its title, "
+        "format and dates"
+    ]
+
+
+def test_status_closed_closes_after_the_update_and_says_what_is_missing_otherwise(
+    engine: Engine,
+) -> None:
+    apply(engine, preview(engine, xlsx(table([grand_rounds("A-1"), grand_rounds("A-2")]))).batch_id)
+    rows = table(
+        [
+            {
+                "Activity ID": "A-1",
+                "Physician learners": "1,040",
+                "Other learners": 212.0,
+                "Status": "Closed",
+            },
+            {"Activity ID": "A-2", "Status": "Closed"},
+        ]
+    )
+    p = preview(engine, xlsx(rows))
+    assert summary(p) == {"counts": 1, "closed": 1, "errors": 1}
+    assert p.first_errors == [
+        "row 3, Can't close it yet: PARS still needs: Physician learners, Other learners"
+    ]
+    apply(engine, p.batch_id)
+    closed = load(engine, "A-1")
+    assert closed is not None and closed.closed_at is not None
+    assert counts(engine, "A-1") == [
+        ("physician", 1040, "2025-12-16"),
+        ("other", 212, "2025-12-16"),
+    ]
+
+
+def test_a_learner_counts_sheet_updates_counts_and_may_close(engine: Engine) -> None:
+    activities = table([grand_rounds("A-1")])
+    sheet = [
+        ["Activity ID", "# of Physicians", "# of Other Learners", "As of", "Close"],
+        ["A-1", 52, 8, date(2025, 12, 16), "Yes"],
+    ]
+    p = preview(engine, xlsx({"Activities": activities, "Learner counts": sheet}))
+    assert summary(p) == {"added": 1, "counts": 1, "closed": 1}
+    apply(engine, p.batch_id)
+    stored = load(engine, "A-1")
+    assert stored is not None and stored.closed_at is not None
+    assert counts(engine, "A-1") == [("physician", 52, "2025-12-16"), ("other", 8, "2025-12-16")]
+
+
+def test_a_second_sheet_of_activities_is_named_as_not_read(engine: Engine) -> None:
+    # Only the first sheet of activities is read: a coordinator's second list is not lost
+    # without a word.
+    sheets = {
+        "Q1": table([grand_rounds("A-1")]),
+        "Notes": [["Call the speaker"]],
+        "Q2": table([grand_rounds("B-1")]),
+    }
+    p = preview(engine, xlsx(sheets))
+    assert summary(p) == {"added": 1}
+    assert p.not_used == [
+        "Sheet 'Q2' not read: a file is read from its first sheet of activities (and any sheets "
+        "of learner counts). Share another sheet as a file of its own."
+    ]
+
+
+def test_a_lower_cumulative_count_of_an_enduring_material_is_an_error(engine: Engine) -> None:
+    em = {
+        "Activity ID": "EM-1",
+        "Title": "Online module",
+        "Format": "EM",
+        "Start date": "2024-01-01",
+        "End date": "2026-12-31",
+    }
+    apply(engine, preview(engine, xlsx(table([em | {"Physician learners": 300}]))).batch_id)
+    p = preview(engine, xlsx([["Activity ID", "Physician learners"], ["EM-1", 30]]))
+    assert p.summary.errors == 1
+    assert (
+        "cumulative and this would contradict the counts on file (Physician learners 300 → 30)"
+        in (p.first_errors[0])
+    )
+
+
+def test_duplicate_ids_in_one_sheet_refuse_the_file(engine: Engine) -> None:
+    rows = table([grand_rounds("A-1"), grand_rounds("B-1"), grand_rounds("a-1")])
+    with pytest.raises(FileRefused, match=r"^Sheet 'Activities' gives .* A-1 \(rows 2, 4\)"):
+        preview(engine, xlsx(rows))
+    # A CSV has no sheets to speak of: its name is what the user knows.
+    with pytest.raises(FileRefused, match=r"^list\.csv gives the same activity ID"):
+        preview(engine, text_file(rows), "list.csv")
+
+
+def test_a_sheet_without_recognizable_headers(engine: Engine) -> None:
+    with pytest.raises(NoHeaders, match=r"couldn't find a header row.*`/pars template`"):
+        preview(engine, text_file([["Name", "Date"], ["Rounds", "2025-01-01"]]), "list.csv")
+
+
+def test_someone_elses_activity_needs_them_or_an_admin(engine: Engine) -> None:
+    apply(engine, preview(engine, xlsx(table([grand_rounds()]))).batch_id)
+    change = xlsx([["Activity ID", "City"], ["GR-2025", "Evanston"]])
+    refused = preview(engine, change, actor=BOB)
+    assert refused.first_errors[0].startswith(
+        "row 2, `GR-2025` belongs to @U0ALICE; only they or an admin can change it"
+    )
+    assert summary(preview(engine, change, actor=ADMIN)) == {"updated": 1}
+
+
+def test_a_closed_activity_is_unchanged_by_its_own_values_and_refuses_new_ones(
+    engine: Engine,
+) -> None:
+    done = grand_rounds(**{"Physician learners": 10, "Other learners": 2, "Status": "Closed"})
+    apply(engine, preview(engine, xlsx(table([done]))).batch_id)
+    assert summary(preview(engine, xlsx(table([done])))) == {"unchanged": 1}
+    p = preview(engine, xlsx(table([done | {"City": "Evanston"}])))
+    assert "`GR-2025` is closed, so it can no longer be changed" in p.first_errors[0]
+
+
+def test_the_templates_example_row_is_skipped(engine: Engine) -> None:
+    from storage.sheets.workbooks import template_workbook
+
+    p = preview(engine, template_workbook())
+    assert p.summary.rows == 0 and p.first_errors == []
+
+
+def test_a_counts_sheet_may_complete_what_the_activities_sheet_added(engine: Engine) -> None:
+    # The activities sheet adds A-1 without its outcome measures; the counts sheet gives them
+    # along with the counts, and closes it: checked against A-1 as the first sheet leaves it.
+    first = grand_rounds("A-1")
+    del first["Outcome measures"]
+    sheet = [
+        ["Activity ID", "Outcome measures", "# of Physicians", "# of Other Learners", "Close"],
+        ["A-1", "Knowledge", 52, 8, "Yes"],
+    ]
+    p = preview(engine, xlsx({"Activities": table([first]), "Learner counts": sheet}))
+    assert summary(p) == {"added": 1, "updated": 1, "counts": 1, "closed": 1}
+    apply(engine, p.batch_id)
+    stored = load(engine, "A-1")
+    assert stored is not None and stored.outcome_measures == ["knowledge"]
+    assert stored.closed_at is not None
