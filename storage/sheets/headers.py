@@ -1,11 +1,14 @@
 """Header rows: which row holds the headers, and which field each column fills.
 
-Headers are compared ignoring case, spacing and punctuation, and each field has the names
-PARS uses, the bot's own keys and the variants found in providers' spreadsheets.
+Each field has the names PARS uses, the bot's own keys and the variants found in providers'
+spreadsheets. A header matches one of them ignoring case, spacing and punctuation; failing
+that, by its words: in any order, singular or plural, with or without `#`, `No.`, `Number
+of`, `Total` or `Count` (`Other Learners #`, `Total other learners`, `Physicians (#)`).
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -45,11 +48,13 @@ def fold(text: str) -> str:
     return re.sub(r"[^a-z0-9#]", "", text.lower()).replace("#", "number")
 
 
-def _variants() -> dict[str, str]:
-    table: dict[str, str] = {}
-    for spec in FIELDS:
-        for name in (spec.name, spec.key, spec.label, *spec.aliases):
-            table[fold(name)] = spec.name
+def _names() -> list[tuple[str, str]]:
+    """Every name a column may have, with what it fills."""
+    names = [
+        (name.replace("_", " "), spec.name)
+        for spec in FIELDS
+        for name in (spec.name, spec.key, spec.label, *spec.aliases)
+    ]
     extra = {
         "activity_id": [
             "Provider Activity ID",
@@ -120,20 +125,88 @@ def _variants() -> dict[str, str]:
             "Number of Other Learners",
             "Total Other Learners",
             "Other Participants",
+            "Non-Physician Learners",
+            "Non-Physician Participants",
+            "Other Health Professionals",
         ],
         AS_OF: ["As of", "As-of Date", "Counts as of", "Learners as of", "Count Date"],
         CLOSE: ["Status", "Close", "Close Activity", "Closed", "PARS Status", "Activity Status"],
     }
-    for target, names in extra.items():
-        for name in names:
-            table[fold(name)] = target
+    names += [(name, target) for target, texts in extra.items() for name in texts]
     # Hours of instruction are not credits, whatever a slash-command alias allows.
-    for name in NOT_USED:
-        table.pop(name, None)
-    return table
+    return [(name, target) for name, target in names if fold(name) not in NOT_USED]
+
+
+def _variants() -> dict[str, str]:
+    return {fold(name): target for name, target in _names()}
 
 
 VARIANTS = _variants()
+
+# Words that say "a number of" and nothing about which field.
+_COUNTING_WORDS = frozenset({"number", "no", "num", "nbr", "of", "the", "total", "count", "s"})
+
+
+def words(text: str) -> frozenset[str]:
+    """A header as the set of its meaningful words: order, plurals and counting words aside."""
+    text = re.sub(r"\bnon[\s-]+", "non", text.lower())  # Non-physician: one word
+    found = set()
+    for word in re.findall(r"[a-z0-9]+", text):
+        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        if word not in _COUNTING_WORDS:
+            found.add(word)
+    return frozenset(found)
+
+
+def _by_words() -> dict[frozenset[str], str]:
+    """Every known name by its words; a set of words that two targets share names neither."""
+    table: dict[frozenset[str], str] = {}
+    ambiguous: set[frozenset[str]] = set()
+    for name, target in _names():
+        key = words(name)
+        if not key or key in ambiguous:
+            continue
+        if table.get(key, target) != target:
+            ambiguous.add(key)
+            del table[key]
+            continue
+        table[key] = target
+    return table
+
+
+BY_WORDS = _by_words()
+# Shown as "did you mean" for a header that nearly matches (`Descripton`).
+_SUGGESTED = {fold(spec.label): spec.label for spec in FIELDS} | {
+    fold(name): name for name in ("Physician learners", "Other learners", "Counts as of")
+}
+# A column that says it counts something: worth a warning when it matches no field.
+_COUNT_HINTS = frozenset(
+    {"learner", "participant", "attendee", "attendance", "physician", "other", "count"}
+)
+
+
+def target_of(text: str) -> str | None:
+    """The field (or count, as-of, close target) a header names, or None."""
+    folded = fold(text)
+    if folded in VARIANTS:
+        return VARIANTS[folded]
+    return BY_WORDS.get(words(text))
+
+
+def suggestion_for(text: str) -> str | None:
+    """The field name a header that matches none was probably meant to be."""
+    close = difflib.get_close_matches(fold(text), list(_SUGGESTED), n=1, cutoff=0.8)
+    return _SUGGESTED[close[0]] if close else None
+
+
+def looks_like_a_count(text: str) -> bool:
+    lowered = text.lower()
+    said = set(re.findall(r"[a-z]+", lowered))
+    counting = _COUNT_HINTS | (_COUNTING_WORDS - {"s", "of", "the"})
+    return "#" in lowered or bool((words(text) | said) & counting)
+
+
 # The names the bot's template and export write, and the short reply names when none match.
 LOOKED_FOR = ("Activity ID", "Title", "Format", "Start date", "End date", "Physician learners")
 
@@ -158,7 +231,8 @@ class Columns:
 
 
 def match_header(cells: Sequence[str]) -> dict[int, str]:
-    return {i: VARIANTS[fold(c)] for i, c in enumerate(cells) if c and fold(c) in VARIANTS}
+    matched = {i: target_of(c) for i, c in enumerate(cells) if c}
+    return {i: target for i, target in matched.items() if target is not None}
 
 
 def find_columns(rows: Sequence[Sequence[str]]) -> Columns | None:
@@ -185,7 +259,12 @@ def find_columns(rows: Sequence[Sequence[str]]) -> Columns | None:
             if reason:
                 columns.not_used.append(reason)
             elif reason is None:
-                columns.unknown.append(text)
+                columns.unknown.append(_unknown(text))
+                if looks_like_a_count(text):
+                    columns.not_used.append(
+                        f"Warning: the column {text} looks like a learner count but is not "
+                        "read: name it Physician learners or Other learners"
+                    )
             continue
         if target in seen:
             columns.repeated.append(text)
@@ -194,3 +273,9 @@ def find_columns(rows: Sequence[Sequence[str]]) -> Columns | None:
         columns.targets[col] = target
         columns.headers[col] = text
     return columns
+
+
+def _unknown(text: str) -> str:
+    """An unknown header as the preview lists it, with a did-you-mean when one is close."""
+    suggestion = suggestion_for(text)
+    return f"{text} (did you mean {suggestion}?)" if suggestion else text
