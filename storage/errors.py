@@ -118,8 +118,8 @@ class LowerCount:
     def describe(self) -> str:
         if self.later:
             return (
-                f"{self.category} {self.previous} would be more than the {self.new} on file "
-                "as of a later date"
+                f"{self.category} {self.previous} is more than the {self.new} on file as of a "
+                "later date"
             )
         return f"{self.category} {self.previous} → {self.new}"
 
@@ -134,8 +134,16 @@ class CountDecreaseNeedsConfirmation(ParsError):
         self.decreases = decreases
         # The newest count on file when the user was asked; a confirmation names it back.
         self.last_count_id = last_count_id
-        parts = [d.describe() for d in decreases]
+        parts = "; ".join(d.describe() for d in decreases)
+        if self.higher_than_later:
+            what = f"a count as of an earlier date can't be higher than a later one ({parts})"
+        else:
+            what = f"this would lower them ({parts})"
         super().__init__(
-            f"Counts of `{activity_id}` are cumulative, and this would lower them "
-            f"({'; '.join(parts)}). Nothing was saved yet."
+            f"Counts of `{activity_id}` are cumulative, and {what}. Nothing was saved yet."
         )
+
+    @property
+    def higher_than_later(self) -> bool:
+        """Every figure is as of an earlier date than a smaller one on file, none lowers one."""
+        return all(d.later for d in self.decreases)

@@ -172,7 +172,9 @@ def counts(call: CommandCall) -> None:
             "as_of": as_of,
             "seen": lower.last_count_id,
         }
-        message = blocks.confirm_lower_counts(error_text(lower), payload)
+        message = blocks.confirm_lower_counts(
+            error_text(lower), payload, higher_than_later=lower.higher_than_later
+        )
     else:
         message = blocks.counts_recorded(result)
     call.reply(message)

@@ -280,14 +280,22 @@ def list_message(
     return compose(text, blocks)
 
 
-def confirm_lower_counts(message: str, payload: dict[str, Any]) -> Message:
-    """`message` is mrkdwn, user values escaped."""
+def confirm_lower_counts(
+    message: str, payload: dict[str, Any], *, higher_than_later: bool = False
+) -> Message:
+    """`message` is mrkdwn, user values escaped. `higher_than_later`: the counts lower nothing,
+    they are higher than counts on file as of a later date."""
+    question, button = (
+        ("Record them as of that earlier date anyway?", "Record anyway")
+        if higher_than_later
+        else ("Record the lower counts anyway?", "Record lower counts")
+    )
     blocks: list[Block] = [
-        section(message + "\nRecord the lower counts anyway?"),
+        section(f"{message}\n{question}"),
         ActionsBlock(
             elements=[
                 ButtonElement(
-                    text="Record lower counts",
+                    text=button,
                     action_id=CONFIRM_LOWER_COUNTS,
                     style="danger",
                     value=json.dumps(payload),

@@ -265,7 +265,7 @@ def _plan_counts(
     if checked.problems:
         return checked.problems, None
     if checked.lower:
-        parts = "; ".join(f"{d.category} {d.previous} → {d.new}" for d in checked.lower)
+        parts = "; ".join(d.describe() for d in checked.lower)
         return [
             Problem(
                 "learners_physician",

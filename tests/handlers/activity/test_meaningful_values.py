@@ -104,9 +104,14 @@ def test_a_higher_count_as_of_an_earlier_date_asks_first(workspace: Workspace) -
     workspace.pars(EM)
     workspace.pars("counts EM-1 physicians=600 others=40 as-of=2025-12-31")
     reply = workspace.pars("counts EM-1 physicians=700 as-of=2024-12-31")
-    assert "would be more than the 600 on file as of a later date" in reply.text
-    assert "Record lower counts" in reply.buttons
+    assert "a count as of an earlier date can't be higher than a later one" in reply.text
+    assert "Physician learners 700 is more than the 600 on file as of a later date" in reply.text
+    assert "would lower" not in reply.text
+    assert reply.buttons == ["Record anyway", "Cancel"]
     assert len(rows(workspace, LearnerCount)) == 2
+    recorded = workspace.reply(workspace.click(reply, "Record anyway"))
+    assert "Physician learners: 700, kept as history" in recorded.text
+    assert len(rows(workspace, LearnerCount)) == 3
 
 
 def test_an_ended_enduring_material_closes_with_its_final_count(workspace: Workspace) -> None:
