@@ -7,7 +7,7 @@ counts fit later; the count with the latest as-of date of each category is its c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -47,6 +47,8 @@ class CountsRecorded:
     # The current figure of each category before this entry, and its as-of date.
     previous: dict[str, int]
     previous_as_of: dict[str, date]
+    # Figures given that are already on file as of the same date: not recorded again.
+    already: dict[str, int] = field(default_factory=dict)
 
     def is_current(self, category: str) -> bool:
         """Did this entry become the current count (not history as of an earlier date)?"""
@@ -110,8 +112,25 @@ def add_counts(
     now: datetime,
     batch_id: str | None = None,
 ) -> CountsRecorded:
-    """Store counts the validator has passed, with their audit row."""
+    """Store counts the validator has passed, with their audit row; a figure already on file
+    as of the same date is not recorded again (nor audited)."""
     latest = current_counts(session=session, activity=activity)
+    already = {
+        c: n
+        for c, n in counts.items()
+        if c in latest and (latest[c].count, latest[c].as_of) == (n, as_of)
+    }
+    counts = {c: n for c, n in counts.items() if c not in already}
+    recorded = CountsRecorded(
+        activity,
+        as_of,
+        dict(counts),
+        {c: row.count for c, row in latest.items()},
+        {c: row.as_of for c, row in latest.items()},
+        already,
+    )
+    if not counts:
+        return recorded
     for category, number in counts.items():
         session.add(
             LearnerCount(
@@ -135,13 +154,7 @@ def add_counts(
         batch_id=batch_id,
     )
     session.flush()
-    return CountsRecorded(
-        activity,
-        as_of,
-        dict(counts),
-        {c: row.count for c, row in latest.items()},
-        {c: row.as_of for c, row in latest.items()},
-    )
+    return recorded
 
 
 def _last_count_id(session: Session, activity: Activity) -> int | None:

@@ -320,9 +320,15 @@ def counts_recorded(result: CountsRecorded) -> Message:
             )
         else:
             parts.append(f"{name}: {number}" + (f" (was {was})" if was is not None else ""))
-    text = (
-        f"Recorded learner counts of `{escape(result.activity.activity_id)}` as of {result.as_of}: "
-        + "; ".join(parts)
-        + "."
-    )
-    return plain(text)
+    named = f"`{escape(result.activity.activity_id)}`"
+    lines = []
+    if parts:
+        lines.append(
+            f"Recorded learner counts of {named} as of {result.as_of}: {'; '.join(parts)}."
+        )
+    if result.already:
+        same = "; ".join(f"{rules.LEARNER_CATEGORIES[c]}: {n}" for c, n in result.already.items())
+        lines.append(
+            f"Already on file for {named} as of {result.as_of}, so not recorded again: {same}."
+        )
+    return plain("\n".join(lines))

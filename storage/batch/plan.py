@@ -274,8 +274,12 @@ def _plan_counts(
                 f"`/pars counts {row.activity_id}`",
             )
         ], None
+    on_file = {c: (row.count, row.as_of) for c, row in current.items()}
+    changed = {c: n for c, n in checked.counts.items() if on_file.get(c) != (n, checked.as_of)}
+    if not changed:
+        return [], None  # every figure is on file as of that date already
     plan.counts = True
-    plan.count_values = dict(checked.counts)
+    plan.count_values = changed
     plan.as_of = checked.as_of
     return [], checked.as_of
 

@@ -164,3 +164,21 @@ def test_answering_no_clears_what_followed_the_yes_and_says_so(workspace: Worksp
     assert "• CME Finder activity URL: https://x.org → —" in reply
     [activity] = rows(workspace, Activity)
     assert (activity.finder_fee, activity.finder_url) == (None, None)
+
+
+def test_a_count_already_on_file_is_not_recorded_again(workspace: Workspace) -> None:
+    workspace.pars(EM)
+    workspace.pars("counts EM-1 physicians=600 others=40 as-of=2025-12-31")
+    reply = workspace.pars("counts EM-1 physicians=600 others=55 as-of=2025-12-31")
+    assert "Recorded learner counts of `EM-1` as of 2025-12-31: Other learners: 55 (was 40)." in (
+        reply.text
+    )
+    assert "Already on file for `EM-1` as of 2025-12-31, so not recorded again: " in reply.text
+    assert sorted((r.category, r.count) for r in rows(workspace, LearnerCount)) == [
+        ("other", 40),
+        ("other", 55),
+        ("physician", 600),
+    ]
+    again = workspace.pars("counts EM-1 physicians=600 others=55 as-of=2025-12-31")
+    assert "Recorded" not in again.text and "not recorded again" in again.text
+    assert len(rows(workspace, LearnerCount)) == 3

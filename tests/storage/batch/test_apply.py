@@ -432,3 +432,18 @@ def test_large_files_report_progress_while_checked_and_applied(engine: Engine) -
             progress=lambda done, total: steps.append((done, total)),
         )
     assert steps[0] == (200, 2001) and steps[-1] == (2000, 2001) and len(steps) == 10
+
+
+def test_a_count_that_did_not_change_adds_no_second_history_line(engine: Engine) -> None:
+    first = {"Physician learners": 40, "Other learners": 12, "Counts as of": "2025-12-16"}
+    apply(engine, preview(engine, xlsx(table([grand_rounds("GR-1", **first)]))).batch_id)
+    again = preview(engine, xlsx(table([grand_rounds("GR-1", **(first | {"Other learners": 15}))])))
+    assert again.summary.counts == 1
+    apply(engine, again.batch_id)
+    assert sorted(counts(engine, "GR-1")) == [
+        ("other", 12, "2025-12-16"),
+        ("other", 15, "2025-12-16"),
+        ("physician", 40, "2025-12-16"),
+    ]
+    same = preview(engine, xlsx(table([grand_rounds("GR-1", **(first | {"Other learners": 15}))])))
+    assert same.summary.counts == 0 and same.summary.unchanged == 1
