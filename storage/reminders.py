@@ -250,9 +250,19 @@ def load_snapshot(
     )
 
 
+@dataclass(frozen=True)
+class Needs:
+    """What App Home shows one person: the first `limit` of each list, and how many in all."""
+
+    ended: list[OpenWork]
+    dec31: list[OpenWork]
+    ended_total: int
+    dec31_total: int
+
+
 def needs_of(
     *, session: Session, team_id: str, user_id: str, today: date, limit: int = 10
-) -> tuple[list[OpenWork], list[OpenWork]]:
+) -> Needs:
     """One person's activities that ended and are not closed, and their open enduring
     materials still without counts as of the last Dec 31 (App Home)."""
     mine = col(Activity.owner_user_id) == user_id
@@ -276,9 +286,16 @@ def needs_of(
     counted = queries.counts_on_file(
         session=session, team_id=team_id, activity_pks=[r.id for r in [*rows, *found]]
     )
-    ended = _open_work(rows, counted, snoozes, today)
-    dec31 = _open_work(found, counted, snoozes, today)
-    return ended, dec31
+    return Needs(
+        ended=_open_work(rows, counted, snoozes, today),
+        dec31=_open_work(found, counted, snoozes, today),
+        ended_total=_count(session, ended_where) if len(rows) == limit else len(rows),
+        dec31_total=_count(session, dec31_where) if len(found) == limit else len(found),
+    )
+
+
+def _count(session: Session, where: list[sa.ColumnElement[bool]]) -> int:
+    return session.exec(select(sa.func.count()).select_from(Activity).where(*where)).one()
 
 
 def load_people(*, session: Session, team_id: str) -> dict[str, Person]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -145,6 +145,16 @@ def _element(name: str, current: str, owner_default: str) -> Any:
 
 
 REQUIRED = {"title", "format", "start_date", "end_date"}
+# Asked of live courses and RSS only: PARS has no delivery method or location for the others.
+_DELIVERY_FIELDS = ("delivery_method", "city", "state", "country")
+
+
+def _not_asked(values: Mapping[str, str]) -> set[str]:
+    """Fields the form leaves out for this activity's format (unless something is entered)."""
+    fmt = rules.FORMATS.get(values.get("format", ""))
+    if fmt is None or fmt.has_delivery_method:
+        return set()
+    return {name for name in _DELIVERY_FIELDS if not values.get(name)}
 
 
 def activity_modal(
@@ -158,7 +168,10 @@ def activity_modal(
     blocks: list[Block] = []
     if notice:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cut(notice, 3000))]))
+    hidden = _not_asked(values)
     for spec in FIELDS:
+        if spec.name in hidden:
+            continue
         blocks.append(
             InputBlock(
                 block_id=spec.name,
@@ -180,11 +193,14 @@ def activity_modal(
 
 
 def read_submission(view: Mapping[str, Any]) -> dict[str, str]:
-    """The submitted form as text by field name (empty text for an empty input)."""
+    """The submitted form as text by field name (empty text for an empty input); a field the
+    form did not ask is left out, so it keeps its stored value."""
     values: dict[str, str] = {}
     state = view.get("state", {}).get("values", {})
     for spec in FIELDS:
-        element = state.get(spec.name, {}).get(ACTION, {})
+        if spec.name not in state:
+            continue
+        element = state[spec.name].get(ACTION, {})
         kind = element.get("type")
         if kind == "datepicker":
             text = element.get("selected_date") or ""
@@ -200,11 +216,12 @@ def read_submission(view: Mapping[str, Any]) -> dict[str, str]:
     return values
 
 
-def field_errors(problems: list[tuple[str, str]]) -> dict[str, str]:
-    """Problems by field -> Slack's {block_id: message}, the first problem of each field."""
+def field_errors(problems: list[tuple[str, str]], shown: Collection[str]) -> dict[str, str]:
+    """Problems by field -> Slack's {block_id: message}, the first problem of each field; a
+    problem of a field the form does not show goes under the title."""
     errors: dict[str, str] = {}
     for name, message in problems:
-        block = name if name in BY_NAME else "title"
+        block = name if name in BY_NAME and name in shown else "title"
         errors.setdefault(block, message[:500])
     return errors
 
@@ -265,7 +282,10 @@ def submit_activity_form(
     except ValidationFailed as invalid:
         ack(
             response_action="errors",
-            errors=field_errors([(p.field, p.message) for p in invalid.problems]),
+            errors=field_errors(
+                [(p.field, p.message) for p in invalid.problems],
+                shown=view.get("state", {}).get("values", {}),
+            ),
         )
         return
     except DuplicateActivityId as duplicate:

@@ -8,7 +8,7 @@ from handlers.slack.arguments import split_arguments
 from handlers.slack.call import CommandCall
 from handlers.slack.errors import UsageError
 from handlers.slack.files import upload
-from handlers.slack.messages import plain
+from handlers.slack.messages import plain, plural
 from storage.batch.export import default_year, export_workbook
 from storage.batch.undo import undo_batch as undo
 from storage.db import session_scope
@@ -80,12 +80,16 @@ def export(call: CommandCall) -> None:
         call,
         made.data,
         f"PARS export {year}.xlsx",
-        f"Data year {year}: {made.activities:,} activities (those that started in {year}, and "
-        f"enduring materials open in {year}). The sheet Still missing lists what PARS needs.",
+        f"Data year {year}: {plural(made.activities, 'activity', 'activities')} (those that "
+        f"started in {year}, and enduring materials open in {year}). The sheet Still missing "
+        "lists what PARS needs.",
         private=True,
     )
     call.reply(
-        plain(f"The export of data year {year} ({made.activities:,} activities) is posted {where}.")
+        plain(
+            f"The export of data year {year} "
+            f"({plural(made.activities, 'activity', 'activities')}) is posted {where}."
+        )
     )
 
 
@@ -103,8 +107,9 @@ def undo_batch(call: CommandCall) -> None:
         )
     parts = []
     if result.removed:
-        parts.append(f"removed {len(result.removed):,} activities it added")
+        parts.append(f"removed {plural(len(result.removed), 'activity', 'activities')} it added")
     if result.restored:
-        parts.append(f"put {len(result.restored):,} activities back as they were")
+        restored = plural(len(result.restored), "activity", "activities")
+        parts.append(f"put {restored} back as they were")
     done = " and ".join(parts) or "nothing needed changing"
     call.reply(plain(f"Undid batch `{result.batch_id}`: {done}."))

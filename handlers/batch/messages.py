@@ -7,17 +7,20 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ConfirmObject
 
-from handlers.slack.messages import Message, compose, context_note, line_sections, section
+from handlers.slack.messages import (
+    Message,
+    compose,
+    context_note,
+    line_sections,
+    plural,
+    section,
+)
 from handlers.slack.mrkdwn import escape
 from storage.batch.plan import Tally
 
 APPLY_BATCH = "pars_batch_apply"
 CANCEL_BATCH = "pars_batch_cancel"
 ACTION_IDS = (APPLY_BATCH, CANCEL_BATCH)
-
-
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 def summary_line(summary: Tally, *, future: bool) -> str:
@@ -37,7 +40,7 @@ def _errors_lines(summary: Tally, errors: Sequence[str], *, future: bool) -> lis
     if not summary.errors:
         return []
     tail = " (they will be skipped)" if future else " (skipped)"
-    lines = [f"*{_plural(summary.errors, 'row')} with errors*{tail}:"]
+    lines = [f"*{plural(summary.errors, 'row')} with errors*{tail}:"]
     # Thread messages are public: a cell's text quoted in an error must never ping anyone,
     # so the store's own mentions are shown as text too.
     lines += [f"• {escape(e)}" for e in errors]
@@ -58,7 +61,7 @@ def preview_message(
 ) -> Message:
     changes = bool(summary.added or summary.updated or summary.counts or summary.closed)
     lines = [
-        f"*Preview of {escape(file_name)}* (batch `{batch_id}`, {_plural(summary.rows, 'row')})",
+        f"*Preview of {escape(file_name)}* (batch `{batch_id}`, {plural(summary.rows, 'row')})",
         summary_line(summary, future=True),
     ]
     lines += _errors_lines(summary, first_errors, future=True)

@@ -55,10 +55,8 @@ def _cycle_blocks(deps: Deps, team_id: str, user_id: str) -> list[Block]:
             today, settings.configured_deadlines(session=session, team_id=team_id)
         )
         steps = checklist.compute_checklist(session=session, team_id=team_id, year=year)
-        ended, dec31 = reminders.needs_of(
-            session=session, team_id=team_id, user_id=user_id, today=today
-        )
-    return layouts.home_blocks(steps, zone, today, ended, dec31)
+        needs = reminders.needs_of(session=session, team_id=team_id, user_id=user_id, today=today)
+    return layouts.home_blocks(steps, zone, today, needs)
 
 
 def publish_for(client: WebClient, deps: Deps, team_id: str, user_id: str) -> None:

@@ -28,7 +28,7 @@ from storage.checklist import STEPS, Checklist, Named, Step
 from storage.models import ProgramSummary
 from storage.pars import calendar, rules
 from storage.pars.fields import label
-from storage.reminders import SNOOZE_DAYS, OpenWork
+from storage.reminders import SNOOZE_DAYS, Needs, OpenWork
 
 CHECKLIST_MARK = "pars_checklist_mark"
 CHECKLIST_UNDO = "pars_checklist_undo"
@@ -247,12 +247,17 @@ def work_buttons(work: OpenWork, *, close: bool = True) -> ActionsBlock:
     return ActionsBlock(block_id=f"work_{work.pk}", elements=buttons)
 
 
-def _work_blocks(works: Sequence[OpenWork], *, close: bool, more_command: str) -> list[Block]:
+def _work_blocks(
+    works: Sequence[OpenWork], *, close: bool, more_command: str, total: int | None = None
+) -> list[Block]:
+    """The first of `works` with buttons; `total` counts them all when `works` holds fewer."""
     blocks: list[Block] = []
-    for work in works[:DM_ACTIVITIES]:
+    shown = works[:DM_ACTIVITIES]
+    for work in shown:
         blocks += [section(work_line(work)), work_buttons(work, close=close)]
-    if len(works) > DM_ACTIVITIES:
-        blocks.append(section(f"…and {len(works) - DM_ACTIVITIES} more: `{more_command}`"))
+    left = max(len(works), total or 0) - len(shown)
+    if left > 0:
+        blocks.append(section(f"…and {left} more: `{more_command}`"))
     return blocks
 
 
@@ -325,19 +330,29 @@ def home_blocks(
     checklist: Checklist,
     zone: ZoneInfo,
     today: date,
-    needing: Sequence[OpenWork],
-    dec31: Sequence[OpenWork],
+    needs: Needs,
 ) -> list[Block]:
     """App Home's part of the cycle: the checklist, then the user's activities needing them."""
     blocks: list[Block] = checklist_blocks(checklist, zone, today)
     blocks.append(DividerBlock())
     blocks.append(section("*Needs you*"))
+    needing, dec31 = needs.ended, needs.dec31
     if not needing and not dec31:
         blocks.append(section("Nothing of yours is waiting. 🎉"))
-    blocks += _work_blocks(needing, close=True, more_command="/pars list unclosed mine")
+    blocks += _work_blocks(
+        needing, close=True, more_command="/pars list unclosed mine", total=needs.ended_total
+    )
     room = max(0, DM_ACTIVITIES - len(needing))
     for work in dec31[:room]:
         line = f"`{escape(work.activity_id)}` *{escape(work.title)}* · counts as of Dec 31 due"
         blocks += [section(line), work_buttons(work, close=False)]
+    if needs.dec31_total > min(room, len(dec31)):
+        left = needs.dec31_total - min(room, len(dec31))
+        blocks.append(
+            section(
+                f"…and {left} more enduring material{'' if left == 1 else 's'} awaiting "
+                "counts as of Dec 31: `/pars list open mine format=enduring`"
+            )
+        )
     blocks.append(DividerBlock())
     return blocks

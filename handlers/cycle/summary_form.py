@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -29,13 +30,20 @@ CALLBACK_ID = "pars_summary_form"
 ACTION = "value"
 
 
+def _as_typed(value: object) -> str:
+    """A figure as the form shows it again: dollars always with their cents (1250.50)."""
+    return f"{value:.2f}" if isinstance(value, Decimal) else render(value)
+
+
 def summary_modal(*, year: int, existing: ProgramSummary | None, response_url: str | None) -> View:
     current: dict[str, str] = {
         "period_start": date(year, 1, 1).isoformat(),
         "period_end": date(year, 12, 31).isoformat(),
     }
     if existing is not None:
-        current = {name: render(getattr(existing, name)) for name in program_summary.SUMMARY_FIELDS}
+        current = {
+            name: _as_typed(getattr(existing, name)) for name in program_summary.SUMMARY_FIELDS
+        }
     blocks = []
     for name, label in program_summary.SUMMARY_FIELDS.items():
         if name in program_summary.AMOUNTS:

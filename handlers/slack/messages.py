@@ -47,6 +47,11 @@ def line_sections(lines: Sequence[str]) -> list[SectionBlock]:
     return [section("\n".join(chunk)) for chunk in chunks]
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """`1 activity`, `2 activities`: a count with its noun."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
 def plain(text: str) -> Message:
     """A message of mrkdwn the bot wrote; user values in it must already be escaped."""
     return compose(text, [section(text)])

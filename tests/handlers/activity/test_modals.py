@@ -396,3 +396,24 @@ def test_edit_of_a_closed_activity_does_not_open_the_form(workspace: Workspace) 
     assert "`GR-2025` is closed" in reply.text
     assert reply.ephemeral
     assert not workspace.calls("views.open")
+
+
+def test_an_enduring_material_is_not_asked_for_a_delivery_method_or_location(
+    workspace: Workspace,
+) -> None:
+    workspace.pars(
+        'add-activity id=EM-1 title="Opioid REMS module" format=enduring '
+        "start=2025-01-01 end=2027-06-30 credits=2"
+    )
+    name = workspace.command("edit EM-1")
+    view = workspace.opened_view()
+    shown = inputs(view)
+    for field in ("delivery_method", "city", "state", "country"):
+        assert field not in shown
+    assert "credits" in shown and "format" in shown
+    assert ack_body(workspace.submit(view, form_state(view, credits="2.5"))) == {}
+    assert "AMA PRA Category 1 credits: 2 → 2.5" in workspace.reply(name).text
+    # Changed to a series in the form, it is asked next time.
+    workspace.pars("edit EM-1 format=rss end=2025-12-31")
+    workspace.command("edit EM-1")
+    assert "delivery_method" in inputs(workspace.opened_view(2))

@@ -254,7 +254,7 @@ def test_template_export_show_and_undo_batch_commands(workspace: Workspace) -> N
     refused = workspace.pars(f"undo-batch {batch}")
     assert "Only admins can undo a batch" in refused.text
     undone = workspace.pars(f"undo-batch {batch}", user=ADMIN)
-    assert f"Undid batch `{batch}`: removed 1 activities it added" in undone.text
+    assert f"Undid batch `{batch}`: removed 1 activity it added" in undone.text
     assert activity_ids(workspace) == []
 
 

@@ -111,7 +111,9 @@ def test_the_program_summary_form_validates_and_saves_per_year(workspace: Worksp
     assert "private donations $2,500.50 (total $63,000.50)" in status
     workspace.command("summary year=2025")
     again = workspace.opened_view(2)
-    assert form_state(again)["advertising_income"]["value"]["value"] == "12500"
+    reopened = form_state(again)
+    assert reopened["advertising_income"]["value"]["value"] == "12500.00"
+    assert reopened["private_donations"]["value"]["value"] == "2500.50"
 
 
 def test_only_admins_change_the_settings_and_anyone_sees_them(workspace: Workspace) -> None:

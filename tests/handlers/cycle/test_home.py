@@ -164,3 +164,34 @@ def test_a_guest_gets_no_app_home(workspace: Workspace) -> None:
     open_home(workspace, user=ALICE)
     # The guest's event was settled in the middleware before Alice's: hers is the only Home.
     assert [c.params["user_id"] for c in workspace.calls("views.publish")] == [ALICE]
+
+
+def test_needs_you_says_how_many_more_there_are(workspace: Workspace) -> None:
+    # 14 ended series and 3 enduring materials awaiting Dec 31 counts: 10 are shown.
+    workspace.seed(
+        *[
+            {
+                "activity_id": f"RSS-{n:02d}",
+                "title": f"Series {n}",
+                "format": "rss",
+                "start_date": "2025-01-07",
+                "end_date": f"2025-{n % 12 + 1:02d}-10",
+            }
+            for n in range(14)
+        ],
+        *[
+            {
+                "activity_id": f"EM-{n}",
+                "title": f"Module {n}",
+                "format": "enduring",
+                "start_date": "2025-01-01",
+                "end_date": "2027-06-30",
+            }
+            for n in range(3)
+        ],
+    )
+    view = open_home(workspace)
+    texts = section_texts(view)
+    assert sum(t.startswith("`RSS-") for t in texts) == 10
+    assert "…and 4 more: `/pars list unclosed mine`" in texts
+    assert any(t.startswith("…and 3 more enduring materials awaiting counts") for t in texts)
