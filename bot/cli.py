@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -40,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="apply migrations")
     console = sub.add_parser("console", help="try the bot in a terminal, no Slack needed")
     console.add_argument("--user", default="U0CONSOLE", help="the Slack user ID you act as")
+    console.add_argument(
+        "--files",
+        default="pars-files",
+        help="folder where the files the bot posts are saved (default: ./pars-files)",
+    )
     sub.add_parser("scheduler", help="run the reminder scheduler alone")
     remind = sub.add_parser("reminders", help="what reminders are due at an instant; send them")
     remind.add_argument("action", choices=["preview", "send"])
@@ -74,7 +80,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "console":
         from bot.console import run_console
 
-        run_console(settings, user_id=args.user)
+        run_console(settings, user_id=args.user, files=Path(args.files))
         return 0
     engine = create_db_engine(settings.database_url)
     if args.command in {"import", "export", "template"}:

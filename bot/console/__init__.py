@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from bot.app import create_app, create_web_client
@@ -47,6 +48,7 @@ def run_console(
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
     user_id: str = CONSOLE_USER,
+    files: Path | None = None,
 ) -> None:
     engine = create_db_engine(settings.database_url)
     upgrade(engine)
@@ -93,5 +95,6 @@ def run_console(
             team_id=TEAM_ID,
             read=read,
             out=stdout,
+            files=files,
         ).run()
     engine.dispose()

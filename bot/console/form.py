@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,11 @@ class LeftForm(Exception):
     def __init__(self, line: str | None) -> None:
         super().__init__(line)
         self.line = line
+
+
+def _is_time(line: str) -> bool:
+    """`time` or `time 2026-03-30T09:00`: the console's clock, never a field's value."""
+    return re.fullmatch(r"time(\s+\d{4}-\d{2}-\d{2}\S*)?", line) is not None
 
 
 def _text(obj: Any) -> str:
@@ -94,8 +100,10 @@ class Form:
             if answer is None:
                 raise LeftForm(None)
             answer = answer.strip()
-            if answer.startswith("/pars") or answer == "cancel":
-                raise LeftForm(answer if answer.startswith("/pars") else None)
+            if answer == "cancel":
+                raise LeftForm(None)
+            if answer.startswith("/pars") or answer in {"quit", "exit"} or _is_time(answer):
+                raise LeftForm(answer)  # a console line, not a value: run it
             if not answer:
                 if not block.get("optional") and not self._shown(current):
                     self._say("  This field is required.")

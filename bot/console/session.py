@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,18 +20,25 @@ from zoneinfo import ZoneInfo
 from slack_bolt import App, BoltResponse
 
 from bot.console import payloads
-from bot.console.render import Control, Rendered, render_blocks
+from bot.console.render import CHANNEL_NAMES, Control, Rendered, render_blocks
 from bot.local_slack import Call, LocalSlack
 from handlers.slack.mrkdwn import escape
 
 HELP = """Type a slash command as in Slack, e.g. /pars help, or:
   click LABEL [VALUE]   click a button of the last message (VALUE picks among equal labels)
+  click #N LABEL [VALUE]  click a button of message #N (messages with buttons are numbered)
   check ID [ID ...]     tick checkboxes of the last message (again to untick)
-  time ISO-DATETIME     pretend it is that moment and run the reminder pass due then,
-                        e.g. time 2026-03-30T09:00 (the DMs it sends are shown)
+  time ISO-DATETIME     pretend it is that moment (later commands see it too) and run the
+                        reminder pass due then, e.g. time 2026-03-30T09:00 (DMs are shown)
   upload FILE           share a spreadsheet: the bot answers with a preview to Apply
   quit                  leave
-In a form: Enter keeps the value shown, - clears it, a /pars line leaves the form."""
+Files the bot posts (exports, templates, checked copies) are saved in the files folder.
+Channels: #console (where you type), #cme-office, #general.
+In a form: Enter keeps the value shown, - clears it; a /pars, time or quit line leaves it."""
+
+# The console's channels, by name, as Slack would link `#name` in a command.
+CHANNELS = {name: channel_id for channel_id, name in CHANNEL_NAMES.items()}
+_CHANNEL = re.compile(r"(?<![\w<&#])#([a-z0-9][a-z0-9_-]*)")
 
 
 class ConsoleClock:
@@ -64,6 +72,7 @@ class Console:
         read: Callable[[str], str | None],
         out: TextIO,
         on_time: Callable[[datetime], str] | None = None,
+        files: Path | None = None,
     ) -> None:
         self.app, self.slack, self.secret, self.clock = app, slack, secret, clock
         self.user_id, self.team_id = user_id, team_id
@@ -72,6 +81,9 @@ class Console:
         self._ids = itertools.count(1)
         self._last: Rendered | None = None
         self._last_message: dict[str, Any] = {}
+        # Every message shown with buttons, by number, so that any of them can be clicked.
+        self._numbered: dict[int, tuple[Rendered, dict[str, Any]]] = {}
+        self._files = files
         self._checked: set[str] = set()
         self._on_time = on_time  # a reminder pass at the new moment; returns a summary
 
@@ -115,7 +127,7 @@ class Console:
     # -- lines --------------------------------------------------------------------------------
     def _command(self, text: str) -> str | None:
         body = payloads.slash_command(
-            escape(text),  # as Slack sends what was typed: & < > as entities
+            _link_channels(escape(text)),  # as Slack sends it: & < > as entities, #channel linked
             user_id=self.user_id,
             team_id=self.team_id,
             channel_id=self.channel_id,
@@ -125,11 +137,18 @@ class Console:
         return self._dispatch(body)
 
     def _click(self, rest: str) -> str | None:
+        words = rest.replace('"', " ").split()
+        if words and re.fullmatch(r"#\d+", words[0]):
+            number = int(words.pop(0)[1:])
+            if number not in self._numbered:
+                self._say(f"There is no message #{number} with buttons.")
+                return None
+            self._last, self._last_message = self._numbered[number]
+            self._checked = set()
         if self._last is None or not self._last.buttons:
             self._say("The last message has no buttons to click.")
             return None
         buttons = self._last.buttons
-        words = rest.replace('"', " ").split()
         # `click Close selected` names a label; `click Open edit form GR-1` adds a value.
         tries = [(" ".join(words), None)]
         if len(words) > 1:
@@ -276,7 +295,7 @@ class Console:
                 for upload in self.slack.uploads.values():
                     if upload.get("complete") and not upload.get("shown"):
                         upload["shown"] = True
-                        self._say(f"(file posted: {upload.get('title') or upload.get('name')})")
+                        self._say(self._saved(upload))
             elif call.method == "views.open":
                 return self._fill_form(call.params["view"])
             elif call.method == "views.publish":
@@ -288,7 +307,25 @@ class Console:
         if rendered.buttons or rendered.checkboxes or not params.get("replace_original"):
             self._last, self._last_message = rendered, {"blocks": params.get("blocks") or []}
             self._checked = set()
+        if rendered.buttons:
+            number = len(self._numbered) + 1
+            self._numbered[number] = (rendered, self._last_message)
+            prefix = f"#{number} {prefix}"
         self._say(prefix + rendered.text)
+
+    def _saved(self, upload: dict[str, Any]) -> str:
+        """A file the bot posted, written to the files folder: where it is."""
+        name = str(upload.get("name") or upload.get("title") or "file")
+        if self._files is None:
+            return f"(file posted: {name})"
+        self._files.mkdir(parents=True, exist_ok=True)
+        path = self._files / Path(name).name  # a name from Slack's side is never a path
+        stem, suffix, n = path.stem, path.suffix, 1
+        while path.exists():
+            n += 1
+            path = path.with_name(f"{stem} ({n}){suffix}")
+        path.write_bytes(upload.get("data") or b"")
+        return f"(file posted: {name}; saved as {path})"
 
     def _say(self, text: str) -> None:
         self._line(text + "\n")
@@ -327,3 +364,11 @@ class Console:
                 continue
             self._form_state = None
             return self._show_calls(self.slack.since(mark))
+
+
+def _link_channels(text: str) -> str:
+    """`#cme-office` as Slack sends a channel typed in a command: `<#C0CMEOFFICE|cme-office>`."""
+    return _CHANNEL.sub(
+        lambda m: f"<#{CHANNELS[m.group(1)]}|{m.group(1)}>" if m.group(1) in CHANNELS else m[0],
+        text,
+    )

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 PARS_BOT = shutil.which("pars-bot") or str(Path(__file__).parents[2] / ".venv/bin/pars-bot")
 
@@ -155,3 +156,42 @@ def test_typed_markup_is_stored_and_shown_as_typed(tmp_path: Path) -> None:
     assert "`HL-1` *Heart & Lung <3*" in out
     assert "&amp;" not in out and "&lt;" not in out
     assert stored(tmp_path, "select title from activity") == [("Heart & Lung <3",)]
+
+
+def test_files_the_bot_posts_are_saved_and_their_path_printed(tmp_path: Path) -> None:
+    out = console(
+        tmp_path,
+        '/pars add-activity id=GR-2025 title="Medicine Grand Rounds" format=rss '
+        "start=2025-01-07 end=2025-12-16\n/pars export year=2025\n/pars template\n",
+    )
+    export = tmp_path / "pars-files" / "PARS export 2025.xlsx"
+    assert f"saved as {export.relative_to(tmp_path)}" in out
+    assert load_workbook(export).sheetnames[0] == "Activities 2025"
+    assert (tmp_path / "pars-files" / "pars-bot activities template.xlsx").is_file()
+
+
+def test_an_earlier_message_can_be_clicked_by_its_number(tmp_path: Path) -> None:
+    out = console(
+        tmp_path,
+        "/pars checklist agreement done year=2025\n"  # message #1, with Undo
+        "/pars checklist contact done year=2025\n"  # message #2
+        "click #1 Undo\n",
+    )
+    assert "#1 *PARS reporting for 2025*" in out and "#2 *PARS reporting for 2025*" in out
+    assert stored(tmp_path, "select step from checklist_mark") == [("contact",)]
+    assert "There is no message #9" in console(tmp_path, "click #9 Undo\n")
+
+
+def test_a_channel_is_named_as_in_slack(tmp_path: Path) -> None:
+    out = console(tmp_path, "/pars config channel #cme-office\n")
+    assert "The weekly digest goes to #cme-office" in out
+    assert stored(tmp_path, "select digest_channel from workspace_settings") == [("C0CMEOFFICE",)]
+
+
+def test_quit_and_time_in_a_form_are_not_taken_as_values(tmp_path: Path) -> None:
+    out = console(tmp_path, "/pars add-activity\nGR-1\ntime 2026-01-05T09:00\n/pars list all\n")
+    assert "(form closed without saving)" in out
+    assert "It is now 2026-01-05 09:00" in out
+    assert stored(tmp_path, "select count(*) from activity") == [(0,)]
+    out = console(tmp_path, "/pars add-activity\nGR-1\nquit\n/pars help\n")
+    assert "(form closed without saving)" in out and "Subcommands" not in out
