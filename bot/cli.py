@@ -151,7 +151,10 @@ def _serve(
 
         def load(self):  # type: ignore[no-untyped-def]
             worker_engine = create_db_engine(settings.database_url)
-            return create_wsgi_app(create_app(settings, engine=worker_engine), worker_engine)
+            app = create_app(settings, engine=worker_engine)  # raises unless the secret is set
+            return create_wsgi_app(
+                app, worker_engine, signing_secret=settings.slack_signing_secret or ""
+            )
 
     if scheduler:
         # In the arbiter, once, not in each worker; the delivery log keeps sends single anyway.
