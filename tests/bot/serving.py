@@ -11,7 +11,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -90,16 +90,17 @@ class Served:
 
 
 def start_serve(
-    tmp_path: Path, slack: LocalSlack, *args: str, log_name: str = "serve.log"
+    tmp_path: Path, slack: LocalSlack, *args: str, before: Sequence[str] = ()
 ) -> Served:
+    """`pars-bot [before...] serve [args...]` on a free port of 127.0.0.1."""
     port = free_port()
     env = clean_env(
         tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.api_url
     )
-    log_path = tmp_path / log_name
+    log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:  # a file, not a pipe nobody reads: the log never blocks
         process = subprocess.Popen(
-            [PARS_BOT, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+            [PARS_BOT, *before, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
             cwd=tmp_path,
             env=env,
             stdout=log,
