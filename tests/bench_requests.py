@@ -1,5 +1,6 @@
-"""Peak memory (RSS) of a `pars-bot serve` worker: a normal signed request, then a 60 MB body
-declared by Content-Length and one sent chunked, in the same run, on one worker.
+"""Peak memory (RSS) of a `pars-bot serve` worker: a normal signed request, a signed body at the
+limit, then a 60 MB body declared by Content-Length and one sent chunked, in the same run, on
+one worker.
 
     .venv/bin/python tests/bench_requests.py [--mb 60]
 
@@ -10,6 +11,7 @@ peak of that request alone; the last line shows the worker still answers afterwa
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -20,7 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.console import payloads
-from bot.local_slack import LocalSlack
+from bot.guard import MAX_BODY_BYTES
+from bot.local_slack import TEAM_ID, LocalSlack
 from tests.bot.serving import (
     SECRET,
     children,
@@ -83,6 +86,13 @@ def main() -> None:
             slack.wait_until(lambda c: c.path.endswith("/bench"))
             return str(status)
 
+        def signed_at_the_limit() -> str:
+            event = {"type": "event_callback", "team_id": TEAM_ID, "event": {"type": "x"}}
+            filler = MAX_BODY_BYTES - len(json.dumps(event)) - len(', "filler": ""')
+            body = json.dumps({**event, "filler": "a" * filler})
+            headers = payloads.signed(body, SECRET) | {"content-type": "application/json"}
+            return str(post(served.base, body, headers)[0])
+
         def declared() -> str:
             top = head(served.port, f"Content-Length: {size}\r\n")
             return str(status_of(raw_exchange(served.port, top, pieces(size))))
@@ -96,6 +106,7 @@ def main() -> None:
         print(f"{'request':<40} {'status':>6} {'peak RSS':>10} {'seconds':>8}")
         cases = [
             ("signed /pars help", signed_help),
+            ("signed event of 1 MB (the limit)", signed_at_the_limit),
             (f"{size // 2**20} MB, Content-Length, bad signature", declared),
             (f"{size // 2**20} MB, chunked, bad signature", sent_chunked),
             ("signed /pars help, afterwards", signed_help),
