@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.engine import Engine
 
 from bot import batch_cli
 from bot.app import ConfigurationError, create_app
@@ -17,6 +19,7 @@ from bot.settings import Settings
 from storage.db import create_db_engine, upgrade
 
 log = logging.getLogger("pars_bot")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING
         if args.command in {"console", "import", "export", "template"}
         else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=LOG_FORMAT,
     )
     try:
         settings = Settings()
@@ -112,13 +115,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     )
 
 
-def _start_scheduler(settings: Settings, engine: object) -> None:
+def _start_scheduler(settings: Settings, engine: Engine) -> None:
     from bot.reminders import start_in_process
 
-    start_in_process(settings, engine)  # type: ignore[arg-type]
+    start_in_process(settings, engine)
 
 
-def _socket(settings: Settings, engine: object, scheduler: bool) -> int:
+def _socket(settings: Settings, engine: Engine, scheduler: bool) -> int:
     if not settings.slack_app_token:
         raise ConfigurationError(
             "SLACK_APP_TOKEN is not set: Socket Mode needs the app-level "
@@ -126,9 +129,11 @@ def _socket(settings: Settings, engine: object, scheduler: bool) -> int:
         )
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    app = create_app(settings, engine=engine, socket_mode=True)  # type: ignore[arg-type]
-    upgrade(engine)  # type: ignore[arg-type]
+    app = create_app(settings, engine=engine, socket_mode=True)
+    upgrade(engine)
     if scheduler:
+        # A thread here is safe: Socket Mode never forks (its client and Bolt's listeners run
+        # in threads of this one process).
         _start_scheduler(settings, engine)
     log.info("pars-bot in Socket Mode")
     SocketModeHandler(app, settings.slack_app_token).start()
@@ -136,16 +141,32 @@ def _socket(settings: Settings, engine: object, scheduler: bool) -> int:
 
 
 def _serve(
-    settings: Settings, engine: object, host: str, port: int, workers: int, scheduler: bool
+    settings: Settings, engine: Engine, host: str, port: int, workers: int, scheduler: bool
 ) -> int:
     from gunicorn.app.base import BaseApplication
 
+    from bot import scheduler_process
     from bot.web import create_wsgi_app
 
     create_app_check = settings.slack_signing_secret and settings.slack_bot_token
     if not create_app_check:
-        create_app(settings, engine=engine)  # type: ignore[arg-type]  # raises, naming the variable
-    upgrade(engine)  # type: ignore[arg-type]
+        create_app(settings, engine=engine)  # raises, naming the variable
+    upgrade(engine)
+    # The workers are forked from this process: they open their own connections, and must
+    # inherit none (nor any thread: the scheduler runs in a process of its own).
+    engine.dispose()
+    arbiter_pid = os.getpid()
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start_scheduler(_arbiter: object) -> None:
+        if scheduler and not started:
+            started.append(scheduler_process.start())
+
+    def stop_scheduler(_arbiter: object = None) -> None:
+        # Workers leave through this same stack after fork: only serve stops the scheduler.
+        if os.getpid() == arbiter_pid:
+            while started:
+                scheduler_process.stop(started.pop())
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -154,19 +175,26 @@ def _serve(
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", 8)
             self.cfg.set("accesslog", "-")
+            # Once the port is bound (a second serve on a busy port starts no scheduler).
+            self.cfg.set("when_ready", start_scheduler)
+            self.cfg.set("on_exit", stop_scheduler)
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 24
+                # Its control server is a thread of the arbiter, on one socket path per user
+                # ($HOME/.gunicorn/gunicorn.ctl) that a second serve would take over.
+                self.cfg.set("control_socket_disable", True)
 
         def load(self):  # type: ignore[no-untyped-def]
             worker_engine = create_db_engine(settings.database_url)
-            return create_wsgi_app(create_app(settings, engine=worker_engine), worker_engine)
+            app = create_app(settings, engine=worker_engine)  # raises unless the secret is set
+            return create_wsgi_app(
+                app, worker_engine, signing_secret=settings.slack_signing_secret or ""
+            )
 
-    if scheduler:
-        # In the arbiter, once, not in each worker; the delivery log keeps sends single anyway.
-        # Workers are forked from the arbiter: they must leave its pooled connections alone
-        # (SQLAlchemy's advice for os.fork), or their exit could close the scheduler's.
-        os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))  # type: ignore[attr-defined]
-        _start_scheduler(settings, engine)
     log.info("pars-bot listening on http://%s:%s/slack/events", host, port)
-    Server().run()
+    try:
+        Server().run()
+    finally:
+        stop_scheduler()  # also when gunicorn gave up without calling on_exit
     return 0
 
 

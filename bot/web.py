@@ -9,15 +9,16 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.engine import Engine
 
+from bot.guard import WSGIApp, guarded
 from storage.db import is_reachable
 
 EVENTS_PATH = "/slack/events"
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-
-def create_wsgi_app(app: App, engine: Engine) -> WSGIApp:
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+def create_wsgi_app(app: App, engine: Engine, *, signing_secret: str) -> WSGIApp:
+    # Bolt verifies each request again (defence in depth): the guard only lets through what
+    # Bolt's verifier also accepts, so the second check never raises.
+    slack = guarded(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")

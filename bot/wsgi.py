@@ -13,4 +13,8 @@ from storage.db import create_db_engine
 
 settings = Settings()
 engine = create_db_engine(settings.database_url)
-application = create_wsgi_app(create_app(settings, engine=engine), engine)
+application = create_wsgi_app(
+    create_app(settings, engine=engine),  # raises unless SLACK_SIGNING_SECRET is set
+    engine,
+    signing_secret=settings.slack_signing_secret or "",
+)

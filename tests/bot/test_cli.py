@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,16 +12,8 @@ import sqlalchemy as sa
 
 from bot.console import payloads
 from bot.local_slack import TEAM_ID, LocalSlack
+from tests.bot.serving import SECRET, clean_env, post, serving
 from tests.bot.test_console import PARS_BOT
-
-SECRET = "cli-test-secret"
-
-
-def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PARS_"))}
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'pars.db'}"
-    env.update(extra)
-    return env
 
 
 def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -73,58 +61,11 @@ def test_a_bad_time_zone_is_named(tmp_path: Path) -> None:
     assert "PARS_TIMEZONE" in done.stderr and "America/Chicago" in done.stderr
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, LocalSlack]]:
     """`pars-bot serve` in its own process, talking to a local Slack stand-in."""
-    with LocalSlack() as slack:
-        port = free_port()
-        env = clean_env(
-            tmp_path,
-            SLACK_BOT_TOKEN="xoxb-1",
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=slack.api_url,
-        )
-        process = subprocess.Popen(
-            [PARS_BOT, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                    break
-                except (urllib.error.URLError, ConnectionError):
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        output = process.stdout.read() if process.stdout else ""
-                        raise AssertionError(output) from None
-                    time.sleep(0.2)
-            yield base, slack
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
-
-
-def post(base: str, body: str, headers: dict[str, str]) -> int:
-    request = urllib.request.Request(
-        f"{base}/slack/events", data=body.encode(), headers=headers, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
+    with LocalSlack() as slack, serving(tmp_path, slack) as served:
+        yield served.base, slack
 
 
 def test_serve_answers_health_and_signed_commands(server: tuple[str, LocalSlack]) -> None:
@@ -140,9 +81,9 @@ def test_serve_answers_health_and_signed_commands(server: tuple[str, LocalSlack]
         response_url=slack.response_url("served"),
         trigger_id="t1",
     )
-    assert post(base, body, payloads.signed(body, SECRET)) == 200
+    assert post(base, body, payloads.signed(body, SECRET))[0] == 200
     reply = slack.wait_until(lambda c: c.path.endswith("/served"))[0]
     assert "Subcommands" in reply.params["text"]
 
     forged = payloads.signed(body, "not-the-secret")
-    assert post(base, body.replace("help", "list"), forged) == 401
+    assert post(base, body.replace("help", "list"), forged)[0] == 401

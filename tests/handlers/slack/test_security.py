@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
+from typing import Any
 
 from slack_bolt.request import BoltRequest
 from sqlmodel import Session, col, func, select
 
 from bot.console import payloads
+from bot.guard import WSGIApp
+from bot.web import EVENTS_PATH, create_wsgi_app
 from handlers.slack.middleware import GUEST_REFUSAL
 from storage.models import Activity
 from tests.handlers.conftest import (
@@ -165,3 +169,36 @@ def test_when_slack_cannot_say_who_you_are_nothing_happens(workspace: Workspace)
     assert "couldn't check your Slack account" in ack_body(response)["text"]
     with Session(workspace.engine) as session:
         assert session.exec(select(func.count()).select_from(Activity)).one() == 0
+
+
+def wsgi_post(application: WSGIApp, body: str, headers: dict[str, str]) -> str:
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "PATH_INFO": EVENTS_PATH,
+        "CONTENT_LENGTH": str(len(body.encode())),
+        "wsgi.input": io.BytesIO(body.encode()),
+        "wsgi.input_terminated": True,
+    }
+    environ |= {"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()}
+    environ["CONTENT_TYPE"] = environ.pop("HTTP_CONTENT_TYPE")
+    statuses: list[str] = []
+    b"".join(application(environ, lambda status, _headers: statuses.append(status)))
+    return statuses[0]
+
+
+def test_bolt_still_verifies_what_the_http_guard_let_through(workspace: Workspace) -> None:
+    """Defence in depth: were the guard given another secret by mistake, Bolt still refuses."""
+    body = command_body(workspace, ADD_GR)
+    guard_only = payloads.signed(body, "the-guards-secret-only")
+    application = create_wsgi_app(
+        workspace.app, workspace.engine, signing_secret="the-guards-secret-only"
+    )
+    assert wsgi_post(application, body, guard_only).startswith("401")
+    time.sleep(0.2)
+    assert activity_ids(workspace) == []
+    assert not workspace.sent()
+    matching = create_wsgi_app(workspace.app, workspace.engine, signing_secret=SECRET)
+    assert wsgi_post(matching, body, payloads.signed(body, SECRET)).startswith("200")
+    workspace.slack.wait_until(lambda c: c.path.endswith("/forged"))  # the listener's reply
+    assert activity_ids(workspace) == ["GR-2025"]
