@@ -52,7 +52,7 @@ def test_console_upload_shows_the_preview_and_applies(tmp_path: Path) -> None:
     out = console(tmp_path, f"upload {tmp_path / 'batch.csv'}\nclick Apply\n/pars show GR-1\n")
     assert "Preview of batch.csv" in out and "1 to add" in out
     assert "[Apply]  [Cancel]" in out
-    assert "(file posted: batch - checked by pars-bot.xlsx)" in out
+    assert "(file posted: batch - checked by pars-bot.xlsx; saved as pars-files/" in out
     assert "Applied batch.csv" in out and "1 added" in out
     assert "`GR-1` *Medicine Grand Rounds*" in out
     assert stored(tmp_path, "SELECT activity_id FROM activity") == [("GR-1",)]
