@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from bot.settings import Settings
 from bot.workspace import resolve_team
 from scheduler import jobs, send
 from scheduler.plan import Reminder
+from storage.deliveries import CLAIMED, FAILED, SENT, DeliveryKey, Logged
 
 log = logging.getLogger("pars_bot")
 
@@ -35,7 +36,27 @@ def parse_instant(text: str, zone: ZoneInfo) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
-def describe(reminder: Reminder, status: str | None) -> str:
+def _when(moment: datetime, zone: tzinfo) -> str:
+    return moment.astimezone(zone).isoformat(timespec="seconds")
+
+
+def state(logged: Logged | None, zone: tzinfo) -> str:
+    """What the delivery log says of a reminder, its times shown in `zone`."""
+    if logged is None:
+        return ""
+    if logged.status == SENT and logged.sent_at is not None:
+        return f" (already sent at {_when(logged.sent_at, zone)})"
+    if logged.status == CLAIMED:
+        # Its sender died between claim and send, or lost Slack's answer. Left unsent, since
+        # a duplicate is worse than a miss (storage/deliveries.py); the operator sees it here.
+        claimed = _when(logged.claimed_at, zone)
+        return f" (claimed at {claimed}, never confirmed sent: not sent again)"
+    if logged.status == FAILED:
+        return f" (failed: {logged.error}; tried again on the next pass)"
+    return f" ({logged.status})"
+
+
+def describe(reminder: Reminder, logged: Logged | None = None, zone: tzinfo = UTC) -> str:
     what = {
         "countdown": f"deadline countdown, {reminder.days_left} day"
         f"{'' if reminder.days_left == 1 else 's'} left",
@@ -46,13 +67,19 @@ def describe(reminder: Reminder, status: str | None) -> str:
     names = ", ".join(w.activity_id for w in reminder.activities[:5])
     more = f" +{len(reminder.activities) - 5}" if len(reminder.activities) > 5 else ""
     listed = f" [{names}{more}]" if names else ""
-    # A claim never marked sent: its sender died between claim and send. Left unsent, since
-    # a duplicate is worse than a miss (storage/deliveries.py); the operator sees it here.
-    state = {
-        None: "",
-        "claimed": " (claimed, never confirmed sent: not sent again)",
-    }.get(status, f" (already {status})")
-    return f"{reminder.local_date} {reminder.kind:<9} → {reminder.recipient}: {what}{listed}{state}"
+    line = f"{reminder.local_date} {reminder.kind:<9} → {reminder.recipient}: {what}{listed}"
+    return line + state(logged, zone)
+
+
+def _summary(result: send.PassResult, logged: dict[DeliveryKey, Logged], team_id: str) -> str:
+    unconfirmed = sum(
+        1 for r in result.already if (e := logged.get(r.key(team_id))) and e.status == CLAIMED
+    )
+    parts = [f"{len(result.sent)} sent", f"{len(result.already) - unconfirmed} already sent"]
+    if unconfirmed:
+        parts.append(f"{unconfirmed} claimed but never confirmed sent")
+    parts.append(f"{len(result.failed)} failed (retried on the next pass)")
+    return ", ".join(parts)
 
 
 def reminders_command(
@@ -66,7 +93,7 @@ def reminders_command(
         )
         out.write(f"{len(due)} reminder(s) due for {team_id} at {instant.isoformat()}:\n")
         for reminder in due:
-            out.write(describe(reminder, known.get(reminder.key(team_id))) + "\n")
+            out.write(describe(reminder, known.get(reminder.key(team_id)), instant.tzinfo) + "\n")
         return 0
     if not settings.slack_bot_token:
         raise ConfigurationError("SLACK_BOT_TOKEN is not set: sending reminders needs it.")
@@ -91,16 +118,16 @@ def reminders_command(
         instant=instant,
         now=utc_now(),
     )
+    # Why each was skipped: sent (and when), or claimed by a sender that never confirmed it.
+    logged = send.logged(engine, team_id, result.already)
+    zone = instant.tzinfo or UTC
     for reminder in result.sent:
-        out.write("sent    " + describe(reminder, None) + "\n")
+        out.write("sent    " + describe(reminder) + "\n")
     for reminder in result.already:
-        out.write("skipped " + describe(reminder, "claimed") + "\n")
+        out.write("skipped " + describe(reminder, logged.get(reminder.key(team_id)), zone) + "\n")
     for reminder, error in result.failed:
-        out.write(f"FAILED  {describe(reminder, None)}: {error}\n")
-    out.write(
-        f"{len(result.sent)} sent, {len(result.already)} already sent, "
-        f"{len(result.failed)} failed (retried on the next pass)\n"
-    )
+        out.write(f"FAILED  {describe(reminder)}: {error}\n")
+    out.write(_summary(result, logged, team_id) + "\n")
     return 1 if result.failed else 0
 
 

@@ -51,17 +51,23 @@ def load(engine: Engine, team_id: str, default_zone: str, instant: datetime) -> 
         )
 
 
+def logged(
+    engine: Engine, team_id: str, due: list[Reminder]
+) -> dict[deliveries.DeliveryKey, deliveries.Logged]:
+    """What the delivery log says of each reminder (absent: never claimed)."""
+    with session_scope(engine) as session:
+        return deliveries.entries(
+            session=session, team_id=team_id, keys=[r.key(team_id) for r in due]
+        )
+
+
 def preview(
     *, engine: Engine, team_id: str, default_zone: str, instant: datetime
-) -> tuple[Snapshot, list[Reminder], dict[deliveries.DeliveryKey, str]]:
+) -> tuple[Snapshot, list[Reminder], dict[deliveries.DeliveryKey, deliveries.Logged]]:
     """What is due at `instant`, from the database alone, and what the log says of each."""
     snapshot = load(engine, team_id, default_zone, instant)
     due = plan(snapshot, instant)
-    with session_scope(engine) as session:
-        known = deliveries.statuses(
-            session=session, team_id=team_id, keys=[r.key(team_id) for r in due]
-        )
-    return snapshot, due, known
+    return snapshot, due, logged(engine, team_id, due)
 
 
 def _stale(snapshot: Snapshot, due: list[Reminder], instant: datetime) -> set[str]:

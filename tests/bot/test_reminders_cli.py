@@ -7,14 +7,18 @@ import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.local_slack import TEAM_ID, LocalSlack
 from bot.reminders import describe
 from storage import activities as service
-from storage import reminders
-from storage.db import create_db_engine, session_scope, upgrade
+from storage import deliveries, reminders
+from storage.db import create_db_engine, session_scope, stored_utc, upgrade
+from storage.deliveries import DeliveryKey, Logged
 from tests.bot.test_cli import clean_env, run
 from tests.bot.test_console import PARS_BOT, console
+
+CHICAGO = ZoneInfo("America/Chicago")
 
 
 def seed(tmp_path: Path, team_id: str = TEAM_ID) -> None:
@@ -65,7 +69,57 @@ def test_send_delivers_once_and_preview_then_says_so(tmp_path: Path) -> None:
         assert again.stdout.splitlines()[-1].startswith("0 sent, 2 already sent")
         assert len(slack.of("chat.postMessage")) == 2
     preview = run(tmp_path, "reminders", "preview", "--at", "2026-03-30T12:00")
-    assert preview.stdout.count("(already sent)") == 2
+    assert preview.stdout.count("(already sent at ") == 2
+
+
+def sent_at(tmp_path: Path) -> dict[str, str]:
+    """When the delivery log says each kind was sent, as the CLI shows it (Chicago time)."""
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'pars.db'}")
+    with session_scope(engine) as session:
+        log = deliveries.log(session=session, team_id=TEAM_ID)
+        shown = {
+            d.kind: stored_utc(d.sent_at).astimezone(CHICAGO).isoformat(timespec="seconds")
+            for d in log
+            if d.sent_at is not None
+        }
+    engine.dispose()
+    return shown
+
+
+def test_a_second_send_says_when_each_was_sent_and_which_were_never_confirmed(
+    tmp_path: Path,
+) -> None:
+    seed(tmp_path)
+    # A sender killed between claiming Alice's countdown and sending it.
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'pars.db'}")
+    killed_at = datetime(2026, 3, 30, 14, 0, 5, tzinfo=UTC)
+    with session_scope(engine) as session:
+        key = DeliveryKey(TEAM_ID, "countdown", "U0ALICE", "2025", "2026-03-30")
+        assert deliveries.claim(session=session, key=key, now=killed_at)
+    engine.dispose()
+    with LocalSlack() as slack:
+        env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_API_URL": slack.api_url}
+        first = run(tmp_path, "reminders", "send", "--at", "2026-03-30T09:00", **env)
+        again = run(tmp_path, "reminders", "send", "--at", "2026-03-30T11:00", **env)
+        assert len(slack.of("chat.postMessage")) == 1
+    assert first.returncode == 0 and again.returncode == 0, first.stderr + again.stderr
+    unclosed = "2026-03-30 unclosed  → U0ALICE: 1 ended, not closed [GR-2025]"
+    countdown = "2026-03-30 countdown → U0ALICE: deadline countdown, 1 day left"
+    never_confirmed = (
+        " (claimed at 2026-03-30T09:00:05-05:00, never confirmed sent: not sent again)"
+    )
+    assert first.stdout.splitlines() == [
+        f"sent    {unclosed}",
+        f"skipped {countdown}{never_confirmed}",
+        "1 sent, 0 already sent, 1 claimed but never confirmed sent, 0 failed "
+        "(retried on the next pass)",
+    ]
+    assert again.stdout.splitlines() == [
+        f"skipped {countdown}{never_confirmed}",
+        f"skipped {unclosed} (already sent at {sent_at(tmp_path)['unclosed']})",
+        "0 sent, 1 already sent, 1 claimed but never confirmed sent, 0 failed "
+        "(retried on the next pass)",
+    ]
 
 
 def test_operator_mistakes_are_named(tmp_path: Path) -> None:
@@ -165,6 +219,15 @@ def test_preview_names_a_claim_never_confirmed_sent() -> None:
         Kind.COUNTDOWN, "U0ALICE", "2025", "2026-03-30", datetime(2026, 3, 30).date(),
         "America/Chicago", deadline_for(2025, {}),
     )  # fmt: skip
-    assert describe(reminder, "claimed").endswith("(claimed, never confirmed sent: not sent again)")
-    assert describe(reminder, "sent").endswith("(already sent)")
-    assert describe(reminder, None).endswith("deadline countdown, 1 day left")
+    claimed = datetime(2026, 3, 30, 14, 0, tzinfo=UTC)
+    sent = datetime(2026, 3, 30, 14, 0, 2, tzinfo=UTC)
+    assert describe(reminder, Logged("claimed", claimed, None, None), CHICAGO).endswith(
+        "(claimed at 2026-03-30T09:00:00-05:00, never confirmed sent: not sent again)"
+    )
+    assert describe(reminder, Logged("sent", claimed, sent, None), CHICAGO).endswith(
+        "(already sent at 2026-03-30T09:00:02-05:00)"
+    )
+    assert describe(reminder, Logged("failed", claimed, None, "ratelimited"), CHICAGO).endswith(
+        "(failed: ratelimited; tried again on the next pass)"
+    )
+    assert describe(reminder, None, CHICAGO).endswith("deadline countdown, 1 day left")
