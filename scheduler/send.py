@@ -6,7 +6,7 @@ The client comes from the composition root with slack_sdk's retry handlers for 4
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.error import URLError
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from handlers.slack.messages import Message
 from scheduler.plan import Kind, Reminder, plan
 from storage import deliveries, reminders
 from storage.db import session_scope
-from storage.reminders import Snapshot
+from storage.reminders import Person, Snapshot
 
 log = logging.getLogger("pars_bot.scheduler")
 
@@ -30,6 +30,7 @@ class PassResult:
     planned: list[Reminder] = field(default_factory=list)
     sent: list[Reminder] = field(default_factory=list)
     already: list[Reminder] = field(default_factory=list)  # claimed by another pass or process
+    unknown: list[Reminder] = field(default_factory=list)  # Slack did not say who: next pass
     failed: list[tuple[Reminder, str]] = field(default_factory=list)
 
 
@@ -51,17 +52,34 @@ def load(engine: Engine, team_id: str, default_zone: str, instant: datetime) -> 
         )
 
 
-def preview(
-    *, engine: Engine, team_id: str, default_zone: str, instant: datetime
-) -> tuple[Snapshot, list[Reminder], dict[deliveries.DeliveryKey, str]]:
-    """What is due at `instant`, from the database alone, and what the log says of each."""
-    snapshot = load(engine, team_id, default_zone, instant)
-    due = plan(snapshot, instant)
+def logged(
+    engine: Engine, team_id: str, due: list[Reminder]
+) -> dict[deliveries.DeliveryKey, deliveries.Logged]:
+    """What the delivery log says of each reminder (absent: never claimed)."""
     with session_scope(engine) as session:
-        known = deliveries.statuses(
+        return deliveries.entries(
             session=session, team_id=team_id, keys=[r.key(team_id) for r in due]
         )
-    return snapshot, due, known
+
+
+@dataclass(frozen=True)
+class SlackProfile:
+    """What users.info says of someone: what decides when, and whether, they are reminded."""
+
+    tz: str | None
+    is_guest: bool
+    is_deleted: bool
+
+
+@dataclass
+class Planned:
+    """What a pass at an instant sends, once the profiles it depends on are known."""
+
+    snapshot: Snapshot
+    due: list[Reminder]
+    asked: dict[str, SlackProfile] = field(default_factory=dict)  # just now, of Slack
+    failed: set[str] = field(default_factory=set)  # Slack could not say: skipped this pass
+    unasked: set[str] = field(default_factory=set)  # profile missing or stale, Slack not asked
 
 
 def _stale(snapshot: Snapshot, due: list[Reminder], instant: datetime) -> set[str]:
@@ -77,10 +95,10 @@ def _stale(snapshot: Snapshot, due: list[Reminder], instant: datetime) -> set[st
     return stale
 
 
-def refresh_profiles(
-    *, engine: Engine, client: WebClient, team_id: str, users: set[str], now: datetime
-) -> set[str]:
-    """Copy each user's time zone and guest/deleted state from Slack; returns who failed."""
+def ask_profiles(client: WebClient, users: set[str]) -> tuple[dict[str, SlackProfile], set[str]]:
+    """Each user's time zone and guest/deleted state from Slack, and whom Slack could not
+    answer about."""
+    found: dict[str, SlackProfile] = {}
     failed = set()
     for user_id in sorted(users):
         try:
@@ -91,21 +109,75 @@ def refresh_profiles(
                 failed.add(user_id)
                 continue
             user = {"deleted": True}
-        except SlackClientError as error:
+        except (SlackClientError, URLError) as error:
             log.warning("users.info %s failed: %s", user_id, error)
             failed.add(user_id)
             continue
-        with session_scope(engine) as session:
+        found[user_id] = SlackProfile(
+            tz=user.get("tz"),
+            is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+            is_deleted=bool(user.get("deleted")),
+        )
+    return found, failed
+
+
+def with_profiles(
+    snapshot: Snapshot, profiles: dict[str, SlackProfile], checked_at: datetime
+) -> Snapshot:
+    """The snapshot as it reads once `profiles` are saved (reminders.save_profile's rules:
+    someone who never used the bot is subscribed, an opt-out stays)."""
+    people = dict(snapshot.people)
+    for user_id, profile in profiles.items():
+        known = people.get(user_id)
+        people[user_id] = Person(
+            user_id=user_id,
+            tz=profile.tz,
+            used_bot=known.used_bot if known else False,
+            reminders=known.reminders if known else True,
+            reachable=not (profile.is_guest or profile.is_deleted),
+            checked_at=checked_at,
+        )
+    return replace(snapshot, people=people)
+
+
+def plan_pass(
+    *,
+    engine: Engine,
+    client: WebClient | None,
+    team_id: str,
+    default_zone: str,
+    instant: datetime,
+) -> Planned:
+    """What is due at `instant`: planned from the stored profiles, then planned again once
+    Slack has told the time zones of those whose profile is missing or stale (they decide
+    whose 9:00 it is). Without a client, from the stored profiles alone. Stores nothing."""
+    snapshot = load(engine, team_id, default_zone, instant)
+    due = plan(snapshot, instant)
+    stale = _stale(snapshot, due, instant)
+    if not stale:
+        return Planned(snapshot, due)
+    if client is None:
+        return Planned(snapshot, due, unasked=stale)
+    asked, failed = ask_profiles(client, stale)
+    # Time zones or guest status may have changed what is due.
+    snapshot = with_profiles(snapshot, asked, instant)
+    return Planned(snapshot, plan(snapshot, instant), asked=asked, failed=failed)
+
+
+def save_profiles(
+    *, engine: Engine, team_id: str, profiles: dict[str, SlackProfile], now: datetime
+) -> None:
+    with session_scope(engine) as session:
+        for user_id, profile in profiles.items():
             reminders.save_profile(
                 session=session,
                 team_id=team_id,
                 user_id=user_id,
-                tz=user.get("tz"),
-                is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
-                is_deleted=bool(user.get("deleted")),
+                tz=profile.tz,
+                is_guest=profile.is_guest,
+                is_deleted=profile.is_deleted,
                 now=now,
             )
-    return failed
 
 
 def deliver(
@@ -163,27 +235,21 @@ def run_pass(
     now: datetime,
 ) -> PassResult:
     """Send what is due at `instant` (`now` stamps the log; they differ when replaying)."""
-    snapshot = load(engine, team_id, default_zone, instant)
-    due = plan(snapshot, instant)
-    stale = _stale(snapshot, due, instant)
-    unknown: set[str] = set()
-    if stale:
-        unknown = refresh_profiles(
-            engine=engine, client=client, team_id=team_id, users=stale, now=instant
-        )
-        # Time zones or guest status may have changed what is due.
-        snapshot = load(engine, team_id, default_zone, instant)
-        due = plan(snapshot, instant)
-    result = PassResult(planned=due)
-    for reminder in due:
-        if reminder.recipient in unknown:
-            continue  # not known to be a member in good standing: try again next pass
+    planned = plan_pass(
+        engine=engine, client=client, team_id=team_id, default_zone=default_zone, instant=instant
+    )
+    save_profiles(engine=engine, team_id=team_id, profiles=planned.asked, now=instant)
+    result = PassResult(planned=planned.due)
+    for reminder in planned.due:
+        if reminder.recipient in planned.failed:
+            result.unknown.append(reminder)  # not known to be a member in good standing
+            continue
         outcome = deliver(
             engine=engine,
             client=client,
             team_id=team_id,
             reminder=reminder,
-            message=render(reminder, snapshot),
+            message=render(reminder, planned.snapshot),
             now=now,
         )
         if outcome == "sent":

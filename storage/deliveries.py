@@ -15,7 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from storage.db import as_utc
+from storage.db import as_utc, stored_utc
 from storage.models import Delivery
 
 CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
@@ -83,9 +83,19 @@ def record_failed(*, session: Session, key: DeliveryKey, error: str) -> None:
     )
 
 
-def statuses(
+@dataclass(frozen=True)
+class Logged:
+    """What the log says of one reminder."""
+
+    status: str
+    claimed_at: datetime
+    sent_at: datetime | None
+    error: str | None
+
+
+def entries(
     *, session: Session, team_id: str, keys: Iterable[DeliveryKey]
-) -> dict[DeliveryKey, str]:
+) -> dict[DeliveryKey, Logged]:
     """What the log says of each key (absent keys were never claimed)."""
     wanted = set(keys)
     periods = {k.period for k in wanted}
@@ -95,7 +105,13 @@ def statuses(
         select(Delivery).where(Delivery.team_id == team_id, col(Delivery.period).in_(periods))
     ).all()
     found = {
-        DeliveryKey(r.team_id, r.kind, r.recipient, r.subject, r.period): r.status for r in rows
+        DeliveryKey(r.team_id, r.kind, r.recipient, r.subject, r.period): Logged(
+            r.status,
+            stored_utc(r.claimed_at),
+            stored_utc(r.sent_at) if r.sent_at else None,
+            r.error,
+        )
+        for r in rows
     }
     return {k: found[k] for k in wanted if k in found}
 

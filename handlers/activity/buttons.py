@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from slack_bolt import Ack, BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
@@ -17,6 +18,8 @@ from handlers.slack.context import actor_of, deps_of, team_of
 from handlers.slack.errors import UsageError
 from storage import counts as learner_counts
 from storage.db import session_scope
+from storage.pars import rules
+from storage.pars.fields import parse_activity_id
 
 
 def open_edit_form(
@@ -77,24 +80,63 @@ def turn_page(ack: Ack, action: dict[str, Any], respond: Respond, context: BoltC
     respond(**message.kwargs(), replace_original=True)
 
 
+class LowerCounts(BaseModel):
+    """The value of a Record lower counts button, exactly as `/pars counts` writes it.
+
+    Anyone can post a click with any value: what is not this shape was not made by the bot.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    id: str
+    counts: dict[str, str] = Field(min_length=1)
+    as_of: str | None
+    seen: int  # the newest count the user was shown: required, or a double click records twice
+
+    @field_validator("id")
+    @classmethod
+    def _an_activity_id(cls, value: str) -> str:
+        return parse_activity_id(value)  # its FieldError is a ValueError pydantic reports
+
+    @field_validator("counts")
+    @classmethod
+    def _known_categories(cls, value: dict[str, str]) -> dict[str, str]:
+        if unknown := sorted(set(value) - set(rules.LEARNER_CATEGORIES)):
+            raise ValueError(f"unknown learner categories {unknown}")
+        return value
+
+
+DAMAGED_BUTTON = (
+    "This button's data is damaged or was not made by pars-bot, so nothing was recorded. "
+    "Run `/pars counts` again to be asked afresh."
+)
+
+
+def _lower_counts(value: str) -> LowerCounts:
+    try:
+        return LowerCounts.model_validate_json(value)
+    except ValidationError:
+        raise UsageError(DAMAGED_BUTTON) from None
+
+
 def confirm_lower_counts(
     ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
     ack()
-    payload = json.loads(action["value"])
+    payload = _lower_counts(str(action.get("value") or ""))
     deps = deps_of(context)
     with session_scope(deps.engine) as session:
         result = learner_counts.record_counts(
             session=session,
             team_id=team_of(context),
             actor=actor_of(context),
-            activity_id=payload["id"],
-            counts=payload["counts"],
-            as_of=payload.get("as_of"),
+            activity_id=payload.id,
+            counts=payload.counts,
+            as_of=payload.as_of,
             now=deps.now(),
             today=deps.today(),
             confirm_lower=True,
-            seen_count_id=payload.get("seen"),
+            seen_count_id=payload.seen,
         )
     message = blocks.counts_recorded(result)
     respond(**message.kwargs(), replace_original=True)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlmodel import Session, col, select
 
+from storage import activities as service
+from storage.db import session_scope
 from storage.models import Activity, LearnerCount
-from tests.handlers.conftest import ALICE, BOB, COMPLETE, Workspace, ack_body, form_state
+from tests.handlers.conftest import ALICE, BOB, COMPLETE, Reply, Workspace, ack_body, form_state
 
 
 def add(
@@ -302,3 +305,70 @@ def test_confirming_lower_counts_as_of_a_given_date_keeps_that_date(
     answer = workspace.reply(workspace.click(question, "Record lower counts"))
     assert "as of 2026-06-30: Physician learners: 100 (was 120)." in answer.text
     assert counts_of(workspace, "EM-1")[-1] == ("physician", 100, "2026-06-30")
+
+
+def forged(question: Any, value: str) -> Any:
+    """The confirmation message as a forger would click it: its button carries `value`."""
+    blocks = json.loads(json.dumps(question.params["blocks"]))
+    for block in blocks:
+        for element in block.get("elements") or []:
+            if element.get("action_id") == "pars_confirm_lower_counts":
+                element["value"] = value
+    return Reply({**question.params, "blocks": blocks})
+
+
+DAMAGED = "This button's data is damaged or was not made by pars-bot, so nothing was recorded"
+# As /pars counts writes it; SEEN stands for the newest count the user was shown.
+GOOD = '"id": "EM-1", "counts": {"physician": "90"}, "as_of": null, "seen": SEEN'
+
+
+@pytest.mark.parametrize(
+    ("value", "refusal"),
+    [
+        ("not json {", DAMAGED),
+        ("", DAMAGED),
+        ('["EM-1", {"physician": "90"}]', DAMAGED),
+        ('"EM-1"', DAMAGED),
+        ('{"id": "EM-1"}', DAMAGED),
+        ('{"id": "EM-1", "counts": {"physician": "90"}}', DAMAGED),  # no "seen": no check
+        ('{"id": "EM-1", "counts": "90", "as_of": null, "seen": SEEN}', DAMAGED),
+        ('{"id": ["EM-1"], "counts": {"physician": "90"}, "as_of": null, "seen": SEEN}', DAMAGED),
+        ('{"id": "EM-1", "counts": {"physician": 90}, "as_of": null, "seen": SEEN}', DAMAGED),
+        ('{"id": "EM-1", "counts": {"physician": [90]}, "as_of": null, "seen": SEEN}', DAMAGED),
+        ('{"id": "EM-1", "counts": {"physician": null}, "as_of": null, "seen": SEEN}', DAMAGED),
+        ('{"id": "EM-1", "counts": {"surgeons": "9"}, "as_of": null, "seen": SEEN}', DAMAGED),
+        ('{"id": "EM-1", "counts": {}, "as_of": null, "seen": SEEN}', DAMAGED),
+        ('{"id": "EM-1", "counts": {"physician": "90"}, "as_of": null, "seen": "x"}', DAMAGED),
+        ('{"id": "EM-1", "counts": {"physician": "90"}, "as_of": 20251231, "seen": SEEN}', DAMAGED),
+        ("{" + GOOD.replace("EM-1", "EM\\u0000") + "}", DAMAGED),
+        ("{" + GOOD + ', "admin": true}', DAMAGED),
+        ("{" + GOOD.replace('"90"', '"ninety"') + "}", '"ninety" is not a whole number'),
+        ("{" + GOOD.replace('"90"', '"-5"') + "}", '"-5" is not a whole number'),
+        ("{" + GOOD.replace("EM-1", "NO-SUCH") + "}", "No activity has the ID `NO-SUCH`"),
+        ("{" + GOOD.replace("EM-1", "EM-OTHER") + "}", "No activity has the ID `EM-OTHER`"),
+        ("{" + GOOD.replace("SEEN", "1") + "}", "changed since you were asked"),
+    ],
+)
+def test_a_forged_record_lower_counts_is_refused_and_changes_nothing(
+    workspace: Workspace, value: str, refusal: str
+) -> None:
+    question = lower_counts_question(workspace)
+    # Another workspace's activity in the same database: a forger's likely target.
+    with session_scope(workspace.engine) as session:
+        service.create_activity(
+            session=session,
+            team_id="T0OTHER",
+            actor=service.Actor(BOB),
+            raw={"activity_id": "EM-OTHER", "title": "Theirs", "format": "enduring",
+                 "start_date": "2025-03-01", "end_date": "2027-02-28"},
+            now=workspace.clock.now,
+        )  # fmt: skip
+    before = counts_of(workspace, "EM-1"), counts_of(workspace, "EM-OTHER")
+    seen = json.loads(question.button("Record lower counts")["value"])["seen"]
+    value = value.replace("SEEN", str(seen))
+    answer = workspace.reply(workspace.click(forged(question, value), "Record lower counts"))
+    assert answer.ephemeral and answer.params["replace_original"] is False
+    assert refusal in answer.text, answer.text
+    assert "Something went wrong" not in answer.text
+    assert (counts_of(workspace, "EM-1"), counts_of(workspace, "EM-OTHER")) == before
+    assert "Physician learners:* 120" in workspace.pars("show EM-1").text
