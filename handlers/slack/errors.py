@@ -12,6 +12,7 @@ from slack_bolt.context.respond import Respond
 from slack_bolt.kwargs_injection.args import Args
 
 from handlers.slack.mrkdwn import error_text
+from storage.db import is_unreachable
 from storage.errors import ParsError
 
 
@@ -23,6 +24,10 @@ class UsageError(ParsError):
         text = message if usage is None else f"{message}\nUsage: `{usage}`"
         super().__init__(text)
 
+
+# A database that did not answer in time, or a lock that was not released in time: the
+# transaction did not commit (storage.db.is_unreachable).
+DATABASE_UNREACHABLE = "pars-bot can't reach its database right now; nothing was changed"
 
 UNEXPECTED = (
     "Something went wrong on our side and nothing was changed. Please try again; if it keeps "
@@ -46,6 +51,9 @@ def handle_error(
         logger.info("refused: %s", error.message)
         # Messages quote what the user typed; Slack must show it, not act on it.
         text = error_text(error)
+    elif is_unreachable(error):
+        logger.warning("database unreachable: %s", error)
+        text = DATABASE_UNREACHABLE
     else:
         logger.exception("unexpected error handling a %s request", body.get("type", "command"))
         text = UNEXPECTED
@@ -70,16 +78,17 @@ def answering_errors(listener: Callable[..., Any]) -> Callable[[Args], None]:
         except Exception as error:
             handle_error(error, args.body, args.respond, None, args.logger)
             if args.ack.response is None:
-                _ack_after_error(args)
+                _ack_after_error(args, error)
 
     run.__name__ = run.__qualname__ = listener.__name__
     return run
 
 
-def _ack_after_error(args: Args) -> None:
+def _ack_after_error(args: Args, error: Exception) -> None:
     if args.body.get("type") == "view_submission":
         # Keep the form open with the user's entries: nothing they typed is lost.
-        args.ack(response_action="errors", errors={"title": UNEXPECTED})
+        text = DATABASE_UNREACHABLE if is_unreachable(error) else UNEXPECTED
+        args.ack(response_action="errors", errors={"title": text})
     else:
         args.ack()
 

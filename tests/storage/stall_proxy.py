@@ -4,7 +4,8 @@ socket stays open, as a dead network path or a hung proxy between the bot and Po
 The kernel still acknowledges what the bot sends and answers its keepalive probes, so nothing
 but a deadline kept by the bot itself ends a wait. A stall ends on its own after
 `longest_stall` seconds, far beyond any deadline of the bot's: a test whose deadline is missing
-then sees the database answer, a wrong outcome, instead of hanging the suite.
+then sees the database answer, a wrong outcome, instead of hanging the suite. `cleared_after`
+does the same for any other blockage: a lock held, a pool with no free connection.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import selectors
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy.engine import make_url
 
@@ -115,3 +118,21 @@ class StallingProxy:
 def upstream_url() -> str | None:
     """The PostgreSQL test database, when the run has one."""
     return os.environ.get("PARS_TEST_DATABASE_URL")
+
+
+@contextmanager
+def cleared_after(seconds: float, clear: Callable[[], None]) -> Iterator[None]:
+    """A blockage that `clear` ends: after `seconds` by itself, or at once when the block ends."""
+    once = threading.Lock()
+
+    def clear_once() -> None:
+        if once.acquire(blocking=False):
+            clear()
+
+    timer = threading.Timer(seconds, clear_once)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        clear_once()

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import socket
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,27 +36,9 @@ from storage.db import (
 )
 from storage.models import Activity
 from tests.conftest import NOW, guarded_database_url
-from tests.storage.stall_proxy import StallingProxy, upstream_url
+from tests.storage.stall_proxy import StallingProxy, cleared_after, upstream_url
 
 CLEARS_AFTER = 15.0
-
-
-@contextmanager
-def cleared_after(seconds: float, clear: Callable[[], None]) -> Iterator[None]:
-    """A blockage that `clear` ends: after `seconds` by itself, or at once when the block ends."""
-    once = threading.Lock()
-
-    def clear_once() -> None:
-        if once.acquire(blocking=False):
-            clear()
-
-    timer = threading.Timer(seconds, clear_once)
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
-        clear_once()
 
 
 @pytest.fixture
