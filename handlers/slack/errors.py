@@ -35,6 +35,13 @@ UNEXPECTED = (
 )
 
 
+def unreachable_reason(error: BaseException) -> str:
+    """The driver's own words, for the log: not the statement and its values (user data)."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}"
+
+
 def handle_error(
     error: Exception,
     body: dict[str, Any],
@@ -52,7 +59,7 @@ def handle_error(
         # Messages quote what the user typed; Slack must show it, not act on it.
         text = error_text(error)
     elif is_unreachable(error):
-        logger.warning("database unreachable: %s", error)
+        logger.warning("database unreachable: %s", unreachable_reason(error))
         text = DATABASE_UNREACHABLE
     else:
         logger.exception("unexpected error handling a %s request", body.get("type", "command"))

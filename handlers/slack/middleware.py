@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handlers.slack.context import Deps, find_team
-from handlers.slack.errors import DATABASE_UNREACHABLE
+from handlers.slack.errors import DATABASE_UNREACHABLE, unreachable_reason
 from storage.activities import Actor
 from storage.db import deadline, is_unreachable, session_scope
 from storage.settings import workspace_zone
@@ -157,7 +157,9 @@ def register(app: App, deps: Deps) -> None:
         except sa.exc.SQLAlchemyError as error:
             if not is_unreachable(error):
                 raise
-            logger.warning("database unreachable for a %s request: %s", kind, error)
+            logger.warning(
+                "database unreachable for a %s request: %s", kind, unreachable_reason(error)
+            )
             return refuse(DATABASE_UNREACHABLE)
         context["actor"] = Actor(user_id=user_id, is_admin=user_id in deps.admins)
         try:

@@ -20,6 +20,7 @@ from bot.app import create_app
 from bot.console import payloads
 from bot.local_slack import LocalSlack
 from bot.settings import Settings
+from bot.web import create_wsgi_app
 from handlers.slack.errors import DATABASE_UNREACHABLE
 from storage.db import create_db_engine
 from storage.models import Activity
@@ -150,3 +151,21 @@ def test_a_command_while_the_database_stops_answering_is_told_so_and_the_bot_rec
     assert "Added `GR-2025`" in stalling.pars(ADD_GR).text
     assert activity_ids(stalling.engine) == ["GR-2025"]
     assert not stalling.replies("stalled")  # the acknowledgement was the whole answer
+
+
+def test_the_health_check_answers_503_while_the_database_stops_answering(
+    proxy: StallingProxy, stalling: Workspace
+) -> None:
+    application = create_wsgi_app(stalling.app, stalling.engine)
+    answered: list[str] = []
+
+    def health() -> bytes:
+        environ = {"PATH_INFO": "/healthz", "REQUEST_METHOD": "GET"}
+        return b"".join(application(environ, lambda status, _headers: answered.append(status)))
+
+    assert health() == b"ok\n"
+    proxy.stall()
+    assert health() == b"database unreachable\n"
+    proxy.resume()
+    assert health() == b"ok\n"
+    assert answered == ["200 OK", "503 Service Unavailable", "200 OK"]
