@@ -12,6 +12,7 @@ from slack_bolt.context.respond import Respond
 from slack_bolt.kwargs_injection.args import Args
 
 from handlers.slack.mrkdwn import error_text
+from storage.db import is_unreachable
 from storage.errors import ParsError
 
 
@@ -24,10 +25,21 @@ class UsageError(ParsError):
         super().__init__(text)
 
 
+# A database that did not answer in time, or a lock that was not released in time: the
+# transaction did not commit (storage.db.is_unreachable).
+DATABASE_UNREACHABLE = "pars-bot can't reach its database right now; nothing was changed"
+
 UNEXPECTED = (
     "Something went wrong on our side and nothing was changed. Please try again; if it keeps "
     "happening, tell your pars-bot admin."
 )
+
+
+def unreachable_reason(error: BaseException) -> str:
+    """The driver's own words, for the log: not the statement and its values (user data)."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}"
 
 
 def handle_error(
@@ -46,6 +58,9 @@ def handle_error(
         logger.info("refused: %s", error.message)
         # Messages quote what the user typed; Slack must show it, not act on it.
         text = error_text(error)
+    elif is_unreachable(error):
+        logger.warning("database unreachable: %s", unreachable_reason(error))
+        text = DATABASE_UNREACHABLE
     else:
         logger.exception("unexpected error handling a %s request", body.get("type", "command"))
         text = UNEXPECTED
@@ -70,16 +85,17 @@ def answering_errors(listener: Callable[..., Any]) -> Callable[[Args], None]:
         except Exception as error:
             handle_error(error, args.body, args.respond, None, args.logger)
             if args.ack.response is None:
-                _ack_after_error(args)
+                _ack_after_error(args, error)
 
     run.__name__ = run.__qualname__ = listener.__name__
     return run
 
 
-def _ack_after_error(args: Args) -> None:
+def _ack_after_error(args: Args, error: Exception) -> None:
     if args.body.get("type") == "view_submission":
         # Keep the form open with the user's entries: nothing they typed is lost.
-        args.ack(response_action="errors", errors={"title": UNEXPECTED})
+        text = DATABASE_UNREACHABLE if is_unreachable(error) else UNEXPECTED
+        args.ack(response_action="errors", errors={"title": text})
     else:
         args.ack()
 

@@ -10,13 +10,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import sqlalchemy as sa
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handlers.slack.context import Deps, find_team
+from handlers.slack.errors import DATABASE_UNREACHABLE, unreachable_reason
 from storage.activities import Actor
-from storage.db import session_scope
+from storage.db import deadline, is_unreachable, session_scope
 from storage.settings import workspace_zone
 from storage.sheets.read import kind_of
 
@@ -35,6 +37,10 @@ NO_TEAM = (
     "I couldn't tell which Slack workspace this came from, so nothing was changed. Please try "
     "again; if it keeps happening, tell your pars-bot admin."
 )
+# The first read of every request comes before Slack's acknowledgement, due within 3 s: a
+# database that does not answer by then gets a clear refusal in time instead of none at all
+# (a new connection may take up to its own 2 s connect_timeout).
+FIRST_READ_DEADLINE_S = 1.5
 # Message subtypes a person sends. The rest (bot_message, message_changed, message_deleted,
 # channel_join, ...) are Slack's or a bot's doing and never a request to the bot.
 PERSON_MESSAGES = frozenset({None, "file_share", "thread_broadcast"})
@@ -101,7 +107,7 @@ def _for_request(deps: Deps, team_id: str) -> Deps:
     """The dependencies of one request: the workspace's own time zone (`/pars config
     timezone`) and one instant, so that "today", end dates and every date shown agree with
     the checklist and the reminders, and with each other however long the request takes."""
-    with session_scope(deps.engine) as session:
+    with deadline(FIRST_READ_DEADLINE_S), session_scope(deps.engine) as session:
         zone = workspace_zone(session=session, team_id=team_id, default=deps.timezone)
     instant = deps.clock()
     return replace(deps, timezone=zone, clock=lambda: instant)
@@ -146,7 +152,15 @@ def register(app: App, deps: Deps) -> None:
             logger.warning("refused a %s request that names no user", kind)
             return refuse(UNVERIFIED)
         context["team"] = team
-        context["deps"] = _for_request(deps, team)
+        try:
+            context["deps"] = _for_request(deps, team)
+        except sa.exc.SQLAlchemyError as error:
+            if not is_unreachable(error):
+                raise
+            logger.warning(
+                "database unreachable for a %s request: %s", kind, unreachable_reason(error)
+            )
+            return refuse(DATABASE_UNREACHABLE)
         context["actor"] = Actor(user_id=user_id, is_admin=user_id in deps.admins)
         try:
             guest = guests.is_guest(client, team, user_id)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from storage.db import (
+    LOCK_WAIT_S,
     alembic_config,
     create_db_engine,
     is_reachable,
@@ -109,7 +110,7 @@ def test_sqlite_file_database_uses_foreign_keys_and_wal(tmp_path: Path) -> None:
     engine = create_db_engine(f"sqlite:///{tmp_path / 'pars.db'}")
     assert pragma(engine, "foreign_keys") == 1
     assert pragma(engine, "journal_mode") == "wal"
-    assert pragma(engine, "busy_timeout") == 30000
+    assert pragma(engine, "busy_timeout") == LOCK_WAIT_S * 1000
     # Every pooled connection gets them, not only the first.
     with engine.connect() as first, engine.connect() as second:
         for connection in (first, second):
