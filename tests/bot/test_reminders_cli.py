@@ -15,7 +15,8 @@ from storage import activities as service
 from storage import deliveries, reminders, settings
 from storage.db import create_db_engine, session_scope, stored_utc, upgrade
 from storage.deliveries import DeliveryKey, Logged
-from tests.bot.test_cli import clean_env, free_port, run
+from tests.bot.serving import clean_env, free_port
+from tests.bot.test_cli import run
 from tests.bot.test_console import PARS_BOT, console
 
 CHICAGO = ZoneInfo("America/Chicago")
