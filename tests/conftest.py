@@ -45,6 +45,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.fixture(scope="session")
 def _postgres_engine() -> Iterator[Engine]:
+    if "PARS_TEST_DATABASE_URL" not in os.environ:
+        # Session-scoped, so set up before a test's own fixtures could skip: skip here too.
+        pytest.skip("this test needs PostgreSQL: set PARS_TEST_DATABASE_URL")
     engine = create_db_engine(guarded_database_url())
     with engine.begin() as connection:
         connection.execute(sa.text("DROP SCHEMA public CASCADE"))
