@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from storage.sheets.read import FileRefused
 from storage.sheets.rows import NoHeaders
 from tests.storage.batch.files import grand_rounds, table, text_file, xlsx
-from tests.storage.batch.helpers import ADMIN, BOB, apply, counts, load, preview
+from tests.storage.batch.helpers import ADMIN, BOB, apply, counts, ids, load, preview
 
 
 def summary(p) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -265,3 +265,31 @@ def test_a_counts_sheet_may_complete_what_the_activities_sheet_added(engine: Eng
     stored = load(engine, "A-1")
     assert stored is not None and stored.outcome_measures == ["knowledge"]
     assert stored.closed_at is not None
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_date_past_the_calendar_is_one_rows_error_and_the_others_are_previewed(
+    engine: Engine, kind: str
+) -> None:
+    far = {"Start date": date(9999, 12, 31), "End date": date(9999, 12, 31)}
+    rows = table([grand_rounds("GR-1"), grand_rounds("GR-2", **far), grand_rounds("GR-3")])
+    data = xlsx(rows) if kind == "xlsx" else text_file(rows)
+    p = preview(engine, data, f"activities.{kind}")
+    assert summary(p) == {"added": 2, "errors": 1}
+    assert p.first_errors == [
+        "row 3, Start date 9999-12-31 is outside the years pars-bot accepts: give a date from "
+        "2000 to 2031",
+        "row 3, End date 9999-12-31 is outside the years pars-bot accepts: give a date from "
+        "2000 to 2031",
+    ]
+    apply(engine, p.batch_id)
+    assert ids(engine) == ["GR-1", "GR-3"]
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "9999-12-31"])
+def test_counts_as_of_a_date_past_the_calendar_are_refused(engine: Engine, as_of: str) -> None:
+    apply(engine, preview(engine, xlsx(table([grand_rounds()]))).batch_id)
+    sheet = [["Activity ID", "Physician learners", "Counts as of"], ["GR-2025", 5, as_of]]
+    p = preview(engine, xlsx(sheet))
+    assert summary(p) == {"errors": 1}
+    assert f"row 2, As-of date {as_of} is" in p.first_errors[0]

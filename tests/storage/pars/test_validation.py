@@ -211,7 +211,7 @@ def test_answering_no_clears_what_depended_on_the_yes() -> None:
 
 @pytest.mark.parametrize(
     ("date_text", "words"),
-    [("1999-12-31", "from 2000 to 2031"), ("2032-01-01", "not a likely year")],
+    [("1999-12-31", "from 2000 to 2031"), ("2032-01-01", "outside the years pars-bot accepts")],
 )
 def test_years_far_outside_reason_are_refused(date_text: str, words: str) -> None:
     problems = problems_of(DRAFT | {"start_date": date_text, "end_date": date_text})
@@ -383,3 +383,37 @@ def test_the_validator_writes_nothing() -> None:
 
 def test_problem_equality_includes_its_code() -> None:
     assert Problem("a", "b") != Problem("a", "b", CLOSED)
+
+
+# --- dates no rule can compute with -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["rss", "enduring"])
+@pytest.mark.parametrize("day", ["9999-12-31", "9998-06-01", "0001-01-01"])
+def test_a_date_outside_the_accepted_years_is_one_field_error_not_a_crash(
+    fmt: str, day: str
+) -> None:
+    problems = problems_of(DRAFT | {"format": fmt, "start_date": day, "end_date": day})
+    assert set(problems) == {"start_date", "end_date"}
+    assert f"Start date {day} is outside the years pars-bot accepts" in problems["start_date"]
+    assert "give a date from 2000 to 2031" in problems["end_date"]
+
+
+def test_an_edit_to_a_far_future_end_date_is_refused_on_that_field() -> None:
+    enduring = stored(format="enduring", start_date=date(2026, 1, 7), end_date=date(2026, 6, 30))
+    assert set(problems_of({"end_date": "9999-12-31"}, on=enduring)) == {"end_date"}
+    assert set(problems_of({"start_date": "9999-12-31"}, on=enduring)) == {"start_date"}
+
+
+@pytest.mark.parametrize(
+    ("as_of", "words"),
+    [("0001-01-01", "before the start date 2026-01-07"), ("9999-12-31", "after the end date")],
+)
+def test_counts_as_of_a_date_outside_the_accepted_years_are_refused(as_of: str, words: str) -> None:
+    # An as-of date is only compared, never computed with: the activity's dates bound it.
+    checked = check_counts(
+        stored=stored(), counts={"physician": "5"}, as_of=as_of, actor=JANE, today=TODAY,
+        history=[],
+    )  # fmt: skip
+    [problem] = checked.problems
+    assert problem.field == "as_of" and words in problem.message
