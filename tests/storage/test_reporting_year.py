@@ -237,6 +237,9 @@ def test_the_program_summary_is_kept_per_year(session: Session) -> None:
         ({"period_end": "2024-12-31"}, "period_end", "ends before it starts"),
         ({"period_end": "2026-01-01"}, "period_end", "longer than 12 months"),
         ({"period_start": "someday"}, "period_start", "not a date"),
+        ({"period_start": "9999-12-31"}, "period_start", "outside the years pars-bot accepts"),
+        ({"period_end": "9999-12-31"}, "period_end", "give a date from 2000 to 2031"),
+        ({"period_end": "0001-01-01"}, "period_end", "outside the years pars-bot accepts"),
     ],
 )
 def test_program_summary_problems(
