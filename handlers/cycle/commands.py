@@ -220,11 +220,11 @@ def config_text(deps: Deps, team_id: str) -> str:
     with session_scope(deps.engine) as session:
         current = settings.workspace_settings(session=session, team_id=team_id)
         # Read again: this reply may follow `/pars config timezone` in the same request.
-        zone = ZoneInfo(current.timezone) if current and current.timezone else deps.timezone
+        zone = settings.workspace_zone(session=session, team_id=team_id, default=deps.timezone)
         today = deps.now().astimezone(zone).date()
         configured = settings.configured_deadlines(session=session, team_id=team_id)
     year = calendar.reporting_year(today, configured)
-    zone_note = "" if current and current.timezone else " (PARS_TIMEZONE)"
+    zone_note = _zone_note(current.timezone if current else None)
     channel = current.digest_channel if current else None
     lines = [
         "*pars-bot settings for this workspace*",
@@ -241,6 +241,17 @@ def config_text(deps: Deps, team_id: str) -> str:
     admins = ", ".join(f"<@{a}>" for a in sorted(deps.admins)) or "none (set PARS_ADMINS)"
     lines.append(f"Admins, who change these: {admins}")
     return "\n".join(lines)
+
+
+def _zone_note(stored: str | None) -> str:
+    if not stored:
+        return " (PARS_TIMEZONE)"
+    if calendar.known_zone(stored) is None:
+        return (
+            f" (PARS_TIMEZONE: the stored `{escape(stored)}` is not a time zone of the IANA "
+            "list; set one)"
+        )
+    return ""
 
 
 def config_message(deps: Deps, team_id: str) -> Message:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from storage.models import ProgramSummary
-from tests.handlers.conftest import Workspace, ack_body, form_state
+from bot.local_slack import TEAM_ID
+from storage.models import ProgramSummary, ReportingDeadline, WorkspaceSettings
+from tests.conftest import NOW
+from tests.handlers.conftest import ADMIN, Workspace, ack_body, form_state
 
 WENT_WRONG = "Something went wrong"
 SUMMARY = {
@@ -55,3 +57,71 @@ def test_a_year_outside_the_accepted_years_is_refused(
         reply.text
     )
     assert not workspace.calls("views.open")
+
+
+def stored_settings(workspace: Workspace) -> list[tuple[str | None, list[int]]]:
+    with Session(workspace.engine) as session:
+        zones = [s.timezone for s in session.exec(select(WorkspaceSettings)).all()]
+        years = [d.data_year for d in session.exec(select(ReportingDeadline)).all()]
+    return [(z, years) for z in zones] or [(None, years)]
+
+
+@pytest.mark.parametrize(
+    ("zone", "words"),
+    [
+        ("localtime", "`localtime` is not a time zone of the IANA list"),
+        ("America/Chicgo", "Did you mean `America/Chicago`?"),
+    ],
+)
+def test_a_time_zone_outside_the_iana_list_is_refused(
+    workspace: Workspace, zone: str, words: str
+) -> None:
+    reply = workspace.pars(f"config timezone {zone}", user=ADMIN)
+    assert words in reply.text
+    assert stored_settings(workspace) == [(None, [])]
+    assert "Time zone: America/Chicago (PARS_TIMEZONE)" in workspace.pars("config").text
+
+
+def test_a_near_miss_in_another_case_is_taken_as_the_iana_name(workspace: Workspace) -> None:
+    reply = workspace.pars("config timezone america/new_york", user=ADMIN)
+    assert "Time zone set to America/New_York." in reply.text
+    assert stored_settings(workspace) == [("America/New_York", [])]
+
+
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        ("9999-12-31", "deadlines of data years 2000 to 2031; 9999-12-31 would be that of 9998"),
+        ("0001-01-01", "0001-01-01 would be that of 0"),
+        ("2026-03-08T02:30", "2:30 AM on Sunday 8 March 2026 does not exist in America/Chicago"),
+        ("2026-11-01T01:30", "happens twice in America/Chicago"),
+        ("default year=1900", "`year=1900` is outside the years pars-bot accepts"),
+    ],
+)
+def test_a_deadline_that_cannot_work_is_refused_and_nothing_is_stored(
+    workspace: Workspace, typed: str, words: str
+) -> None:
+    reply = workspace.pars(f"config deadline {typed}", user=ADMIN)
+    assert WENT_WRONG not in reply.text
+    assert words in reply.text
+    assert stored_settings(workspace) == [(None, [])]
+
+
+def test_a_zone_stored_before_it_was_checked_falls_back_and_says_so(
+    workspace: Workspace,
+) -> None:
+    # `/pars config timezone localtime` was stored by earlier versions: a host without that
+    # file must still answer, in PARS_TIMEZONE, and the settings say what to do.
+    with Session(workspace.engine) as session:
+        session.add(
+            WorkspaceSettings(
+                team_id=TEAM_ID, timezone="Mars/Olympus", updated_by=ADMIN, updated_at=NOW
+            )
+        )
+        session.commit()
+    shown = workspace.pars("config").text
+    assert (
+        "Time zone: America/Chicago (PARS_TIMEZONE: the stored `Mars/Olympus` is not a time "
+        in (shown)
+    )
+    assert "*PARS reporting for 2026*" in workspace.pars("status").text
