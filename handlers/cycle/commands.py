@@ -33,9 +33,7 @@ def parse_year(args: Arguments, usage: str, today: date) -> int | None:
     if text is None:
         return None
     if not re.fullmatch(r"\d{4}", text.strip()):
-        raise UsageError(
-            f"`year={escape(text)}` is not a year; give four digits, e.g. year=2025.", usage
-        )
+        raise UsageError(f"`year={text}` is not a year; give four digits, e.g. year=2025.", usage)
     years = rules.accepted_years(today)
     if int(text) not in years:
         raise UsageError(
