@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from storage.errors import Problem, ValidationFailed
 from storage.models import ProgramSummary
 from storage.pars import rules
-from storage.pars.fields import FieldError, parse_date, parse_money
+from storage.pars.fields import FieldError, parse_date, parse_money, refuse_control_characters
 
 SUMMARY_FIELDS: dict[str, str] = {
     "period_start": "12-month period from",
@@ -42,6 +42,7 @@ def _parse_summary(raw: Mapping[str, str | None], today: date) -> dict[str, date
             problems.append(Problem(name, f"{label}: required (0 when there was none)"))
             continue
         try:
+            refuse_control_characters(text)
             values[name] = parse_money(text) if name in AMOUNTS else parse_date(text)
         except FieldError as error:
             problems.append(Problem(name, f"{label}: {error}"))

@@ -21,6 +21,7 @@ from storage.pars.fields import (
     parse_count,
     parse_date,
     parse_values,
+    refuse_control_characters,
 )
 
 FIELD_NAMES = tuple(f.name for f in FIELDS)
@@ -359,7 +360,7 @@ def check_counts(
     parsed: dict[str, int] = {}
     for category, text in counts.items():
         try:
-            parsed[category] = parse_count(text)
+            parsed[category] = parse_count(refuse_control_characters(text))
         except FieldError as exc:
             name = rules.LEARNER_CATEGORIES[category]
             problems.append(Problem(f"learners_{category}", f"{name}: {exc}"))
@@ -368,7 +369,7 @@ def check_counts(
     when: date | None = default_as_of(stored, today)
     if as_of is not None and as_of.strip():
         try:
-            when = parse_date(as_of)
+            when = parse_date(refuse_control_characters(as_of))
         except FieldError as exc:
             problems.append(Problem("as_of", f"As-of date: {exc}"))
             when = None

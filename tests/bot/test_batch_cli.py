@@ -103,3 +103,20 @@ def test_import_of_a_date_past_the_calendar_names_the_row(tmp_path: Path, engine
     with engine.connect() as connection:
         found = connection.execute(sa.text("SELECT activity_id FROM activity")).all()
     assert [r[0] for r in found] == ["GR-1"]
+
+
+def test_import_apply_of_a_nul_deep_in_a_csv_skips_that_row(tmp_path: Path, engine: Engine) -> None:
+    rows = table(
+        [*(grand_rounds(f"GR-{n:03}") for n in range(300)), grand_rounds("X", Title="a\x00b")]
+    )
+    (tmp_path / "batch.csv").write_bytes(text_file(rows))
+    applied = run(
+        tmp_path, "import", "batch.csv", "--team", "T0OFFICE", "--apply", **database_env(engine)
+    )
+    assert "DataError" not in applied.stderr, applied.stderr[-1500:]
+    assert "300 to add" in applied.stdout and "1 with errors" in applied.stdout
+    assert "row 302, Title: holds an invisible control character (U+0000" in applied.stdout
+    assert "300 added" in applied.stdout
+    with engine.connect() as connection:
+        found = connection.execute(sa.text("SELECT count(*) FROM activity")).scalar_one()
+    assert found == 300

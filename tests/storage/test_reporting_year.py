@@ -338,3 +338,22 @@ def test_other_time_zones_are_refused_with_a_suggestion_for_a_near_miss(
     with pytest.raises(ParsError) as refused:
         calendar.parse_zone(typed)
     assert words in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"advertising_income": "12,500\x00"}, "advertising_income"),
+        ({"period_start": "2025-01-01\x1b"}, "period_start"),
+    ],
+)
+def test_control_characters_in_the_program_summary_are_refused_naming_the_field(
+    session: Session, change: dict[str, str], field: str
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        program_summary.save_summary(
+            session=session, team_id=T, year=2025, raw=SUMMARY | change, user_id="U1", now=NOW
+        )
+    [problem] = refused.value.problems
+    assert problem.field == field
+    assert ": holds an invisible control character (U+00" in problem.message

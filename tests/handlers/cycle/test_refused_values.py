@@ -125,3 +125,26 @@ def test_a_zone_stored_before_it_was_checked_falls_back_and_says_so(
         in (shown)
     )
     assert "*PARS reporting for 2026*" in workspace.pars("status").text
+
+
+def test_a_nul_in_the_program_summary_form_is_refused_under_its_input(
+    workspace: Workspace,
+) -> None:
+    workspace.command("summary year=2025")
+    view = workspace.opened_view()
+    entries = SUMMARY | {"registration_fees": "48000\x00"}
+    body = ack_body(workspace.submit(view, form_state(view, **entries)))
+    assert body["response_action"] == "errors"
+    assert list(body["errors"]) == ["registration_fees"]
+    assert (
+        "holds an invisible control character (U+0000, character 6)"
+        in (body["errors"]["registration_fees"])
+    )
+    assert summaries(workspace) == []
+
+
+def test_a_nul_in_a_setting_is_refused(workspace: Workspace) -> None:
+    reply = workspace.pars("config timezone America/Chi\x00cago", user=ADMIN)
+    assert WENT_WRONG not in reply.text
+    assert "holds an invisible control character (U+0000, character 12)" in reply.text
+    assert stored_settings(workspace) == [(None, [])]

@@ -10,7 +10,14 @@ import pytest
 
 from storage.errors import Problem
 from storage.models import Activity, LearnerCount
-from storage.pars.fields import FieldError, parse_count, parse_country, parse_credits, resolve_key
+from storage.pars.fields import (
+    FieldError,
+    label,
+    parse_count,
+    parse_country,
+    parse_credits,
+    resolve_key,
+)
 from storage.pars.validation import (
     CLOSED,
     DUPLICATE_ID,
@@ -417,3 +424,60 @@ def test_counts_as_of_a_date_outside_the_accepted_years_are_refused(as_of: str, 
     )  # fmt: skip
     [problem] = checked.problems
     assert problem.field == "as_of" and words in problem.message
+
+
+# --- control characters -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x0e", "\x1f", "\x7f"])
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("title", "Grand{}Rounds"),
+        ("description", "Weekly{}case conference"),
+        ("city", "Chi{}cago"),
+        ("activity_id", "GR{}-2026"),
+        ("format", "rss{}"),
+        ("credits", "1{}"),
+        ("supporters", "Acme{}:in-kind"),
+        ("finder_url", "https://x.org/{}"),
+        ("owner_user_id", "U0JANE{}"),
+    ],
+)
+def test_a_control_character_is_refused_naming_its_field(name: str, text: str, char: str) -> None:
+    problems = problems_of(DRAFT | {name: text.format(char)}, on=stored())
+    code = f"U+{ord(char):04X}"
+    assert problems == {
+        name: f"{label(name)}: holds an invisible control character ({code}, character "
+        f"{text.index('{}') + 1}); type the value again without it"
+    }
+
+
+@pytest.mark.parametrize("char", ["\x80", "\x85", "\x9f", "\ud800"])
+def test_c1_controls_and_lone_surrogates_are_refused_too(char: str) -> None:
+    # Never typed: they come from text decoded with the wrong code page (or from a forged
+    # request), and a lone surrogate cannot be encoded for either database.
+    problems = problems_of(DRAFT | {"title": f"Caf{char}"})
+    assert f"U+{ord(char):04X}" in problems["title"]
+
+
+def test_tabs_and_line_breaks_are_text() -> None:
+    checked = check_activity(
+        stored=None, raw=DRAFT | {"description": "Cases\tand\r\nanswers"}, actor=JANE,
+        today=TODAY, id_holder=nobody,
+    )  # fmt: skip
+    assert checked.problems == []
+    assert checked.values["description"] == "Cases\tand\r\nanswers"
+
+
+def test_a_control_character_in_counts_is_refused_naming_the_count() -> None:
+    checked = check_counts(
+        stored=stored(), counts={"physician": "5\x00", "other": "3"}, as_of="2026-11-18\x07",
+        actor=JANE, today=TODAY, history=[],
+    )  # fmt: skip
+    assert {p.field: p.message for p in checked.problems} == {
+        "learners_physician": "Physician learners: holds an invisible control character "
+        "(U+0000, character 2); type the value again without it",
+        "as_of": "As-of date: holds an invisible control character (U+0007, character 11); "
+        "type the value again without it",
+    }
