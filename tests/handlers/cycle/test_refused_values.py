@@ -8,9 +8,10 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.local_slack import TEAM_ID
-from storage.models import ProgramSummary, ReportingDeadline, WorkspaceSettings
+from storage.models import LearnerCount, ProgramSummary, ReportingDeadline, WorkspaceSettings
 from tests.conftest import NOW
-from tests.handlers.conftest import ADMIN, Workspace, ack_body, form_state
+from tests.handlers.conftest import ADD_GR, ADMIN, Workspace, ack_body, form_state
+from tests.handlers.cycle.test_cycle import reminder_pass
 
 WENT_WRONG = "Something went wrong"
 SUMMARY = {
@@ -148,3 +149,23 @@ def test_a_nul_in_a_setting_is_refused(workspace: Workspace) -> None:
     assert WENT_WRONG not in reply.text
     assert "holds an invisible control character (U+0000, character 12)" in reply.text
     assert stored_settings(workspace) == [(None, [])]
+
+
+def test_the_counts_form_refuses_a_nul_and_a_date_past_the_calendar(
+    workspace: Workspace,
+) -> None:
+    workspace.pars(ADD_GR)
+    dms = reminder_pass(workspace, "2026-03-30T09:00")
+    unclosed = next(d for d in dms if "ended and is not closed" in d.text)
+    workspace.click(unclosed, "Enter counts")
+    form = workspace.opened_view()
+    entries = {"physician": "1040\x00", "other": "212", "as_of": "9999-12-31"}
+    body = ack_body(workspace.submit(form, form_state(form, **entries)))
+    assert body["response_action"] == "errors"
+    assert (
+        "holds an invisible control character (U+0000, character 5)"
+        in (body["errors"]["physician"])
+    )
+    assert "As-of date 9999-12-31 is after the end date 2025-12-16" in body["errors"]["as_of"]
+    with Session(workspace.engine) as session:
+        assert session.exec(select(LearnerCount)).all() == []
