@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from storage.errors import Problem, ValidationFailed
 from storage.models import ProgramSummary
 from storage.pars import rules
-from storage.pars.fields import FieldError, parse_date, parse_money
+from storage.pars.fields import FieldError, parse_date, parse_money, refuse_control_characters
 
 SUMMARY_FIELDS: dict[str, str] = {
     "period_start": "12-month period from",
@@ -32,18 +32,32 @@ def get_summary(*, session: Session, team_id: str, year: int) -> ProgramSummary 
     ).first()
 
 
-def _parse_summary(raw: Mapping[str, str | None]) -> dict[str, date | Decimal]:
+def _parse_summary(raw: Mapping[str, str | None], today: date) -> dict[str, date | Decimal]:
     values: dict[str, date | Decimal] = {}
     problems: list[Problem] = []
+    years = rules.accepted_years(today)
     for name, label in SUMMARY_FIELDS.items():
         text = (raw.get(name) or "").strip()
         if not text:
             problems.append(Problem(name, f"{label}: required (0 when there was none)"))
             continue
         try:
+            refuse_control_characters(text)
             values[name] = parse_money(text) if name in AMOUNTS else parse_date(text)
         except FieldError as error:
             problems.append(Problem(name, f"{label}: {error}"))
+            continue
+        value = values[name]
+        if isinstance(value, date) and value.year not in years:
+            # Refused before the 12-month rule computes a year past it (9999-12-31 has none).
+            del values[name]
+            problems.append(
+                Problem(
+                    name,
+                    f"{label}: {value} is outside the years pars-bot accepts: give a date from "
+                    f"{years.start} to {years.stop - 1}",
+                )
+            )
     start, end = values.get("period_start"), values.get("period_end")
     if isinstance(start, date) and isinstance(end, date):
         if end < start:
@@ -67,7 +81,7 @@ def save_summary(
     now: datetime,
 ) -> ProgramSummary:
     """Store the Program Summary of a data year from text by field name (all required)."""
-    values = _parse_summary(raw)
+    values = _parse_summary(raw, now.date())
     row = get_summary(session=session, team_id=team_id, year=year) or ProgramSummary(
         team_id=team_id, data_year=year, updated_by=user_id, updated_at=now, **values
     )

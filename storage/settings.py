@@ -18,7 +18,8 @@ from storage.models import (
     ReportingDeadline,
     WorkspaceSettings,
 )
-from storage.pars.calendar import Deadline, deadline_for, default_deadline
+from storage.pars import rules
+from storage.pars.calendar import Deadline, deadline_for, default_deadline, known_zone
 
 
 def configured_deadlines(*, session: Session, team_id: str) -> dict[int, Deadline]:
@@ -44,6 +45,16 @@ def set_deadline(
 ) -> Deadline:
     """Set the deadline of a data year (by default the year before the deadline's year)."""
     data_year = year if year is not None else due_at.year - 1
+    years = rules.accepted_years(now.date())
+    if data_year not in years:
+        which = (
+            f"not of {data_year}"
+            if year is not None
+            else (f"{due_at.date().isoformat()} would be that of {data_year}")
+        )
+        raise ParsError(
+            f"pars-bot keeps deadlines of data years {years.start} to {years.stop - 1}; {which}."
+        )
     if due_at.year != data_year + 1:
         raise ParsError(
             f"A deadline for data year {data_year} falls in {data_year + 1}; "
@@ -77,8 +88,11 @@ def workspace_settings(*, session: Session, team_id: str) -> WorkspaceSettings |
 
 
 def workspace_zone(*, session: Session, team_id: str, default: ZoneInfo) -> ZoneInfo:
+    """The zone an admin set, else `default`; also `default` when the stored name is no IANA
+    zone (earlier versions took `localtime`, which another host may not have)."""
     found = workspace_settings(session=session, team_id=team_id)
-    return ZoneInfo(found.timezone) if found and found.timezone else default
+    zone = known_zone(found.timezone) if found and found.timezone else None
+    return zone or default
 
 
 def update_settings(

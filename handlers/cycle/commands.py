@@ -21,18 +21,26 @@ from storage import program_summary, reminders, settings
 from storage.db import session_scope
 from storage.errors import NotPermitted
 from storage.models import Member
-from storage.pars import calendar
+from storage.pars import calendar, rules
 
 
-def parse_year(args: Arguments, usage: str) -> int | None:
+def parse_year(args: Arguments, usage: str, today: date) -> int | None:
+    """The data year of `year=`, if given: one of the years the bot accepts."""
     unknown = [k for k in args.pairs if k.lower() != "year"]
     if unknown:
         raise UsageError(f"`{unknown[0]}=` is not something this command takes.", usage)
     text = next(iter(args.pairs.values()), None)
     if text is None:
         return None
-    if not re.fullmatch(r"(19|20)\d\d", text.strip()):
+    if not re.fullmatch(r"\d{4}", text.strip()):
         raise UsageError(f"`year={text}` is not a year; give four digits, e.g. year=2025.", usage)
+    years = rules.accepted_years(today)
+    if int(text) not in years:
+        raise UsageError(
+            f"`year={text.strip()}` is outside the years pars-bot accepts: give one from "
+            f"{years.start} to {years.stop - 1}.",
+            usage,
+        )
     return int(text)
 
 
@@ -54,7 +62,8 @@ def status(call: CommandCall) -> None:
     args = split_arguments(call.args, call.usage)
     if args.positional:
         raise UsageError(f"I can't read `{args.positional[0]}`.", call.usage)
-    call.reply(checklist_message(call.deps, call.team_id, parse_year(args, call.usage)))
+    year = parse_year(args, call.usage, call.deps.today())
+    call.reply(checklist_message(call.deps, call.team_id, year))
 
 
 CHECKLIST_USAGE = "/pars checklist agreement|summary|contact done|undo [year=Y]"
@@ -62,7 +71,7 @@ CHECKLIST_USAGE = "/pars checklist agreement|summary|contact done|undo [year=Y]"
 
 def checklist(call: CommandCall) -> None:
     args = split_arguments(call.args, call.usage)
-    year = parse_year(args, call.usage)
+    year = parse_year(args, call.usage, call.deps.today())
     if not args.positional:
         call.reply(checklist_message(call.deps, call.team_id, year))
         return
@@ -107,7 +116,7 @@ def summary(call: CommandCall) -> None:
     args = split_arguments(call.args, call.usage)
     if args.positional:
         raise UsageError(f"I can't read `{args.positional[0]}`.", call.usage)
-    year = parse_year(args, call.usage)
+    year = parse_year(args, call.usage, call.deps.today())
     with session_scope(call.deps.engine) as session:
         today = call.deps.today()
         year = year or reported_year(session, call.team_id, today)
@@ -163,7 +172,9 @@ def config(call: CommandCall) -> None:
                 else "The weekly digest is off."
             )
         elif what == "deadline" and len(values) == 1:
-            done = _deadline(session, call, deps, values[0], parse_year(args, CONFIG_USAGE))
+            done = _deadline(
+                session, call, deps, values[0], parse_year(args, CONFIG_USAGE, deps.today())
+            )
         else:
             raise UsageError("I can't read that setting.", CONFIG_USAGE)
     call.reply(plain(done + "\n\n" + config_text(deps, call.team_id)))
@@ -207,11 +218,11 @@ def config_text(deps: Deps, team_id: str) -> str:
     with session_scope(deps.engine) as session:
         current = settings.workspace_settings(session=session, team_id=team_id)
         # Read again: this reply may follow `/pars config timezone` in the same request.
-        zone = ZoneInfo(current.timezone) if current and current.timezone else deps.timezone
+        zone = settings.workspace_zone(session=session, team_id=team_id, default=deps.timezone)
         today = deps.now().astimezone(zone).date()
         configured = settings.configured_deadlines(session=session, team_id=team_id)
     year = calendar.reporting_year(today, configured)
-    zone_note = "" if current and current.timezone else " (PARS_TIMEZONE)"
+    zone_note = _zone_note(current.timezone if current else None)
     channel = current.digest_channel if current else None
     lines = [
         "*pars-bot settings for this workspace*",
@@ -228,6 +239,17 @@ def config_text(deps: Deps, team_id: str) -> str:
     admins = ", ".join(f"<@{a}>" for a in sorted(deps.admins)) or "none (set PARS_ADMINS)"
     lines.append(f"Admins, who change these: {admins}")
     return "\n".join(lines)
+
+
+def _zone_note(stored: str | None) -> str:
+    if not stored:
+        return " (PARS_TIMEZONE)"
+    if calendar.known_zone(stored) is None:
+        return (
+            f" (PARS_TIMEZONE: the stored `{escape(stored)}` is not a time zone of the IANA "
+            "list; set one)"
+        )
+    return ""
 
 
 def config_message(deps: Deps, team_id: str) -> Message:

@@ -9,7 +9,14 @@ from typing import Any
 
 from handlers.slack.errors import UsageError
 from handlers.slack.mrkdwn import link_url, mention_id
-from storage.pars.fields import FieldSpec, parse_url, parse_user, resolve_key, suggest_key
+from storage.pars.fields import (
+    FieldSpec,
+    control_character,
+    parse_url,
+    parse_user,
+    resolve_key,
+    suggest_key,
+)
 
 # Slack clients on macOS and iOS turn typed quotes into curly ones.
 _SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
@@ -44,7 +51,7 @@ def split_arguments(tokens: list[str], usage: str) -> Arguments:
     for token in tokens:
         key, sep, value = token.partition("=")
         if not sep:
-            args.positional.append(token)
+            args.positional.append(_plain_word(token, usage))
             continue
         if not key:
             raise UsageError(f"`{token}` has no name before the `=`.", usage)
@@ -54,6 +61,17 @@ def split_arguments(tokens: list[str], usage: str) -> Arguments:
         seen.add(folded)
         args.pairs[key.strip()] = value
     return args
+
+
+def _plain_word(word: str, usage: str) -> str:
+    """A word that names an activity or a setting, looked up or stored as it is: the one rule
+    on control characters applies to it as to every field (a NUL would crash PostgreSQL's
+    lookup). Field values are left to the validator, which names their field."""
+    problem = control_character(word)
+    if problem is not None:
+        shown = "".join("\N{REPLACEMENT CHARACTER}" if control_character(c) else c for c in word)
+        raise UsageError(f"`{shown}` {problem}.", usage)
+    return word
 
 
 def unknown_key(key: str, usage: str, extra: tuple[str, ...] = ()) -> UsageError:

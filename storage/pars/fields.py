@@ -27,6 +27,38 @@ class FieldError(ValueError):
     """A value that cannot be read; the message names what the right form is."""
 
 
+class ControlCharacter(FieldError):
+    """A value holding an invisible control character: no example of the field helps."""
+
+
+# C0 controls but tab, line feed and carriage return; DEL; the C1 controls; lone surrogates.
+# PostgreSQL cannot store a NUL and neither database can encode a lone surrogate; the others
+# are invisible in Slack and in a spreadsheet, and the C1 ones only come from text decoded with
+# the wrong code page. A value holding one is refused, never quietly cleaned: what else was
+# lost with it is for the person who typed it to say.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def control_character(text: str) -> str | None:
+    """Why `text` cannot be kept, if it holds an invisible control character."""
+    if text.isprintable():  # no control character is printable; asked at C speed, per cell
+        return None
+    found = _CONTROL.search(text)
+    if found is None:
+        return None
+    return (
+        f"holds an invisible control character (U+{ord(found.group()):04X}, character "
+        f"{found.start() + 1}); type the value again without it"
+    )
+
+
+def refuse_control_characters(text: str) -> str:
+    """`text` as it is, or ControlCharacter: the first check of every value that comes in."""
+    if (problem := control_character(text)) is not None:
+        raise ControlCharacter(problem)
+    return text
+
+
 _SPACES = re.compile(r"[\s_]+")
 
 
@@ -529,12 +561,15 @@ _DISTINCT = frozenset({"activity_id", "title"})
 
 
 def _parse_new(name: str, text: str) -> tuple[Any, str | None]:
-    """One field's text as a value, or the reason it can't be read; kept for the next time."""
+    """One field's text as a value, or the problem in words; kept for the next time."""
+    spec = BY_NAME[name]
     try:
-        value = BY_NAME[name].parse(text)
+        value = spec.parse(refuse_control_characters(text))
         found: tuple[Any, str | None] = (value if value != [] else None), None
+    except ControlCharacter as exc:
+        found = None, f"{spec.label}: {exc}"
     except FieldError as exc:
-        found = None, str(exc)
+        found = None, f"{spec.label}: {exc} (e.g. `{spec.example}`)"
     if name in _DISTINCT:
         return found
     known = _PARSED[name]
@@ -561,8 +596,7 @@ def parse_values(raw: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]
             continue
         value, error = parsed[name].get(text) or _parse_new(name, text)
         if error is not None:
-            spec = BY_NAME[name]
-            problems.append(Problem(name, f"{spec.label}: {error} (e.g. `{spec.example}`)"))
+            problems.append(Problem(name, error))
             continue
         values[name] = _copied(value) if name in _MUTABLE else value
     if format_text := raw.get("format"):

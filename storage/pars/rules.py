@@ -140,9 +140,15 @@ MAX_CREDITS = Decimal("1000")
 # Sanity bounds, far above any real activity, so a slipped key is caught with a message.
 MAX_LEARNERS = 10_000_000
 MAX_MONEY = Decimal("10000000")
-# Dates outside these years are typos (2205 for 2025), not activities.
+# Dates outside these years are typos (2205 for 2025), not activities; they are refused before
+# any rule computes with them (a span from 9999-12-31 would end past the calendar's end).
 EARLIEST_YEAR = 2000
 YEARS_AHEAD = 5
+
+
+def accepted_years(today: date) -> range:
+    """The years the bot takes for an activity's dates, a data year or a deadline."""
+    return range(EARLIEST_YEAR, today.year + YEARS_AHEAD + 1)
 
 
 class ActivityLike(Protocol):
@@ -322,6 +328,8 @@ SPAN_INCLUDES_ANNIVERSARY = False
 def latest_end(fmt_code: str, start: date) -> date:
     """The last end date PARS accepts for a format: its span limit in years from the start."""
     years = FORMATS[fmt_code].max_span_years
+    if start.year + years > date.max.year:
+        return date.max  # no later end exists; the validator refuses such a start anyway
     if SPAN_INCLUDES_ANNIVERSARY:
         return add_years(start, years)
     try:

@@ -21,6 +21,7 @@ from storage.pars.fields import (
     parse_count,
     parse_date,
     parse_values,
+    refuse_control_characters,
 )
 
 FIELD_NAMES = tuple(f.name for f in FIELDS)
@@ -100,6 +101,7 @@ def check_activity(
     if stored is not None and (refused := refusal(stored, actor)) is not None:
         return CheckedActivity({}, [refused])
     values, problems = parse_values(raw)
+    problems += _outside_accepted_years(values, stored, today)
     cleared: tuple[str, ...] = ()
     if stored is None:
         # An add sets every value given, and there is nothing to clear; a field it leaves
@@ -114,7 +116,7 @@ def check_activity(
         cleared = _clear_dependents(before, changed, raw)
         record = before | changed
     unreadable = {p.field for p in problems} if problems else set()
-    found = check_record(record, changed, today=today)
+    found = check_record(record, changed)
     problems += [p for p in found if p.field not in unreadable] if unreadable else found
     problems += _contradictions(record, raw, unreadable)
     new_id = changed.get("activity_id")
@@ -220,9 +222,7 @@ def _opposite(gate: str) -> str:
     return "joint" if gate == "providership" else "yes"
 
 
-def check_record(
-    record: Mapping[str, Any], changed: Collection[str], *, today: date | None = None
-) -> list[Problem]:
+def check_record(record: Mapping[str, Any], changed: Collection[str]) -> list[Problem]:
     """Checks across fields of a whole record (after merging a change into what was stored).
 
     Only rules that make a record wrong belong here; fields still to be filled in are not
@@ -234,8 +234,6 @@ def check_record(
             Problem(name, f"{label(name)} is required (e.g. `{BY_NAME[name].example}`)")
         )
     start, end, fmt = record.get("start_date"), record.get("end_date"), record.get("format")
-    if today is not None:
-        problems += _unlikely_years(record, changed, today)
     if start and end:
         if end < start:
             problems.append(Problem("end_date", f"End date {end} is before the start date {start}"))
@@ -273,21 +271,28 @@ def check_record(
     return problems
 
 
-def _unlikely_years(
-    record: Mapping[str, Any], changed: Collection[str], today: date
+DATE_FIELDS = ("start_date", "end_date")
+
+
+def _outside_accepted_years(
+    values: dict[str, Any], stored: Activity | None, today: date
 ) -> list[Problem]:
-    latest = today.year + rules.YEARS_AHEAD
+    """A date given outside the accepted years, as a problem of its field, taken out of the
+    change before any rule computes with it. A date already stored is left alone."""
+    years = rules.accepted_years(today)
     problems = []
-    for name in ("start_date", "end_date"):
-        value = record.get(name)
-        if name in changed and value and not rules.EARLIEST_YEAR <= value.year <= latest:
-            problems.append(
-                Problem(
-                    name,
-                    f"{label(name)} {value} is not a likely year for an activity: give a date "
-                    f"from {rules.EARLIEST_YEAR} to {latest}",
-                )
+    for name in DATE_FIELDS:
+        value = values.get(name)
+        if value is None or value.year in years or getattr(stored, name, None) == value:
+            continue
+        del values[name]
+        problems.append(
+            Problem(
+                name,
+                f"{label(name)} {value} is outside the years pars-bot accepts: give a date "
+                f"from {years.start} to {years.stop - 1}",
             )
+        )
     return problems
 
 
@@ -355,7 +360,7 @@ def check_counts(
     parsed: dict[str, int] = {}
     for category, text in counts.items():
         try:
-            parsed[category] = parse_count(text)
+            parsed[category] = parse_count(refuse_control_characters(text))
         except FieldError as exc:
             name = rules.LEARNER_CATEGORIES[category]
             problems.append(Problem(f"learners_{category}", f"{name}: {exc}"))
@@ -364,7 +369,7 @@ def check_counts(
     when: date | None = default_as_of(stored, today)
     if as_of is not None and as_of.strip():
         try:
-            when = parse_date(as_of)
+            when = parse_date(refuse_control_characters(as_of))
         except FieldError as exc:
             problems.append(Problem("as_of", f"As-of date: {exc}"))
             when = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from tests.conftest import NOW
 T = "T1"
 CHICAGO = ZoneInfo("America/Chicago")
 LA = ZoneInfo("America/Los_Angeles")
+CDT_OFFSET = timedelta(hours=-5)
 COMPLETE = {
     "delivery_method": "in-person",
     "city": "Chicago",
@@ -237,6 +238,9 @@ def test_the_program_summary_is_kept_per_year(session: Session) -> None:
         ({"period_end": "2024-12-31"}, "period_end", "ends before it starts"),
         ({"period_end": "2026-01-01"}, "period_end", "longer than 12 months"),
         ({"period_start": "someday"}, "period_start", "not a date"),
+        ({"period_start": "9999-12-31"}, "period_start", "outside the years pars-bot accepts"),
+        ({"period_end": "9999-12-31"}, "period_end", "give a date from 2000 to 2031"),
+        ({"period_end": "0001-01-01"}, "period_end", "outside the years pars-bot accepts"),
     ],
 )
 def test_program_summary_problems(
@@ -248,3 +252,108 @@ def test_program_summary_problems(
         )
     assert [p.field for p in refused.value.problems] == [field]
     assert message in refused.value.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("2026-03-08T02:30", "2:30 AM on Sunday 8 March 2026 does not exist in America/Chicago"),
+        (
+            "2026-03-08T02:00",
+            "forward an hour that day). Give `2026-03-08T03:00`, the same instant",
+        ),
+        ("2026-11-01T01:30", "1:30 AM on Sunday 1 November 2026 happens twice in America/Chicago"),
+        ("2026-11-01T01:00", "first 1:00 AM CDT, then 1:00 AM CST an hour later"),
+    ],
+)
+def test_a_deadline_at_a_local_time_that_does_not_exist_or_exists_twice_is_refused(
+    text: str, words: str
+) -> None:
+    with pytest.raises(ParsError) as refused:
+        calendar.parse_deadline(text, CHICAGO)
+    assert words in refused.value.message
+
+
+def test_the_hours_around_a_clock_change_are_deadlines_like_any_other() -> None:
+    assert calendar.parse_deadline("2026-03-08T03:00", CHICAGO).utcoffset() == CDT_OFFSET
+    assert calendar.parse_deadline("2026-03-08T01:59", CHICAGO).tzname() == "CST"
+    assert calendar.parse_deadline("2026-11-01T02:00", CHICAGO).tzname() == "CST"
+    assert calendar.parse_deadline("2026-11-01T00:59", CHICAGO).tzname() == "CDT"
+
+
+@pytest.mark.parametrize(
+    ("text", "year", "words"),
+    [
+        (
+            "9999-12-31",
+            None,
+            "deadlines of data years 2000 to 2031; 9999-12-31 would be that of 9998",
+        ),
+        ("0001-01-01", None, "0001-01-01 would be that of 0"),
+        ("2000-03-31", None, "2000-03-31 would be that of 1999"),
+    ],
+)
+def test_a_deadline_of_a_data_year_the_bot_does_not_accept_is_refused(
+    session: Session, text: str, year: int | None, words: str
+) -> None:
+    with pytest.raises(ParsError) as refused:
+        settings.set_deadline(
+            session=session,
+            team_id=T,
+            user_id="U1",
+            due_at=calendar.parse_deadline(text, CHICAGO),
+            year=year,
+            now=NOW,
+        )
+    assert words in refused.value.message
+    assert settings.configured_deadlines(session=session, team_id=T) == {}
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [
+        ("America/Chicago", "America/Chicago"),
+        ("america/new_york", "America/New_York"),
+        ("UTC", "UTC"),
+    ],
+)
+def test_time_zones_are_iana_names_in_any_case(typed: str, zone: str) -> None:
+    assert calendar.parse_zone(typed).key == zone
+
+
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        ("localtime", "`localtime` is not a time zone of the IANA list"),
+        ("Factory", "`Factory` is not a time zone of the IANA list"),
+        ("America/Chicgo", "Did you mean `America/Chicago`?"),
+        ("Chicago", "Did you mean `America/Chicago`?"),
+        ("new york", "Did you mean `America/New_York`?"),
+        ("Mars/Olympus", "Use a name such as America/Chicago"),
+    ],
+)
+def test_other_time_zones_are_refused_with_a_suggestion_for_a_near_miss(
+    typed: str, words: str
+) -> None:
+    with pytest.raises(ParsError) as refused:
+        calendar.parse_zone(typed)
+    assert words in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"advertising_income": "12,500\x00"}, "advertising_income"),
+        ({"period_start": "2025-01-01\x1b"}, "period_start"),
+    ],
+)
+def test_control_characters_in_the_program_summary_are_refused_naming_the_field(
+    session: Session, change: dict[str, str], field: str
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        program_summary.save_summary(
+            session=session, team_id=T, year=2025, raw=SUMMARY | change, user_id="U1", now=NOW
+        )
+    [problem] = refused.value.problems
+    assert problem.field == field
+    assert ": holds an invisible control character (U+00" in problem.message

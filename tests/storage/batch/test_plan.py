@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from storage.sheets.read import FileRefused
 from storage.sheets.rows import NoHeaders
 from tests.storage.batch.files import grand_rounds, table, text_file, xlsx
-from tests.storage.batch.helpers import ADMIN, BOB, apply, counts, load, preview
+from tests.storage.batch.helpers import ADMIN, BOB, apply, counts, ids, load, preview
 
 
 def summary(p) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -265,3 +265,70 @@ def test_a_counts_sheet_may_complete_what_the_activities_sheet_added(engine: Eng
     stored = load(engine, "A-1")
     assert stored is not None and stored.outcome_measures == ["knowledge"]
     assert stored.closed_at is not None
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_date_past_the_calendar_is_one_rows_error_and_the_others_are_previewed(
+    engine: Engine, kind: str
+) -> None:
+    far = {"Start date": date(9999, 12, 31), "End date": date(9999, 12, 31)}
+    rows = table([grand_rounds("GR-1"), grand_rounds("GR-2", **far), grand_rounds("GR-3")])
+    data = xlsx(rows) if kind == "xlsx" else text_file(rows)
+    p = preview(engine, data, f"activities.{kind}")
+    assert summary(p) == {"added": 2, "errors": 1}
+    assert p.first_errors == [
+        "row 3, Start date 9999-12-31 is outside the years pars-bot accepts: give a date from "
+        "2000 to 2031",
+        "row 3, End date 9999-12-31 is outside the years pars-bot accepts: give a date from "
+        "2000 to 2031",
+    ]
+    apply(engine, p.batch_id)
+    assert ids(engine) == ["GR-1", "GR-3"]
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "9999-12-31"])
+def test_counts_as_of_a_date_past_the_calendar_are_refused(engine: Engine, as_of: str) -> None:
+    apply(engine, preview(engine, xlsx(table([grand_rounds()]))).batch_id)
+    sheet = [["Activity ID", "Physician learners", "Counts as of"], ["GR-2025", 5, as_of]]
+    p = preview(engine, xlsx(sheet))
+    assert summary(p) == {"errors": 1}
+    assert f"row 2, As-of date {as_of} is" in p.first_errors[0]
+
+
+def test_a_nul_deep_in_a_csv_is_one_rows_error_and_the_rest_applies(engine: Engine) -> None:
+    # The reader looks for NUL bytes (a binary file) in the first 4,096 characters only; one
+    # further on reached PostgreSQL, which refused the whole Apply.
+    good = [grand_rounds(f"GR-{n:03}") for n in range(300)]
+    rows = table([*good, grand_rounds("GR-NUL", Title="a\x00b")])
+    data = text_file(rows)
+    assert data.index(b"\x00") > 4096
+    p = preview(engine, data, "activities.csv")
+    assert summary(p) == {"added": 300, "errors": 1}
+    assert p.first_errors == [
+        "row 302, Title: holds an invisible control character (U+0000, character 2); type the "
+        "value again without it"
+    ]
+    applied = apply(engine, p.batch_id)
+    assert applied.summary.added == 300
+    assert len(ids(engine)) == 300 and "GR-NUL" not in ids(engine)
+
+
+def test_control_characters_in_counts_cells_are_refused(engine: Engine) -> None:
+    apply(
+        engine, preview(engine, xlsx(table([grand_rounds("GR-1"), grand_rounds("GR-2")]))).batch_id
+    )
+    sheet = [
+        ["Activity ID", "Physician learners", "Counts as of"],
+        ["GR-1", "5\x1b", "2025-12-16"],
+        ["GR-2", "5", "2025-12-16\x07"],
+    ]
+    # (A NUL this early makes the reader take the file for a binary one: refused whole.)
+    p = preview(engine, text_file(sheet), "counts.csv")
+    assert summary(p) == {"errors": 2}
+    assert p.first_errors == [
+        "row 2, Physician learners: holds an invisible control character (U+001B, character 2); "
+        "type the value again without it",
+        "row 3, As-of date: holds an invisible control character (U+0007, character 11); type "
+        "the value again without it",
+    ]
+    assert counts(engine, "GR-1") == counts(engine, "GR-2") == []

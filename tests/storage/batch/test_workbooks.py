@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
+import sqlalchemy as sa
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 
@@ -196,14 +197,27 @@ def test_the_annotated_copy_says_what_each_row_does_and_marks_bad_cells(engine: 
 
 def test_control_characters_pasted_from_word_never_break_a_workbook(engine: Engine) -> None:
     # Word's line break is a vertical tab; an .xlsx cannot hold it, and openpyxl would refuse
-    # the whole workbook. The export and the annotated copy write a new line instead.
+    # the whole workbook. The validator refuses such a row; the annotated copy still shows it,
+    # with a new line in its place.
     description = "Line one\x0bline two\x01"
     rows = table([grand_rounds("GR-1", Description=description, City="Bad\x02city\x0c")])
     p = preview(engine, text_file(rows), "pasted.csv")
+    assert p.summary.errors == 1
+    assert [e.split(":")[0] for e in p.first_errors] == ["row 2, City", "row 2, Description"]
     copy = opened(p.annotated or b"")["pasted"]
     header = [c.value for c in copy[1]]
     assert copy.cell(row=2, column=header.index("Description") + 1).value == "Line one\nline two"
-    apply(engine, p.batch_id)
+
+
+def test_control_characters_stored_before_they_were_refused_never_break_the_export(
+    engine: Engine,
+) -> None:
+    apply(engine, preview(engine, xlsx(table([grand_rounds("GR-1")]))).batch_id)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE activity SET description = :d, city = :c"),
+            {"d": "Line one\x0bline two\x01", "c": "Bad\x02city\x0c"},
+        )
     export = opened(_export(engine, 2025)).worksheets[0]
     header = [c.value for c in export[1]]
     assert export.cell(row=2, column=header.index("Description") + 1).value == (

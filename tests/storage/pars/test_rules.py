@@ -353,3 +353,13 @@ def test_fields_that_apply_follow_format_delivery_and_yes_answers() -> None:
         for f in ("finder_fee", "finder_url", "supporters", "joint_providers", "moc_credits")
     )
     assert rules.applies("title", enduring)
+
+
+def test_the_span_limit_of_a_start_near_the_calendars_end_is_no_crash() -> None:
+    # The validator refuses such dates first; the rule itself must still answer.
+    assert rules.latest_end("enduring", date(9998, 6, 1)) == date.max
+    assert rules.latest_end("rss", date(9999, 12, 31)) == date.max
+
+
+def test_the_accepted_years_run_from_2000_to_five_years_ahead() -> None:
+    assert rules.accepted_years(date(2026, 11, 25)) == range(2000, 2032)

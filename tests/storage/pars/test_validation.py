@@ -10,7 +10,14 @@ import pytest
 
 from storage.errors import Problem
 from storage.models import Activity, LearnerCount
-from storage.pars.fields import FieldError, parse_count, parse_country, parse_credits, resolve_key
+from storage.pars.fields import (
+    FieldError,
+    label,
+    parse_count,
+    parse_country,
+    parse_credits,
+    resolve_key,
+)
 from storage.pars.validation import (
     CLOSED,
     DUPLICATE_ID,
@@ -211,7 +218,7 @@ def test_answering_no_clears_what_depended_on_the_yes() -> None:
 
 @pytest.mark.parametrize(
     ("date_text", "words"),
-    [("1999-12-31", "from 2000 to 2031"), ("2032-01-01", "not a likely year")],
+    [("1999-12-31", "from 2000 to 2031"), ("2032-01-01", "outside the years pars-bot accepts")],
 )
 def test_years_far_outside_reason_are_refused(date_text: str, words: str) -> None:
     problems = problems_of(DRAFT | {"start_date": date_text, "end_date": date_text})
@@ -383,3 +390,94 @@ def test_the_validator_writes_nothing() -> None:
 
 def test_problem_equality_includes_its_code() -> None:
     assert Problem("a", "b") != Problem("a", "b", CLOSED)
+
+
+# --- dates no rule can compute with -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["rss", "enduring"])
+@pytest.mark.parametrize("day", ["9999-12-31", "9998-06-01", "0001-01-01"])
+def test_a_date_outside_the_accepted_years_is_one_field_error_not_a_crash(
+    fmt: str, day: str
+) -> None:
+    problems = problems_of(DRAFT | {"format": fmt, "start_date": day, "end_date": day})
+    assert set(problems) == {"start_date", "end_date"}
+    assert f"Start date {day} is outside the years pars-bot accepts" in problems["start_date"]
+    assert "give a date from 2000 to 2031" in problems["end_date"]
+
+
+def test_an_edit_to_a_far_future_end_date_is_refused_on_that_field() -> None:
+    enduring = stored(format="enduring", start_date=date(2026, 1, 7), end_date=date(2026, 6, 30))
+    assert set(problems_of({"end_date": "9999-12-31"}, on=enduring)) == {"end_date"}
+    assert set(problems_of({"start_date": "9999-12-31"}, on=enduring)) == {"start_date"}
+
+
+@pytest.mark.parametrize(
+    ("as_of", "words"),
+    [("0001-01-01", "before the start date 2026-01-07"), ("9999-12-31", "after the end date")],
+)
+def test_counts_as_of_a_date_outside_the_accepted_years_are_refused(as_of: str, words: str) -> None:
+    # An as-of date is only compared, never computed with: the activity's dates bound it.
+    checked = check_counts(
+        stored=stored(), counts={"physician": "5"}, as_of=as_of, actor=JANE, today=TODAY,
+        history=[],
+    )  # fmt: skip
+    [problem] = checked.problems
+    assert problem.field == "as_of" and words in problem.message
+
+
+# --- control characters -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x0e", "\x1f", "\x7f"])
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("title", "Grand{}Rounds"),
+        ("description", "Weekly{}case conference"),
+        ("city", "Chi{}cago"),
+        ("activity_id", "GR{}-2026"),
+        ("format", "rss{}"),
+        ("credits", "1{}"),
+        ("supporters", "Acme{}:in-kind"),
+        ("finder_url", "https://x.org/{}"),
+        ("owner_user_id", "U0JANE{}"),
+    ],
+)
+def test_a_control_character_is_refused_naming_its_field(name: str, text: str, char: str) -> None:
+    problems = problems_of(DRAFT | {name: text.format(char)}, on=stored())
+    code = f"U+{ord(char):04X}"
+    assert problems == {
+        name: f"{label(name)}: holds an invisible control character ({code}, character "
+        f"{text.index('{}') + 1}); type the value again without it"
+    }
+
+
+@pytest.mark.parametrize("char", ["\x80", "\x85", "\x9f", "\ud800"])
+def test_c1_controls_and_lone_surrogates_are_refused_too(char: str) -> None:
+    # Never typed: they come from text decoded with the wrong code page (or from a forged
+    # request), and a lone surrogate cannot be encoded for either database.
+    problems = problems_of(DRAFT | {"title": f"Caf{char}"})
+    assert f"U+{ord(char):04X}" in problems["title"]
+
+
+def test_tabs_and_line_breaks_are_text() -> None:
+    checked = check_activity(
+        stored=None, raw=DRAFT | {"description": "Cases\tand\r\nanswers"}, actor=JANE,
+        today=TODAY, id_holder=nobody,
+    )  # fmt: skip
+    assert checked.problems == []
+    assert checked.values["description"] == "Cases\tand\r\nanswers"
+
+
+def test_a_control_character_in_counts_is_refused_naming_the_count() -> None:
+    checked = check_counts(
+        stored=stored(), counts={"physician": "5\x00", "other": "3"}, as_of="2026-11-18\x07",
+        actor=JANE, today=TODAY, history=[],
+    )  # fmt: skip
+    assert {p.field: p.message for p in checked.problems} == {
+        "learners_physician": "Physician learners: holds an invisible control character "
+        "(U+0000, character 2); type the value again without it",
+        "as_of": "As-of date: holds an invisible control character (U+0007, character 11); "
+        "type the value again without it",
+    }
