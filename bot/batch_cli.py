@@ -138,4 +138,4 @@ def _import(
     )
     for row, _id, message in result.errors[:10]:
         print(f"  row {row}, {clean_message(message)}", file=out)
-    return 1 if d["errors"] else 0
+    return 1 if d.errors else 0
