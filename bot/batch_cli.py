@@ -17,7 +17,7 @@ from bot.workspace import resolve_team
 from storage.activities import Actor
 from storage.batch.apply import apply_plan
 from storage.batch.export import default_year, export_workbook
-from storage.batch.plan import clean_message
+from storage.batch.plan import row_text
 from storage.batch.preview import preview_file
 from storage.batch.store import claim_file
 from storage.db import session_scope, upgrade
@@ -136,6 +136,6 @@ def _import(
         f"{d.counts} with learner counts, {d.closed} closed, {d.errors} rows skipped",
         file=out,
     )
-    for row, _id, message in result.errors[:10]:
-        print(f"  row {row}, {clean_message(message)}", file=out)
+    for row, aid, message in result.errors[:10]:
+        print(f"  {row_text(row, aid, message)}", file=out)
     return 1 if d.errors else 0

@@ -17,7 +17,7 @@ from handlers.slack.context import deps_of, team_of
 from handlers.slack.messages import Message, local_date
 from storage.activities import Actor
 from storage.batch.apply import apply_plan
-from storage.batch.plan import Tally, clean_message
+from storage.batch.plan import Tally, row_text
 from storage.batch.store import cancel_plan, ensure_may_apply, get_plan
 from storage.db import session_scope
 from storage.models import BatchPlan
@@ -93,7 +93,7 @@ def apply_batch(
         file_name=plan.file_name,
         user_id=actor.user_id,
         summary=result.summary,
-        errors=[f"row {row}, {clean_message(text)}" for row, _id, text in result.errors],
+        errors=[row_text(row, aid, text) for row, aid, text in result.errors],
         since_preview=result.since_preview,
     )
     # The batch is applied and committed: a Slack failure from here on must never reach the

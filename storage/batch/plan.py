@@ -342,7 +342,16 @@ def clean_message(message: str) -> str:
 
 def problem_text(plan: RowPlan, message: str) -> str:
     """One problem in words with the row number the spreadsheet shows."""
-    return f"row {plan.row}, {clean_message(message)}"
+    return row_text(plan.row, plan.activity_id, message)
+
+
+def row_text(row: int, activity_id: str, message: str) -> str:
+    """A row's message, naming its activity unless the message already does."""
+    text = clean_message(message)
+    aid = activity_id.strip()
+    if aid and aid not in text:
+        text += f" (activity `{aid}`)"
+    return f"row {row}, {text}"
 
 
 def change_words(changes: dict[str, str]) -> str:

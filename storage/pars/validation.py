@@ -464,8 +464,13 @@ def check_close(
                         f"{rules.LEARNER_CATEGORIES[c].lower()} are as of {counted[c]}"
                         for c in stale
                     )
-                    + f". Record them with `/pars counts {aid} physicians=N others=N` "
-                    f"(as of {stored.end_date} by default)",
+                    + (
+                        f". Record them with `/pars counts {aid} physicians=N others=N` "
+                        f"(as of {stored.end_date} by default)"
+                        if rules.has_ended(stored, today)
+                        # Counts as of a future date are refused: advise only what works.
+                        else f". Record them once {stored.end_date} has passed"
+                    ),
                     "final-count",
                 )
             )

@@ -48,7 +48,7 @@ def test_legacy_headers_and_codes_of_older_pars_files(engine: Engine) -> None:
     ]
     p = preview(engine, xlsx(rows))
     # One "Activity Date" is the start; the end date is then reported missing.
-    assert p.first_errors == ["row 2, End date is required"]
+    assert p.first_errors == ["row 2, End date is required (activity `LC-1`)"]
     assert p.unknown == ["Favourite colour"]
     assert any(n.startswith("Hours is not used") and "not credits" in n for n in p.not_used)
 
@@ -118,9 +118,9 @@ def test_errors_name_the_row_the_spreadsheet_shows_and_the_field(engine: Engine)
     p = preview(engine, xlsx(rows))
     assert p.summary.errors == 3 and p.summary.added == 1
     assert p.first_errors == [
-        'row 3, End date: "2025-02-30" is not a real date',
-        'row 4, State: "Illinois" is not a 2-letter US state code',
-        "row 4, AMA PRA Category 1 credits: 1.1 is not a multiple of 0.25",
+        'row 3, End date: "2025-02-30" is not a real date (activity `BAD-1`)',
+        'row 4, State: "Illinois" is not a 2-letter US state code (activity `BAD-2`)',
+        "row 4, AMA PRA Category 1 credits: 1.1 is not a multiple of 0.25 (activity `BAD-2`)",
         "row 5, Activity ID is blank: every row needs one",
     ]
 
@@ -151,7 +151,8 @@ def test_status_closed_closes_after_the_update_and_says_what_is_missing_otherwis
     p = preview(engine, xlsx(rows))
     assert summary(p) == {"counts": 1, "closed": 1, "errors": 1}
     assert p.first_errors == [
-        "row 3, Can't close it yet: PARS still needs: Physician learners, Other learners"
+        "row 3, Can't close it yet: PARS still needs: Physician learners, Other learners "
+        "(activity `A-2`)"
     ]
     apply(engine, p.batch_id)
     closed = load(engine, "A-1")
@@ -278,9 +279,9 @@ def test_a_date_past_the_calendar_is_one_rows_error_and_the_others_are_previewed
     assert summary(p) == {"added": 2, "errors": 1}
     assert p.first_errors == [
         "row 3, Start date 9999-12-31 is outside the years pars-bot accepts: give a date from "
-        "2000 to 2031",
+        "2000 to 2031 (activity `GR-2`)",
         "row 3, End date 9999-12-31 is outside the years pars-bot accepts: give a date from "
-        "2000 to 2031",
+        "2000 to 2031 (activity `GR-2`)",
     ]
     apply(engine, p.batch_id)
     assert ids(engine) == ["GR-1", "GR-3"]
@@ -306,7 +307,7 @@ def test_a_nul_deep_in_a_csv_is_one_rows_error_and_the_rest_applies(engine: Engi
     assert summary(p) == {"added": 300, "errors": 1}
     assert p.first_errors == [
         "row 302, Title: holds an invisible control character (U+0000, character 2); type the "
-        "value again without it"
+        "value again without it (activity `GR-NUL`)"
     ]
     applied = apply(engine, p.batch_id)
     assert applied.summary.added == 300
@@ -327,8 +328,43 @@ def test_control_characters_in_counts_cells_are_refused(engine: Engine) -> None:
     assert summary(p) == {"errors": 2}
     assert p.first_errors == [
         "row 2, Physician learners: holds an invisible control character (U+001B, character 2); "
-        "type the value again without it",
+        "type the value again without it (activity `GR-1`)",
         "row 3, As-of date: holds an invisible control character (U+0007, character 11); type "
-        "the value again without it",
+        "the value again without it (activity `GR-2`)",
     ]
     assert counts(engine, "GR-1") == counts(engine, "GR-2") == []
+
+
+def test_closing_a_running_enduring_material_advises_nothing_the_bot_would_refuse(
+    engine: Engine,
+) -> None:
+    # EM-02 ends 2027-01-14, after today (2026-11-25): counts as of that date are refused, so
+    # the row must not advise recording them now.
+    row = grand_rounds(
+        "EM-02",
+        Format="Enduring material",
+        **{
+            "Start date": date(2025, 1, 15),
+            "End date": date(2027, 1, 14),
+            "Delivery method": None,
+            "City": None,
+            "State": None,
+            "Country": None,
+            "Physician learners": 120,
+            "Other learners": 30,
+            "Counts as of": date(2025, 12, 31),
+            "Status": "Closed",
+        },
+    )
+    shown = preview(engine, xlsx(table([row])))
+    errors = " ".join(shown.first_errors)
+    assert "`EM-02` ends on 2027-01-14" in errors
+    assert "/pars counts" not in errors
+    assert "Record them once 2027-01-14 has passed" in errors
+
+
+def test_every_row_message_names_its_activity(engine: Engine) -> None:
+    shown = preview(engine, xlsx(table([grand_rounds("GR-9", **{"End date": "2025-02-30"})])))
+    assert shown.first_errors == [
+        'row 2, End date: "2025-02-30" is not a real date (activity `GR-9`)'
+    ]
