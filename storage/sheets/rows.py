@@ -176,9 +176,12 @@ def group_fields(cells: Sequence[str], groups: Sequence[tuple[int, Slot]]) -> di
         text = cells[col]
         if text:
             entries.setdefault((slot.group, slot.index), {})[slot.part] = text
+    has_amounts = {s.index for _, s in groups if s.key == "supporter.amount"}
     fields: dict[str, str] = {}
     supporters = [
-        _supporter_text(parts) for (g, _), parts in sorted(entries.items()) if g == "supporter"
+        _supporter_text(parts, index in has_amounts)
+        for (group, index), parts in sorted(entries.items())
+        if group == "supporter"
     ]
     if supporters:
         fields["supporters"] = "; ".join(supporters)
@@ -191,16 +194,19 @@ def _said_yes(text: str | None) -> bool:
     return (text or "").strip().lower() in YES
 
 
-def _supporter_text(parts: dict[str, str]) -> str:
-    """One supporter's columns as `Name:kind:amount`; a kind left out is read from the yes/no
-    columns, or from an amount (monetary). What can't be read is left for the parser to say."""
+def _supporter_text(parts: dict[str, str], has_amount: bool) -> str:
+    """One supporter's columns as `Name:kind:amount`. A kind left out is read from the yes/no
+    columns, else from the amount: monetary support has one, so a supporter whose amount
+    column is blank gave in kind. What can't be read is left for the parser to say."""
     kind = parts.get("kind", "")
     if not kind:
-        if _said_yes(parts.get("monetary")) or (
-            parts.get("amount") and not _said_yes(parts.get("in_kind"))
-        ):
+        if _said_yes(parts.get("monetary")):
             kind = "monetary"
         elif _said_yes(parts.get("in_kind")):
+            kind = "in-kind"
+        elif parts.get("amount"):
+            kind = "monetary"
+        elif has_amount:
             kind = "in-kind"
     pieces = [parts.get("name", ""), kind]
     if parts.get("amount"):
