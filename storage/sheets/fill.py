@@ -14,6 +14,9 @@ PARS's tab-delimited upload lists them: it is filled as text, one line per activ
 
 from __future__ import annotations
 
+import csv
+import io
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,6 +40,7 @@ class Misfit:
     column: str
     value: str  # as written
     entries: tuple[str, ...]  # what the list offers
+    several: bool = False  # entries of the list, more than one in a cell that takes one
 
 
 @dataclass
@@ -121,8 +125,10 @@ def _planned(columns: Columns) -> list[_Planned]:
 
 
 def empty_columns(header: Sequence[str], planned: Sequence[_Planned]) -> list[str]:
+    """The headers of the columns nothing fills, each once (a repeated block's: with how many)."""
     filled = {p.column for p in planned}
-    return [text for col, text in enumerate(header) if text and col not in filled]
+    left = Counter(text for col, text in enumerate(header) if text and col not in filled)
+    return [text if times == 1 else f"{text} (×{times})" for text, times in left.items()]
 
 
 def _fill_sheet(
@@ -152,7 +158,7 @@ def _fill_sheet(
         values: dict[int, CellValue] = {}
         line: list[Any] = [None] * len(header)
         for plan in planned:
-            value, fitted = _cell_for(plan, record, lists.entries.get(plan.column))
+            value, fitted, several = _cell_for(plan, record, lists.entries.get(plan.column))
             values[plan.column + 1] = value
             if plan.column < len(line):
                 line[plan.column] = value
@@ -164,6 +170,7 @@ def _fill_sheet(
                         plan.header,
                         _as_text(value),
                         tuple(lists.entries[plan.column]),
+                        several,
                     )
                 )
         rows[number] = values
@@ -185,18 +192,19 @@ def _fill_sheet(
     return report, grid
 
 
-def _cell_for(plan: _Planned, record: Record, entries: list[str] | None) -> tuple[Any, bool]:
-    """The value a cell gets, and whether it fits the column's list (True without one)."""
+def _cell_for(plan: _Planned, record: Record, entries: list[str] | None) -> tuple[Any, bool, bool]:
+    """The value a cell gets; whether it fits the column's list (True without one); whether
+    it is several of the list's entries in one cell."""
     shown = cell_value(plan.source, record, plan.index)
     if isinstance(shown, str):
         shown = printable(shown)
     if shown is None or not entries:
-        return shown, True
+        return shown, True, False
     source, index = plan.source, plan.index
     entry = next((e for e in entries if source.fits(e, record, index)), None)
     if entry is not None:
         # A number or a date stays one; the list's wording is for text.
-        return (shown if isinstance(shown, date | Decimal | int) else entry), True
+        return (shown if isinstance(shown, date | Decimal | int) else entry), True, False
     stored = source.value(record, index)
     if source.field and isinstance(stored, list) and len(stored) > 1:
         # Several values in one cell: each in the list's words, though the cell's list
@@ -206,8 +214,8 @@ def _cell_for(plan: _Planned, record: Record, entries: list[str] | None) -> tupl
             for v in stored
         ]
         if all(picked):
-            return "; ".join(p for p in picked if p), False
-    return shown, False
+            return "; ".join(p for p in picked if p), False, True
+    return shown, False, False
 
 
 def _as_text(value: Any) -> str:
@@ -232,11 +240,13 @@ def _fill_text(layout: SheetLayout, header: list[str], records: Sequence[Record]
 
 
 def tsv_bytes(grid: Sequence[Sequence[Any]]) -> bytes:
-    """Rows as PARS's tab-delimited upload takes them: tabs between cells, dates MM/DD/YYYY,
-    blank cells empty, one line per row (a line break or tab inside a value becomes a space),
-    UTF-8, lines ending CRLF."""
-    lines = ["\t".join(_tsv_cell(v) for v in row) for row in grid]
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    """Rows as tab-delimited text the way Excel saves it ("Text (Tab delimited)"), which is
+    what PARS's tab-delimited upload gets from providers: tabs between cells, dates
+    MM/DD/YYYY, blank cells empty, a value holding a tab, a line break or a double quote in
+    double quotes; UTF-8, lines ending CRLF."""
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, dialect="excel-tab").writerows([_tsv_cell(v) for v in row] for row in grid)
+    return buffer.getvalue().encode("utf-8")
 
 
 def _tsv_cell(value: Any) -> str:
@@ -246,4 +256,43 @@ def _tsv_cell(value: Any) -> str:
         return f"{value:%m/%d/%Y}"
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
-    return " ".join(str(value).replace("\t", " ").splitlines()) if value != "" else ""
+    return str(value)
+
+
+def report_lines(report: FillReport, *, most: int | None = None) -> list[str]:
+    """What a fill did, in plain words: the columns left empty, the values no list took
+    (grouped by column and value, `most` groups at most), and anything else worth saying."""
+    lines = []
+    if report.empty_columns:
+        lines.append(
+            "Columns left empty (pars-bot has no such field): " + ", ".join(report.empty_columns)
+        )
+    groups: dict[tuple[str, str], list[Misfit]] = {}
+    for misfit in report.misfits:
+        groups.setdefault((misfit.column, misfit.value), []).append(misfit)
+    if groups:
+        lines.append(
+            "Values that fit no entry of their column's drop-down list (written as pars-bot "
+            "has them, highlighted):"
+        )
+    shown = list(groups.items())[:most] if most is not None else list(groups.items())
+    for (column, value), misfits in shown:
+        ids = [m.activity_id for m in misfits]
+        named = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+        entries = list(misfits[0].entries)
+        offered = ", ".join(entries[:8]) + (", …" if len(entries) > 8 else "")
+        if misfits[0].several:
+            lines.append(
+                f'{column}: "{_short(value)}" ({named}): entries of the list, but several in a '
+                "cell that takes one"
+            )
+        else:
+            lines.append(f'{column}: "{_short(value)}" ({named}); the list has: {offered}')
+    if len(shown) < len(groups):
+        lines.append(f"…and {len(groups) - len(shown)} more such values")
+    return lines + report.notes
+
+
+def _short(text: str, most: int = 80) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= most else flat[: most - 1] + "…"

@@ -151,6 +151,7 @@ def test_the_modern_template_keeps_its_drop_downs_and_gets_their_words(year: Eng
         ("CONF-2025", "Outcome Measures", "Knowledge; Patient outcomes"),
     ]
     assert report.misfits[2].entries == ("Yes", "No, it's free", "Variable")
+    assert [m.several for m in report.misfits] == [True, False, False, False]
     read_back(year, filled.data, "PARS activities filled.xlsx")
 
 
@@ -227,7 +228,7 @@ def test_the_2010_layout_is_filled_as_tab_delimited_text(year: Engine) -> None:
     gr = dict(zip(LAYOUT_2010, rows["GR-2025"], strict=True))
     assert (gr["Physicians"], gr["Other Learners"]) == ("1040", "212")
     assert gr["Hours of Instruction"] == "" and gr["Reporting Year"] == ""
-    assert "In-Kind: Equipment" in filled.report.empty_columns
+    assert "In-Kind: Equipment (×3)" in filled.report.empty_columns
     assert "Designed to Change Competence" in filled.report.empty_columns
     assert "Reporting Year" in filled.report.empty_columns
     read_back(year, filled.data, "PARS 2010 filled.txt")
