@@ -9,9 +9,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from openpyxl import Workbook
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, or_, select
 
-from storage.models import Activity, LearnerCount
+from storage.batch.store import TEMPLATE, get_plan, update_plan
+from storage.errors import ParsError
+from storage.models import Activity, BatchPlan, LearnerCount
 from storage.pars import rules
 from storage.pars.fields import label
 from storage.sheets.fill import Filled, fill_template, tsv_bytes
@@ -147,6 +150,22 @@ def fill_year(
     """The provider's own template filled with the data year's activities."""
     records = template_records(session=session, team_id=team_id, year=year, today=today)
     return fill_template(template, file_name, records, limits)
+
+
+def template_shared(*, engine: Engine, team_id: str, plan_id: str) -> list[int]:
+    """A shared file found to be a blank template: kept as one (its buttons fill it), and
+    the data years it could be filled with, the latest first."""
+    update_plan(engine, plan_id, status=TEMPLATE)
+    with Session(engine) as session:
+        return data_years(session, team_id)
+
+
+def shared_template(session: Session, *, team_id: str, plan_id: str) -> BatchPlan:
+    """The shared template a Fill button names."""
+    plan = get_plan(session, team_id=team_id, plan_id=plan_id, rows=False)
+    if plan.status != TEMPLATE or not plan.file_id:
+        raise ParsError("This button no longer fills anything: share the template again.")
+    return plan
 
 
 def default_year(today: date) -> int:

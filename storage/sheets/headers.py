@@ -286,7 +286,7 @@ _PARTS = {
     for name in names
 }
 # One number of one or two digits, standing alone: `Amount 1`, `Supporter #2`, `Amount (2)`.
-_NUMBER_IN_HEADER = re.compile(r"(?<![A-Za-z0-9.])#?\s*(\d{1,2})(?![0-9.])")
+_NUMBER_IN_HEADER = re.compile(r"(?:^|(?<=[^A-Za-z0-9.]))#?\s*(\d{1,2})(?![0-9.])")
 
 
 def _part_of(text: str) -> tuple[str, str] | None:
