@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from xml.etree.ElementTree import Element
+from xml.sax.saxutils import escape
 
 from defusedxml.ElementTree import fromstring
 from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
@@ -28,7 +28,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, to
 
 from storage.sheets.read import FileRefused
 from storage.sheets.styles import MINIMAL_STYLES, Styles
-from storage.sheets.xmltext import MAIN, XML_NS, Root, attrs, element_span, qname, set_attr
+from storage.sheets.xmltext import MAIN, Root, attrs, element_span, qname, set_attr
 
 DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -167,12 +167,21 @@ class Package:
         chunks = _row_chunks(data, p)
         column_styles = _column_styles(head, p)
         result = WriteResult()
-        writer = root.writer()
         for number, values in rows.items():
             chunk = chunks.get(number)
-            element = root.wrap(chunk) if chunk else Element(qname(MAIN, "row"), {"r": str(number)})
-            self._fill_row(element, number, values, column_styles, highlight, result)
-            chunks[number] = writer.text(element)
+            if chunk is None:
+                cells = [
+                    self._cell(
+                        p, col, number, column_styles.get(col), value, (number, col) in highlight
+                    )
+                    for col, value in sorted(values.items())
+                    if value is not None
+                ]
+                chunks[number] = f'<{p}row r="{number}">{"".join(cells)}</{p}row>'
+            else:
+                chunks[number] = self._refill_row(
+                    root, chunk, number, values, column_styles, highlight, result
+                )
         body = "".join(chunks[n] for n in sorted(chunks))
         new_data = f"<{p}sheetData>{body}</{p}sheetData>"
         last_row = max([*chunks, header_row])
@@ -183,68 +192,76 @@ class Package:
         self._grow_tables(sheet.part, header_row, last_row)
         return result
 
-    def _fill_row(
+    def _refill_row(
         self,
-        row: Element,
+        root: Root,
+        chunk: str,
         number: int,
         values: Mapping[int, CellValue],
         column_styles: dict[int, int],
         highlight: set[tuple[int, int]],
         result: WriteResult,
-    ) -> None:
+    ) -> str:
+        """A row the template has (formatted, perhaps holding a worked example), refilled:
+        its attributes and the cells not written stay."""
+        row = root.wrap(chunk)
+        writer = root.writer()
+        p = root.prefix
         cell_tag = qname(MAIN, "c")
         row.attrib.pop("spans", None)  # a hint of the row's width, no longer true
-        cells: dict[int, Element] = {}
+        texts: dict[int, str] = {}
+        styles: dict[int, int | None] = {}
         column = 0
-        for cell in list(row):
-            if cell.tag != cell_tag:
-                continue
+        for cell in [c for c in row if c.tag == cell_tag]:
             ref = cell.get("r")
             column = column_index_from_string(re.sub(r"\d", "", ref)) if ref else column + 1
             cell.set("r", f"{get_column_letter(column)}{number}")
-            cells[column] = cell
-        row_style = row.get("s") if row.get("customFormat") in {"1", "true"} else None
-        for col, value in values.items():
-            cell = cells.get(col)
-            if cell is None and value is None:
-                continue  # nothing to write, nothing to empty
-            if cell is None:
-                cell = Element(cell_tag, {"r": f"{get_column_letter(col)}{number}"})
-                style = row_style or column_styles.get(col)
-                if style:
-                    cell.set("s", str(style))
-                cells[col] = cell
-            elif cell.find(qname(MAIN, "f")) is not None:
+            if cell.find(qname(MAIN, "f")) is not None and column in values:
                 result.kept_formulas.append(cell.get("r", ""))
+            elif column in values:
+                styles[column] = int(cell.get("s", "0"))
                 continue
-            self._put(cell, value, (number, col) in highlight)
-        others = [c for c in row if c.tag != cell_tag]  # a row's extLst comes after its cells
+            cell.tail = None
+            texts[column] = writer.text(cell)
+        row_style = int(row.get("s", "0")) if row.get("customFormat") in {"1", "true"} else None
+        for col, value in values.items():
+            if col in texts or (value is None and col not in styles):
+                continue  # a formula kept; or nothing to write and nothing to empty
+            style = styles.get(col, row_style or column_styles.get(col))
+            texts[col] = self._cell(p, col, number, style, value, (number, col) in highlight)
+        others = "".join(writer.text(c) for c in row if c.tag != cell_tag)  # e.g. an extLst
         for child in list(row):
             row.remove(child)
-        for col in sorted(cells):
-            row.append(cells[col])
-        row.extend(others)
+        opening, closing = writer.tags(row)
+        return opening + "".join(texts[c] for c in sorted(texts)) + others + closing
 
-    def _put(self, cell: Element, value: CellValue, highlighted: bool) -> None:
-        for child in list(cell):
-            cell.remove(child)
-        for name in ("t", "cm", "vm"):  # the old value's type and metadata
-            cell.attrib.pop(name, None)
-        style = int(cell.get("s", "0"))
+    def _cell(
+        self,
+        p: str,
+        col: int,
+        number: int,
+        style: int | None,
+        value: CellValue,
+        highlighted: bool,
+    ) -> str:
+        """One cell as text: a date, a number, inline text (never a formula), or empty."""
+        style = style or 0
+        kind, inner = "", ""
         if isinstance(value, date):
             style = self.styles.as_date(style)
             day = value.date() if isinstance(value, datetime) else value
-            _child(cell, "v", _number(to_excel(day, self.epoch)))
-        elif isinstance(value, bool):  # never written; a slip, shown as text not as 1/0
-            _text(cell, "Yes" if value else "No")
+            inner = f"<{p}v>{_number(to_excel(day, self.epoch))}</{p}v>"
+        elif isinstance(value, bool):  # never given; a slip, shown as text rather than 1/0
+            kind, inner = ' t="inlineStr"', _inline(p, "Yes" if value else "No")
         elif isinstance(value, Decimal | int | float):
-            _child(cell, "v", _number(value))
+            inner = f"<{p}v>{_number(value)}</{p}v>"
         elif isinstance(value, str) and value:
-            _text(cell, value)
+            kind, inner = ' t="inlineStr"', _inline(p, value)
         if highlighted:
             style = self.styles.highlighted(style)
-        if style:
-            cell.set("s", str(style))
+        ref = f"{get_column_letter(col)}{number}"
+        s = f' s="{style}"' if style else ""
+        return f'<{p}c r="{ref}"{s}{kind}>{inner}</{p}c>' if inner else f'<{p}c r="{ref}"{s}/>'
 
     def _grow_tables(self, sheet_part: str, header_row: int, last_row: int) -> None:
         """An Excel table whose header row is the template's takes in the rows written."""
@@ -334,20 +351,9 @@ def _column_styles(head: str, p: str) -> dict[int, int]:
     return styles
 
 
-def _child(cell: Element, local: str, text: str) -> Element:
-    child = Element(qname(MAIN, local))
-    child.text = text
-    cell.append(child)
-    return child
-
-
-def _text(cell: Element, value: str) -> None:
-    cell.set("t", "inlineStr")
-    holder = Element(qname(MAIN, "is"))
-    text = _child(holder, "t", value)
-    if value != value.strip() or "\n" in value:
-        text.set(qname(XML_NS, "space"), "preserve")
-    cell.append(holder)
+def _inline(p: str, value: str) -> str:
+    space = ' xml:space="preserve"' if value != value.strip() or "\n" in value else ""
+    return f"<{p}is><{p}t{space}>{escape(value)}</{p}t></{p}is>"
 
 
 def _number(value: Decimal | int | float) -> str:

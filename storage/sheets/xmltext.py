@@ -89,12 +89,16 @@ class Writer:
             prefix = undeclared.setdefault(uri, f"pars{len(undeclared)}")
         return f"{prefix}:{local}" if prefix else local
 
-    def text(self, element: Element) -> str:
+    def tags(self, element: Element) -> tuple[str, str]:
+        """An element's start and end tags."""
         undeclared: dict[str, str] = {}
         tag = self.name(element.tag, undeclared)
         attrs = [f"{self.name(k, undeclared)}={quoteattr(v)}" for k, v in element.attrib.items()]
-        inner = escape(element.text or "") + "".join(self.text(child) for child in element)
         attrs += [f'xmlns:{p}="{uri}"' for uri, p in undeclared.items()]
-        opening = " ".join([tag, *attrs])
-        body = f"<{opening}>{inner}</{tag}>" if inner else f"<{opening}/>"
+        return f"<{' '.join([tag, *attrs])}>", f"</{tag}>"
+
+    def text(self, element: Element) -> str:
+        opening, closing = self.tags(element)
+        inner = escape(element.text or "") + "".join(self.text(child) for child in element)
+        body = f"{opening}{inner}{closing}" if inner else f"{opening[:-1]}/>"
         return body + escape(element.tail or "")

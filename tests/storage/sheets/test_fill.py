@@ -8,13 +8,15 @@ the importer itself, which must find every activity unchanged.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 import zipfile
 from datetime import datetime
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell
+from openpyxl.worksheet.table import Table
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -266,3 +268,49 @@ def test_the_worked_example_of_the_bot_s_own_template_is_replaced(year: Engine) 
     sheet = load_workbook(io.BytesIO(filled.data)).active
     assert [sheet.cell(row=r, column=1).value for r in (2, 3, 4, 5)] == [*YEAR_IDS, None]
     read_back(year, filled.data, "activities filled.xlsx")
+
+
+def test_an_excel_table_over_the_header_takes_in_the_rows_written(year: Engine) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Activity ID", "Title", "Format", "Start date", "End date"])
+    sheet.append([None] * 5)  # Excel's tables hold at least one row
+    sheet.add_table(Table(displayName="Activities", ref="A1:E2"))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    filled = fill(year, buffer.getvalue(), "table.xlsx")
+    table = load_workbook(io.BytesIO(filled.data)).active.tables["Activities"]
+    assert table.ref == "A1:E4"
+    assert table.autoFilter.ref == "A1:E4"
+    read_back(year, filled.data, "table filled.xlsx")
+
+
+def prefixed(data: bytes) -> bytes:
+    """The workbook with its sheet's elements written `x:row`, `x:c`..., as the Open XML SDK
+    writes them."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            payload = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                xml = payload.decode()
+                xml = re.sub(r"<(/?)(?![?\w]+:)(\w+)", r"<\1x:\2", xml)
+                xml = xml.replace(' xmlns="http', ' xmlns:x="http', 1)
+                payload = xml.encode()
+            target.writestr(item, payload)
+    return out.getvalue()
+
+
+def test_a_sheet_written_with_a_namespace_prefix_is_filled_in_kind(year: Engine) -> None:
+    template = prefixed(template_cd(TEMPLATE_C))
+    assert (
+        "<x:sheetData>"
+        in zipfile.ZipFile(io.BytesIO(template)).read("xl/worksheets/sheet1.xml").decode()
+    )
+    filled = fill(year, template, "prefixed.xlsx")
+    sheet_xml = zipfile.ZipFile(io.BytesIO(filled.data)).read("xl/worksheets/sheet1.xml").decode()
+    assert '<x:row r="2">' in sheet_xml and "<x:is><x:t>EM-2024-03</x:t></x:is>" in sheet_xml
+    sheet = load_workbook(io.BytesIO(filled.data)).active
+    assert [sheet.cell(row=r, column=2).value for r in (2, 3, 4)] == YEAR_IDS
+    read_back(year, filled.data, "prefixed filled.xlsx")
