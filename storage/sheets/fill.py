@@ -89,7 +89,14 @@ def fill_template(
     report: FillReport | None = None
     grid: list[list[Any]] = []
     for layout in read.layouts:
-        sheet_report, sheet_grid = _fill_sheet(package, sheets, layout, records)
+        try:
+            sheet_report, sheet_grid = _fill_sheet(package, sheets, layout, records)
+        except (SyntaxError, ValueError, KeyError, StopIteration):  # XML errors included
+            raise FileRefused(
+                f"Sheet {layout.name!r} of {file_name} could not be filled: a part of the "
+                "workbook is damaged or of a kind the bot does not know. Open it in Excel, "
+                "save it as Excel Workbook (.xlsx) and try again."
+            ) from None
         if report is None:
             report, grid = sheet_report, sheet_grid
         else:

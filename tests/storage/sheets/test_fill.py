@@ -314,3 +314,18 @@ def test_a_sheet_written_with_a_namespace_prefix_is_filled_in_kind(year: Engine)
     sheet = load_workbook(io.BytesIO(filled.data)).active
     assert [sheet.cell(row=r, column=2).value for r in (2, 3, 4)] == YEAR_IDS
     read_back(year, filled.data, "prefixed filled.xlsx")
+
+
+def test_a_template_with_a_damaged_sheet_part_is_refused_in_words() -> None:
+    source = zipfile.ZipFile(io.BytesIO(template_cd(TEMPLATE_C)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            payload = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                # Readable to calamine up to the rows, broken after them.
+                payload = payload.replace(b"</sheetData>", b"</sheetData><dataValidations><x")
+            target.writestr(item, payload)
+    with pytest.raises(FileRefused) as refused:
+        fill_template(out.getvalue(), "broken.xlsx", [])
+    assert "Sheet 'Template C' of broken.xlsx could not be filled" in refused.value.message
