@@ -26,12 +26,13 @@ from typing import Any
 from storage.sheets.headers import Columns, Slot
 from storage.sheets.lists import column_lists
 from storage.sheets.package import CellValue, Package
-from storage.sheets.read import TEXT_KINDS, FileRefused, Limits, Sheet, kind_of, read_file
+from storage.sheets.read import FileRefused, Limits, Sheet, kind_of, read_file
 from storage.sheets.rows import ReadRows, SheetLayout, sheet_rows
 from storage.sheets.template_values import Column, Record, cell_value, column_for
 from storage.sheets.workbooks import printable
 
 WORKBOOK_TEMPLATES = {"xlsx", "xlsm"}
+TEXT_TEMPLATES = {"txt", "tsv"}
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def fill_template(
 ) -> Filled:
     """Fill the template with one row per record. Raises FileRefused when it can't."""
     kind = kind_of(file_name)
-    if kind not in WORKBOOK_TEMPLATES | TEXT_KINDS or kind == "csv":
+    if kind not in WORKBOOK_TEMPLATES | TEXT_TEMPLATES:
         raise FileRefused(
             f"{file_name} is not a template the bot can fill: give the Excel template as you "
             "downloaded it (.xlsx or .xlsm), or a tab-delimited .txt whose first line names "
@@ -82,7 +83,7 @@ def fill_template(
     sheets = read_file(template, file_name, limits)
     read = sheet_rows(sheets, file_name)
     _check_blank(read, file_name)
-    if kind in TEXT_KINDS:
+    if kind in TEXT_TEMPLATES:
         layout = read.layouts[0]
         return _fill_text(layout, sheets[layout.index].rows[layout.columns.header_row], records)
     package = Package(template, file_name)
