@@ -16,13 +16,14 @@ from bot.settings import Settings
 from bot.workspace import resolve_team
 from storage.activities import Actor
 from storage.batch.apply import apply_plan
-from storage.batch.export import default_year, export_workbook
+from storage.batch.export import default_year, export_tsv, export_workbook, fill_year
 from storage.batch.plan import row_text
 from storage.batch.preview import preview_file
 from storage.batch.store import claim_file
 from storage.db import session_scope, upgrade
 from storage.errors import ParsError
 from storage.settings import workspace_zone
+from storage.sheets.fill import report_lines, tsv_bytes
 from storage.sheets.workbooks import template_workbook
 
 # Who the audit trail names for changes made from the command line (and the owner of what it
@@ -49,6 +50,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     exp = sub.add_parser("export", help="write the PARS-ready workbook of a data year")
     exp.add_argument("--team")
     exp.add_argument("--year", type=int, help="data year (default: the one being reported)")
+    exp.add_argument(
+        "--into",
+        type=Path,
+        metavar="TEMPLATE",
+        help="fill this blank template from PARS (.xlsx, .xlsm, or a tab-delimited .txt "
+        "header line) instead of writing pars-bot's own workbook",
+    )
+    exp.add_argument(
+        "--tsv", action="store_true", help="write the first sheet as tab-delimited text"
+    )
     exp.add_argument("--out", type=Path, required=True)
     tpl = sub.add_parser("template", help="write the blank batch template")
     tpl.add_argument("--out", type=Path, required=True)
@@ -67,14 +78,7 @@ def run_batch_command(args: argparse.Namespace, settings: Settings, engine: Engi
             return 0
         upgrade(engine)
         if args.command == "export":
-            team = resolve_team(engine, args.team)
-            today = _workspace_today(engine, team, now, settings.timezone)
-            year = args.year or default_year(today)
-            with session_scope(engine) as session:
-                made = export_workbook(session=session, team_id=team, year=year, today=today)
-            args.out.write_bytes(made.data)
-            print(f"wrote {args.out}: {made.activities} activities of data year {year}", file=out)
-            return 0
+            return _export(args, engine, now, settings.timezone, out)
         return _import(args, engine, now, settings.timezone, out)
     except (CliError, ConfigurationError, ParsError) as error:
         text = error.message if isinstance(error, ParsError) else str(error)
@@ -87,6 +91,65 @@ def _workspace_today(engine: Engine, team: str, now: datetime, default: ZoneInfo
     with session_scope(engine) as session:
         zone = workspace_zone(session=session, team_id=team, default=default)
     return now.astimezone(zone).date()
+
+
+def _export(
+    args: argparse.Namespace, engine: Engine, now: datetime, zone: ZoneInfo, out: TextIO
+) -> int:
+    into: Path | None = args.into
+    if into is not None and not into.is_file():
+        raise CliError(f"{into}: no such file")
+    team = resolve_team(engine, args.team)
+    today = _workspace_today(engine, team, now, zone)
+    year = args.year or default_year(today)
+    if into is not None:
+        return _export_into(args, into, engine, team, year, today, out)
+    with session_scope(engine) as session:
+        make = export_tsv if args.tsv else export_workbook
+        made = make(session=session, team_id=team, year=year, today=today)
+    args.out.write_bytes(made.data)
+    kind = " (tab-delimited)" if args.tsv else ""
+    print(f"wrote {args.out}{kind}: {made.activities} activities of data year {year}", file=out)
+    return 0
+
+
+def _export_into(
+    args: argparse.Namespace,
+    into: Path,
+    engine: Engine,
+    team: str,
+    year: int,
+    today: date,
+    out: TextIO,
+) -> int:
+    """Fill the provider's template; exit 0 once written, whatever the report says."""
+    with session_scope(engine) as session:
+        filled = fill_year(
+            session=session,
+            team_id=team,
+            year=year,
+            today=today,
+            template=into.read_bytes(),
+            file_name=into.name,
+        )
+    as_text = args.tsv or filled.is_text
+    args.out.write_bytes(tsv_bytes(filled.grid) if as_text and not filled.is_text else filled.data)
+    report = filled.report
+    where = into.name if filled.is_text else f"sheet {report.sheet!r} of {into.name}"
+    print(
+        f"wrote {args.out}{' (tab-delimited)' if as_text else ''}: {report.activities} "
+        f"activities of data year {year} into {where}",
+        file=out,
+    )
+    for line in report_lines(report):
+        print(f"  {line}", file=out)
+    if not as_text and args.out.suffix.lower() != into.suffix.lower():
+        print(
+            f"  Note: the template is a {into.suffix} workbook; Excel opens the copy only under "
+            f"that extension (rename {args.out.name} to {args.out.stem}{into.suffix}).",
+            file=out,
+        )
+    return 0
 
 
 def _import(

@@ -131,7 +131,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "export",
         "/pars export [year=Y]",
         "/pars export year=2025",
-        "The PARS-ready workbook of a data year, with what is still missing (sent as a DM)",
+        "The PARS-ready workbook of a data year, with what is still missing (sent as a DM); "
+        "to fill ACCME's own template, share the blank template with me",
         batch.export,
     ),
     Subcommand(

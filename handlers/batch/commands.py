@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
 
+from handlers.batch.messages import HOW_TO_FILL
 from handlers.slack.arguments import split_arguments
 from handlers.slack.call import CommandCall
 from handlers.slack.errors import UsageError
@@ -88,7 +89,8 @@ def export(call: CommandCall) -> None:
     call.reply(
         plain(
             f"The export of data year {year} "
-            f"({plural(made.activities, 'activity', 'activities')}) is posted {where}."
+            f"({plural(made.activities, 'activity', 'activities')}) is posted {where}. "
+            f"{HOW_TO_FILL}"
         )
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +21,16 @@ from storage.batch.plan import Tally
 
 APPLY_BATCH = "pars_batch_apply"
 CANCEL_BATCH = "pars_batch_cancel"
+# One per data year in a message (Slack wants action IDs unique in a block): the year follows.
+FILL_TEMPLATE = "pars_template_fill"
+FILL_TEMPLATE_PATTERN = re.compile(rf"^{FILL_TEMPLATE}_\d{{4}}$")
 ACTION_IDS = (APPLY_BATCH, CANCEL_BATCH)
+# Buttons offered under a shared template: the latest data years.
+FILL_YEARS = 5
+HOW_TO_FILL = (
+    "To fill ACCME's own template instead, share the blank template (as downloaded from "
+    "PARS) in a channel with me or in a DM: I answer with a button per data year."
+)
 
 
 def summary_line(summary: Tally, *, future: bool) -> str:
@@ -139,3 +149,45 @@ def cancelled_message(*, batch_id: str, file_name: str, user_id: str) -> Message
         f"(batch `{batch_id}`)."
     )
     return compose(text, [section(text)])
+
+
+def template_message(*, file_name: str, plan_id: str, years: Sequence[int]) -> Message:
+    """The answer to a shared blank template: a Fill button per data year."""
+    name = escape(file_name)
+    if not years:
+        text = (
+            f"*{name}* looks like a blank template (a header row and no activities), but there "
+            "are no activities to fill it with yet. Add some, then share it again."
+        )
+        return compose(text, [section(text)])
+    text = (
+        f"*{name}* looks like a blank template: a header row and no activities. Pick a data "
+        "year and I post a copy filled with its activities in this thread, with the template's "
+        "sheets, drop-down lists and formats as they are."
+    )
+    buttons = [
+        ButtonElement(
+            text=f"Fill with {year}", action_id=f"{FILL_TEMPLATE}_{year}", value=f"{plan_id}:{year}"
+        )
+        for year in years[:FILL_YEARS]
+    ]
+    blocks: list[Any] = [section(text), ActionsBlock(elements=buttons)]
+    blocks.append(
+        context_note(
+            "A data year holds the activities that started in it, and enduring materials open "
+            "during it. Values that fit none of a drop-down's entries are highlighted."
+        )
+    )
+    return Message(text=text, blocks=[b if isinstance(b, dict) else b.to_dict() for b in blocks])
+
+
+def filled_comment(
+    *, file_name: str, year: int, user_id: str, activities: int, report: Sequence[str]
+) -> str:
+    """The words posted with the filled copy: how many, what was left empty, what misfit."""
+    lines = [
+        f"{escape(file_name)} filled with data year {year} by <@{user_id}>: "
+        f"{plural(activities, 'activity', 'activities')}."
+    ]
+    lines += [escape(line) for line in report]
+    return "\n".join(lines)

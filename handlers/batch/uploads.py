@@ -1,4 +1,5 @@
-"""Spreadsheets shared in a channel or DM: read, checked and previewed in a thread.
+"""Spreadsheets shared in a channel or DM: read, checked and previewed in a thread; a blank
+template (a header row, no activities) is answered with buttons to fill it (template_fill.py).
 
 Both the `message` (subtype file_share) and the `file_shared` events lead here; the file is
 claimed in the database by its Slack file ID first, so it is previewed once however often
@@ -15,6 +16,7 @@ from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
 from handlers.batch import messages as layouts
+from handlers.batch.template_fill import template_answer
 from handlers.slack.context import Deps, deps_of, team_of
 from handlers.slack.errors import UNEXPECTED
 from handlers.slack.files import download, upload
@@ -150,6 +152,13 @@ def preview_upload(
         logger.exception("batch %s failed", claim.plan_id)
         update_plan(deps.engine, claim.plan_id, status=REFUSED)
         show(layouts.progress_message(UNEXPECTED))
+        return
+    if preview.blank_template:
+        show(
+            template_answer(
+                engine=deps.engine, team_id=team_id, plan_id=claim.plan_id, file_name=name
+            )
+        )
         return
     show(preview_layout(deps, preview))
     if preview.annotated is not None:

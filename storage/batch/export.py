@@ -7,13 +7,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from openpyxl import Workbook
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, or_, select
 
-from storage.models import Activity, LearnerCount
+from storage.batch.store import TEMPLATE, get_plan, update_plan
+from storage.errors import ParsError
+from storage.models import Activity, BatchPlan, LearnerCount
 from storage.pars import rules
 from storage.pars.fields import label
-from storage.sheets.headers import MISSING_SHEET
+from storage.sheets.fill import Filled, fill_template, tsv_bytes
+from storage.sheets.headers import AS_OF, CLOSE, MISSING_SHEET, OTHERS, PHYSICIANS
+from storage.sheets.read import Limits
 from storage.sheets.workbooks import cells, export_rows, header_cells, header_labels, to_bytes
 
 
@@ -87,6 +93,79 @@ def export_workbook(*, session: Session, team_id: str, year: int, today: date) -
                 )
             )
     return Export(to_bytes(workbook), len(rows), year)
+
+
+def export_tsv(*, session: Session, team_id: str, year: int, today: date) -> Export:
+    """The export's activities sheet as tab-delimited text (`pars-bot export --tsv`)."""
+    activities = data_year_activities(session, team_id, year)
+    rows = export_rows(activities, current_counts(session, team_id), today)
+    grid = [header_labels(), *(values for _a, values, _s, _m in rows)]
+    return Export(tsv_bytes(grid), len(rows), year)
+
+
+def template_records(
+    *, session: Session, team_id: str, year: int, today: date
+) -> list[dict[str, Any]]:
+    """The data year's activities as the template fill reads them: each stored field by name,
+    the current learner counts, their as-of date and the PARS status."""
+    counts = current_counts(session, team_id)
+    records = []
+    for activity in data_year_activities(session, team_id, year):
+        mine = counts.get(activity.id, {})
+        closed = activity.closed_at is not None
+        record = dict(activity._mapping)
+        record[PHYSICIANS] = mine["physician"].count if "physician" in mine else None
+        record[OTHERS] = mine["other"].count if "other" in mine else None
+        record[AS_OF] = max((c.as_of for c in mine.values()), default=None)
+        record[CLOSE] = str(rules.derive_status(activity, closed=closed, today=today))
+        records.append(record)
+    return records
+
+
+def data_years(session: Session, team_id: str) -> list[int]:
+    """The data years that hold at least one activity, the latest first."""
+    table = Activity.__table__
+    first = sa.extract("year", table.c.start_date)
+    # An enduring material belongs to every data year it is open in.
+    last = sa.case(
+        (table.c.format == rules.ENDURING, sa.extract("year", table.c.end_date)), else_=first
+    )
+    spans = session.connection().execute(
+        select(first, last).where(table.c.team_id == team_id).distinct()
+    )
+    years = {year for start, end in spans for year in range(int(start), int(end) + 1)}
+    return sorted(years, reverse=True)
+
+
+def fill_year(
+    *,
+    session: Session,
+    team_id: str,
+    year: int,
+    today: date,
+    template: bytes,
+    file_name: str,
+    limits: Limits | None = None,
+) -> Filled:
+    """The provider's own template filled with the data year's activities."""
+    records = template_records(session=session, team_id=team_id, year=year, today=today)
+    return fill_template(template, file_name, records, limits)
+
+
+def template_shared(*, engine: Engine, team_id: str, plan_id: str) -> list[int]:
+    """A shared file found to be a blank template: kept as one (its buttons fill it), and
+    the data years it could be filled with, the latest first."""
+    update_plan(engine, plan_id, status=TEMPLATE)
+    with Session(engine) as session:
+        return data_years(session, team_id)
+
+
+def shared_template(session: Session, *, team_id: str, plan_id: str) -> BatchPlan:
+    """The shared template a Fill button names."""
+    plan = get_plan(session, team_id=team_id, plan_id=plan_id, rows=False)
+    if plan.status != TEMPLATE or not plan.file_id:
+        raise ParsError("This button no longer fills anything: share the template again.")
+    return plan
 
 
 def default_year(today: date) -> int:

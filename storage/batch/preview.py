@@ -16,7 +16,8 @@ from storage.batch.plan import Plan, Tally, plan_rows, problem_text
 from storage.batch.store import PREVIEWED, REFUSED, get_plan, update_plan
 from storage.collector import collector_paused
 from storage.db import stored_utc
-from storage.sheets.read import FileRefused, Limits, Sheet, read_file
+from storage.sheets.fill import WORKBOOK_TEMPLATES
+from storage.sheets.read import FileRefused, Limits, Sheet, kind_of, read_file
 from storage.sheets.rows import ReadRows, sheet_rows
 
 FIRST_ERRORS = 10
@@ -33,6 +34,8 @@ class Preview:
     unknown: list[str] = field(default_factory=list)
     not_used: list[str] = field(default_factory=list)
     annotated: bytes | None = None
+    # A workbook with a header row and no activities: a template to fill, not a batch.
+    blank_template: bool = False
 
     @property
     def changes_anything(self) -> bool:
@@ -89,6 +92,7 @@ def preview_file(
         unknown=read.unknown,
         not_used=read.not_used,
         annotated=annotated_workbook(sheets, read.layouts, plan),
+        blank_template=not read.rows and kind_of(file_name) in WORKBOOK_TEMPLATES,
     )
     update_plan(
         engine,

@@ -29,6 +29,8 @@ READING, PREVIEWED, APPLIED, CANCELLED, REFUSED, UNDONE = (
     "refused",
     "undone",
 )
+# A blank template shared to be filled: nothing to apply, its buttons fill it.
+TEMPLATE = "template"
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -101,7 +103,7 @@ def _shared_anew(plan: BatchPlan, now: datetime, share_ts: str | None) -> bool:
     after Cancel or an undo starts afresh, as the bot's messages invite; so does any share
     once a preview expired or was abandoned. A refused file would only be refused again.
     """
-    if plan.status in (CANCELLED, UNDONE):
+    if plan.status in (CANCELLED, UNDONE, TEMPLATE):
         return share_ts is not None and share_ts != plan.thread_ts
     if plan.status == PREVIEWED:
         return stored_utc(plan.expires_at) < now

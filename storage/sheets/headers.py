@@ -4,12 +4,18 @@ Each field has the names PARS uses, the bot's own keys and the variants found in
 spreadsheets. A header matches one of them ignoring case, spacing and punctuation; failing
 that, by its words: in any order, singular or plural, with or without `#`, `No.`, `Number
 of`, `Total` or `Count` (`Other Learners #`, `Total other learners`, `Physicians (#)`).
+
+Numbered groups are one entry of a list per set of columns (`Commercial Supporter 1`, `Amount
+1`, `Supporter 2`...; `MOC Board 1`, `MOC Points 1`...), or a block of columns repeated
+without numbers, its entries counted in turn. The importer and the template fill both read
+them from here.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -103,6 +109,7 @@ def _names() -> list[tuple[str, str]]:
         ],
         "supporters": ["Commercial Supporters", "Commercial Supporter", "Supporters"],
         "moc": ["MOC", "Registered for MOC", "MOC Registered"],
+        "moc_credits": ["MOC Points", "MOC Credit Amount"],
         "owner_user_id": ["Owner", "Owner Slack ID", "Assigned To"],
         "accme_activity_id": ["ACCME Activity ID", "ACCME ID", "PARS Activity ID", "PARS ID"],
         PHYSICIANS: [
@@ -207,6 +214,133 @@ def looks_like_a_count(text: str) -> bool:
     return "#" in lowered or bool((words(text) | said) & counting)
 
 
+# -- numbered groups -------------------------------------------------------------------------
+
+# The parts of each group's entries, by the names a header gives them (after its number).
+GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
+    "supporter": {
+        "name": (
+            "Commercial Supporter",
+            "Supporter",
+            "Commercial Supporter Name",
+            "Supporter Name",
+            "Name of Commercial Supporter",
+            "Commercial Interest",
+        ),
+        "kind": (
+            "Support Type",
+            "Type of Support",
+            "Kind of Support",
+            "Monetary or In-kind",
+            "Commercial Support Type",
+        ),
+        "amount": (
+            "Amount",
+            "Monetary Amount",
+            "Support Amount",
+            "Amount of Support",
+            "Commercial Support Amount",
+            "Amount Received",
+        ),
+        "monetary": ("Monetary", "Monetary Support", "Monetary Support (Y/N)", "Monetary (Y/N)"),
+        "in_kind": ("In-kind", "In-kind Support", "In-kind Support (Y/N)", "In-kind (Y/N)"),
+    },
+    "moc": {
+        "board": ("MOC Board", "Board", "Certifying Board", "ABMS Board", "ABMS Member Board"),
+        "credit_type": ("MOC Credit Type", "Credit Type", "MOC Type"),
+        "points": ("MOC Points", "MOC Credits", "Points", "MOC Credit Amount"),
+    },
+}
+# The part an entry is known by: other parts count only where their entry has it too.
+GROUP_KEYS = {"supporter": "name", "moc": "board"}
+# Words a header may add to any part of its group ("Commercial Supporter 1 Amount").
+_GROUP_WORDS = {
+    "supporter": frozenset({"commercial", "supporter", "support"}),
+    "moc": frozenset({"moc"}),
+}
+# How many entries of a group the bot keeps per activity; columns of later ones are not read.
+GROUP_LIMITS = {"moc": 1}
+_LIMIT_NOTES = {
+    "moc": "the bot keeps one MOC board per activity for now, so columns of board 2 and on are "
+    "not read"
+}
+
+
+@dataclass(frozen=True)
+class Slot:
+    """The part of one numbered entry that a column holds: supporter 2's amount."""
+
+    group: str
+    index: int  # 1-based
+    part: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.group}.{self.part}"
+
+
+_PARTS = {
+    fold(name): (group, part)
+    for group, parts in GROUPS.items()
+    for part, names in parts.items()
+    for name in names
+}
+# One number of one or two digits, standing alone: `Amount 1`, `Supporter #2`, `Amount (2)`.
+_NUMBER_IN_HEADER = re.compile(r"(?:^|(?<=[^A-Za-z0-9.]))#?\s*(\d{1,2})(?![0-9.])")
+
+
+def _part_of(text: str) -> tuple[str, str] | None:
+    """The group part a header names, numbers aside."""
+    found = _PARTS.get(fold(text))
+    if found:
+        return found
+    said = words(text)
+    for group, parts in GROUPS.items():
+        extra = _GROUP_WORDS[group]
+        for part, names in parts.items():
+            for name in names:
+                own = words(name) - extra
+                if own and said - extra == own:
+                    return group, part
+    return None
+
+
+def numbered_part(text: str) -> tuple[str, str, int] | None:
+    """(group, part, number) of a numbered header such as `Amount 2`, else None."""
+    numbers = _NUMBER_IN_HEADER.findall(text)
+    if len(numbers) != 1 or int(numbers[0]) < 1:
+        return None
+    found = _part_of(_NUMBER_IN_HEADER.sub(" ", text))
+    return (*found, int(numbers[0])) if found else None
+
+
+def _group_slots(cells: Sequence[str]) -> dict[int, Slot]:
+    """Each column that holds a part of a numbered entry, with its number or its turn.
+
+    A numbered header is a part wherever it stands. An unnumbered one is a part when it
+    repeats (a block repeated per entry) or names no field. A part whose entry has no key
+    column (`Amount` with no supporter named) is none.
+    """
+    repeats = Counter(fold(c) for c in cells if c)
+    turns: Counter[tuple[str, str]] = Counter()
+    slots: dict[int, Slot] = {}
+    for col, text in enumerate(cells):
+        if not text:
+            continue
+        numbered = numbered_part(text)
+        if numbered is not None:
+            group, part, index = numbered
+        elif (found := _part_of(text)) and (repeats[fold(text)] > 1 or target_of(text) is None):
+            group, part = found
+            turns[found] += 1
+            index = turns[found]
+        else:
+            continue
+        slots[col] = Slot(group, index, part)
+    keyed = {(s.group, s.index) for s in slots.values() if s.part == GROUP_KEYS[s.group]}
+    return {c: s for c, s in slots.items() if (s.group, s.index) in keyed}
+
+
 # The names the bot's template and export write, and the short reply names when none match.
 LOOKED_FOR = ("Activity ID", "Title", "Format", "Start date", "End date", "Physician learners")
 
@@ -221,6 +355,7 @@ class Columns:
     unknown: list[str] = field(default_factory=list)
     not_used: list[str] = field(default_factory=list)  # messages, one per column
     repeated: list[str] = field(default_factory=list)  # a field named by two columns
+    groups: dict[int, Slot] = field(default_factory=dict)  # column index -> numbered part
 
     def column_of(self, target: str) -> int | None:
         return next((i for i, t in self.targets.items() if t == target), None)
@@ -231,7 +366,8 @@ class Columns:
 
 
 def match_header(cells: Sequence[str]) -> dict[int, str]:
-    matched = {i: target_of(c) for i, c in enumerate(cells) if c}
+    slots = _group_slots(cells)
+    matched = {i: target_of(c) for i, c in enumerate(cells) if c and i not in slots}
     return {i: target for i, target in matched.items() if target is not None}
 
 
@@ -249,9 +385,10 @@ def find_columns(rows: Sequence[Sequence[str]]) -> Columns | None:
     index, matched = best
     cells = rows[index]
     columns = Columns(header_row=index, targets={}, headers={})
+    _add_groups(columns, cells)
     seen: set[str] = set()
     for col, text in enumerate(cells):
-        if not text:
+        if not text or col in columns.groups:
             continue
         target = matched.get(col)
         if target is None:
@@ -273,6 +410,19 @@ def find_columns(rows: Sequence[Sequence[str]]) -> Columns | None:
         columns.targets[col] = target
         columns.headers[col] = text
     return columns
+
+
+def _add_groups(columns: Columns, cells: Sequence[str]) -> None:
+    """The numbered parts of the header row, less entries beyond what the bot keeps."""
+    for col, slot in _group_slots(cells).items():
+        limit = GROUP_LIMITS.get(slot.group)
+        if limit is not None and slot.index > limit:
+            note = f"{cells[col]} is not read: {_LIMIT_NOTES[slot.group]}"
+            if slot.part == GROUP_KEYS[slot.group]:
+                columns.not_used.append(note)
+            continue
+        columns.groups[col] = slot
+        columns.headers[col] = cells[col]
 
 
 def _unknown(text: str) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from storage.pars.fields import YES
 from storage.sheets.headers import (
     AS_OF,
     CLOSE,
@@ -18,6 +19,7 @@ from storage.sheets.headers import (
     LOOKED_FOR,
     MISSING_SHEET,
     Columns,
+    Slot,
     find_columns,
 )
 from storage.sheets.read import TEXT_KINDS, FileRefused, Sheet, kind_of
@@ -126,7 +128,8 @@ def sheet_rows(sheets: Sequence[Sheet], file_name: str) -> ReadRows:
             (c, t.removeprefix("learners_")) for c, t in targets.items() if t in COUNT_TARGETS
         ]
         as_of_col, close_col = columns.column_of(AS_OF), columns.column_of(CLOSE)
-        width = max(targets) + 1
+        groups = sorted(columns.groups.items())
+        width = max([*targets, *columns.groups]) + 1
         for index in range(columns.header_row + 1, len(sheet.rows)):
             cells = sheet.rows[index]
             if not any(cells):
@@ -142,6 +145,9 @@ def sheet_rows(sheets: Sequence[Sheet], file_name: str) -> ReadRows:
                 (cells[as_of_col] or None) if as_of_col is not None else None,
                 (cells[close_col] or None) if close_col is not None else None,
             )
+            if groups:
+                for name, text in group_fields(cells, groups).items():
+                    row.fields.setdefault(name, text)  # a column of the field itself comes first
             if not (row.activity_id or row.fields or row.counts or row.close):
                 continue
             if row.activity_id.upper() == EXAMPLE_ID:
@@ -155,6 +161,57 @@ def sheet_rows(sheets: Sequence[Sheet], file_name: str) -> ReadRows:
             where = file_name if kind_of(file_name) in TEXT_KINDS else f"Sheet {layout.name!r}"
             raise FileRefused(_duplicates_message(where, repeated, rows))
     return ReadRows(rows, layouts, unknown, not_used)
+
+
+# A numbered MOC entry's parts, as the fields the bot keeps for its one board.
+_MOC_FIELDS = {"board": "moc_board", "credit_type": "moc_credit_type", "points": "moc_credits"}
+
+
+def group_fields(cells: Sequence[str], groups: Sequence[tuple[int, Slot]]) -> dict[str, str]:
+    """A row's numbered entries as the text of the fields they fill: supporters as
+    `Name:kind:amount; ...` (the one-line form the field's parser reads), MOC board 1 as the
+    MOC fields."""
+    entries: dict[tuple[str, int], dict[str, str]] = {}
+    for col, slot in groups:
+        text = cells[col]
+        if text:
+            entries.setdefault((slot.group, slot.index), {})[slot.part] = text
+    has_amounts = {s.index for _, s in groups if s.key == "supporter.amount"}
+    fields: dict[str, str] = {}
+    supporters = [
+        _supporter_text(parts, index in has_amounts)
+        for (group, index), parts in sorted(entries.items())
+        if group == "supporter"
+    ]
+    if supporters:
+        fields["supporters"] = "; ".join(supporters)
+    for part, text in entries.get(("moc", 1), {}).items():
+        fields[_MOC_FIELDS[part]] = text
+    return fields
+
+
+def _said_yes(text: str | None) -> bool:
+    return (text or "").strip().lower() in YES
+
+
+def _supporter_text(parts: dict[str, str], has_amount: bool) -> str:
+    """One supporter's columns as `Name:kind:amount`. A kind left out is read from the yes/no
+    columns, else from the amount: monetary support has one, so a supporter whose amount
+    column is blank gave in kind. What can't be read is left for the parser to say."""
+    kind = parts.get("kind", "")
+    if not kind:
+        if _said_yes(parts.get("monetary")):
+            kind = "monetary"
+        elif _said_yes(parts.get("in_kind")):
+            kind = "in-kind"
+        elif parts.get("amount"):
+            kind = "monetary"
+        elif has_amount:
+            kind = "in-kind"
+    pieces = [parts.get("name", ""), kind]
+    if parts.get("amount"):
+        pieces.append(parts["amount"])
+    return ":".join(pieces)
 
 
 def _duplicates_message(where: str, repeated: dict[str, list[int]], rows: list[BatchRow]) -> str:

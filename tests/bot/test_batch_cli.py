@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import warnings
+import zipfile
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,6 +15,15 @@ from sqlalchemy.engine import Engine
 from tests.bot.test_cli import run
 from tests.bot.test_console import console, stored
 from tests.storage.batch.files import grand_rounds, table, text_file, xlsx
+from tests.storage.sheets.templates import (
+    COUNTS,
+    LAYOUT_2010,
+    MODERN_HEADERS,
+    YEAR_2025,
+    YEAR_IDS,
+    layout_2010,
+    modern_template,
+)
 
 
 def test_template_import_apply_export_and_the_round_trip(tmp_path: Path) -> None:
@@ -120,3 +132,115 @@ def test_import_apply_of_a_nul_deep_in_a_csv_skips_that_row(tmp_path: Path, engi
     with engine.connect() as connection:
         found = connection.execute(sa.text("SELECT count(*) FROM activity")).scalar_one()
     assert found == 300
+
+
+# -- the provider's own template --------------------------------------------------------------
+
+
+def _enter_a_year(tmp_path: Path) -> None:
+    """Data year 2025 as a coordinator enters it: a batch file of activities and counts."""
+    records = [
+        dict(r)
+        | {"Physician learners": COUNTS.get(r["id"], ("", ""))[0]}
+        | {"Other learners": COUNTS.get(r["id"], ("", ""))[1]}
+        for r in YEAR_2025
+    ]
+    (tmp_path / "year.csv").write_bytes(text_file(table(records)))
+    entered = run(tmp_path, "import", "year.csv", "--team", "T0OFFICE", "--apply")
+    assert entered.returncode == 0, entered.stdout + entered.stderr
+    assert "3 added" in entered.stdout
+
+
+def test_export_into_the_provider_s_template_fills_it_and_says_what_it_left(
+    tmp_path: Path,
+) -> None:
+    _enter_a_year(tmp_path)
+    (tmp_path / "template.xlsx").write_bytes(modern_template())
+    done = run(
+        tmp_path, "export", "--into", "template.xlsx", "--year", "2025", "--out", "filled.xlsx"
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "wrote filled.xlsx: 3 activities of data year 2025 into sheet 'Activities'" in out
+    assert "Columns left empty (pars-bot has no such field): MOC Board 2, MIPS" in out
+    assert (
+        'Delivery Method: "Hybrid (in person and live-streamed)" (CONF-2025); the list has: '
+        "In-Person, Live-Streamed" in out
+    )
+    assert 'Fee: "0" (CONF-2025)' in out
+
+    data = (tmp_path / "filled.xlsx").read_bytes()
+    sheet_xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
+    assert "<x14:formula1><xm:f>Lists!$B$2:$B$3</xm:f></x14:formula1>" in sheet_xml
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    assert [sheet.cell(row=r, column=1).value for r in (3, 4, 5)] == YEAR_IDS
+    assert sheet["C4"].value == "Regularly Scheduled Series"
+
+    again = run(tmp_path, "import", "filled.xlsx")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "3 rows: 0 to add, 0 to update, 3 unchanged" in again.stdout
+
+
+def test_export_tsv_is_the_filled_first_sheet_as_tab_delimited_text(tmp_path: Path) -> None:
+    _enter_a_year(tmp_path)
+    (tmp_path / "template.xlsx").write_bytes(modern_template())
+    done = run(
+        tmp_path,
+        "export",
+        "--into",
+        "template.xlsx",
+        "--tsv",
+        "--year",
+        "2025",
+        "--out",
+        "filled.txt",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "wrote filled.txt (tab-delimited)" in done.stdout
+    text = (tmp_path / "filled.txt").read_bytes().decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text, newline=""), dialect="excel-tab"))
+    assert rows[0] == MODERN_HEADERS  # the header row first: the title above it is not data
+    gr = dict(zip(MODERN_HEADERS, rows[2], strict=True))
+    assert (gr["Start Date"], gr["End Date"]) == ("01/07/2025", "12/16/2025")
+    assert gr["Activity Type"] == "Regularly Scheduled Series"
+    assert gr["MOC Board 1"] == "" and gr["Fee"] == ""  # blank cells empty
+    assert gr["Activity Description"] == "Weekly case conference\nfor internal medicine"
+    again = run(tmp_path, "import", "filled.txt")
+    assert "3 rows: 0 to add, 0 to update, 3 unchanged" in again.stdout, again.stdout
+
+    own = run(tmp_path, "export", "--tsv", "--year", "2025", "--out", "export.txt")
+    assert own.returncode == 0, own.stderr
+    header = (tmp_path / "export.txt").read_text().split("\r\n")[0].split("\t")
+    assert header[:3] == ["Activity ID", "Title", "Format"]
+
+
+def test_export_into_the_2010_layout_writes_its_lines(tmp_path: Path) -> None:
+    _enter_a_year(tmp_path)
+    (tmp_path / "layout 2010.txt").write_bytes(layout_2010())
+    done = run(
+        tmp_path, "export", "--into", "layout 2010.txt", "--year", "2025", "--out", "pars.txt"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "(tab-delimited)" in done.stdout and "Hours of Instruction" in done.stdout
+    lines = (tmp_path / "pars.txt").read_text().split("\n")
+    assert lines[0].rstrip("\r").split("\t") == LAYOUT_2010
+    again = run(tmp_path, "import", "pars.txt")
+    assert "3 rows: 0 to add, 0 to update, 3 unchanged" in again.stdout, again.stdout
+
+
+def test_export_into_something_that_is_not_a_template_says_why(tmp_path: Path) -> None:
+    _enter_a_year(tmp_path)
+    missing = run(tmp_path, "export", "--into", "nowhere.xlsx", "--out", "f.xlsx")
+    assert missing.returncode == 2 and "nowhere.xlsx: no such file" in missing.stderr
+    (tmp_path / "notes.xlsx").write_bytes(xlsx([["Notes"], ["call the chair"]]))
+    no_header = run(tmp_path, "export", "--into", "notes.xlsx", "--out", "f.xlsx")
+    assert no_header.returncode == 2
+    assert "I couldn't find a header row in notes.xlsx" in no_header.stderr
+    (tmp_path / "photo.xlsx").write_bytes(b"\x89PNG not a workbook")
+    not_a_workbook = run(tmp_path, "export", "--into", "photo.xlsx", "--out", "f.xlsx")
+    assert not_a_workbook.returncode == 2
+    assert "photo.xlsx is not a .xlsx workbook" in not_a_workbook.stderr
+    assert not (tmp_path / "f.xlsx").exists()
+    assert "Traceback" not in no_header.stderr + not_a_workbook.stderr

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy.engine import Engine
 
-from storage.sheets.headers import OTHERS, PHYSICIANS, target_of
+from storage.sheets.headers import OTHERS, PHYSICIANS, find_columns, target_of
 from tests.storage.batch.files import grand_rounds, table, xlsx
-from tests.storage.batch.helpers import apply, counts, preview
+from tests.storage.batch.helpers import apply, counts, load, preview
 
 
 @pytest.mark.parametrize(
@@ -64,3 +64,82 @@ def test_both_counts_of_an_office_sheet_are_recorded(engine: Engine) -> None:
         ("other", 12, "2025-12-16"),
         ("physician", 40, "2025-12-16"),
     ]
+
+
+# -- numbered groups --------------------------------------------------------------------------
+
+
+def test_numbered_groups_are_matched_in_order() -> None:
+    header = [
+        "Activity ID",
+        "Commercial Supporter 1",
+        "Amount 1",
+        "Supporter 2",
+        "Support Type 2",
+        "Amount (2)",
+        "MOC Board 1",
+        "MOC Points 1",
+        "Credit Type 1",
+        "AMA PRA Category 1 Credits",
+    ]
+    columns = find_columns([header])
+    assert columns is not None
+    assert {c: (s.group, s.index, s.part) for c, s in columns.groups.items()} == {
+        1: ("supporter", 1, "name"),
+        2: ("supporter", 1, "amount"),
+        3: ("supporter", 2, "name"),
+        4: ("supporter", 2, "kind"),
+        5: ("supporter", 2, "amount"),
+        6: ("moc", 1, "board"),
+        7: ("moc", 1, "points"),
+        8: ("moc", 1, "credit_type"),
+    }
+    assert columns.targets == {0: "activity_id", 9: "credits"}  # a number in a field's name
+    assert columns.unknown == []
+
+
+def test_a_block_repeated_without_numbers_counts_its_turns() -> None:
+    block = ["Commercial Supporter Name", "Monetary Support (Y/N)", "Monetary Amount"]
+    columns = find_columns([["Activity ID", "Title", *block, *block, *block]])
+    assert columns is not None
+    slots = [(s.index, s.part) for _, s in sorted(columns.groups.items())]
+    assert slots == [(i, p) for i in (1, 2, 3) for p in ("name", "monetary", "amount")]
+
+
+def test_a_group_part_without_its_group_is_no_group() -> None:
+    # "Amount" alone is not a supporter's amount: nothing names the supporter.
+    columns = find_columns([["Activity ID", "Title", "Amount", "Points 1"]])
+    assert columns is not None
+    assert columns.groups == {}
+    assert columns.unknown == ["Amount", "Points 1"]
+
+
+def test_boards_beyond_the_ones_the_bot_keeps_are_said_not_read() -> None:
+    columns = find_columns([["Activity ID", "Title", "MOC Board 1", "MOC Board 2"]])
+    assert columns is not None
+    assert [(s.index, s.part) for s in columns.groups.values()] == [(1, "board")]
+    assert any("MOC Board 2" in note for note in columns.not_used)
+
+
+def test_numbered_supporters_are_read_as_the_activity_s_supporters(engine: Engine) -> None:
+    row = grand_rounds(
+        "GR-1",
+        **{
+            "Commercial support": "Yes",
+            "Commercial Supporter 1": "Acme Pharma",
+            "Amount 1": 5000,
+            "Commercial Supporter 2": "Beta Devices",
+            "Support Type 2": "In-kind",
+            "Amount 2": None,
+        },
+    )
+    apply(engine, preview(engine, xlsx(table([row]))).batch_id)
+    stored = load(engine, "GR-1")
+    assert stored is not None
+    assert stored.supporters == [
+        {"name": "Acme Pharma", "kind": "monetary", "amount": "5000.00"},
+        {"name": "Beta Devices", "kind": "in-kind", "amount": None},
+    ]
+    # Read again, the same file changes nothing.
+    again = preview(engine, xlsx(table([row])))
+    assert (again.summary.unchanged, again.unknown) == (1, [])
