@@ -36,6 +36,7 @@ CHANNEL_NAMES = {"C0CONSOLE": "console", "C0CMEOFFICE": "cme-office", "C0GENERAL
 def mrkdwn_to_plain(text: str) -> str:
     text = re.sub(r"<@([A-Z0-9]+)(\|[^>]*)?>", r"@\1", text)
     text = re.sub(r"<#([A-Z0-9]+)\|([^>]+)>", r"#\2", text)
+    text = re.sub(r"<!date\^[^|>]*\|([^>]*)>", r"\1", text)  # Slack's date: its fallback
     text = re.sub(r"<#([A-Z0-9]+)>", lambda m: f"#{CHANNEL_NAMES.get(m[1], m[1])}", text)
     text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

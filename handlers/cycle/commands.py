@@ -195,7 +195,7 @@ def _deadline(session: Session, call: CommandCall, deps: Deps, text: str, year: 
             year=year,
             now=deps.now(),
         )
-    return f"The PARS deadline for {due.data_year} is {layouts.when(due.due_at, zone)}."
+    return f"The PARS deadline for {due.data_year} is {layouts.deadline_when(due, zone)}."
 
 
 def parse_channel(text: str) -> str | None:
@@ -234,7 +234,7 @@ def config_text(deps: Deps, team_id: str) -> str:
     for y in sorted({year, *configured}):
         due = calendar.deadline_for(y, configured)
         source = f"set by <@{due.set_by}>" if due.configured else "ACCME's default"
-        lines.append(f"• Deadline for {y}: {layouts.when(due.due_at, zone)} ({source})")
+        lines.append(f"• Deadline for {y}: {layouts.deadline_when(due, zone)} ({source})")
     lines.append("  `/pars config deadline YYYY-MM-DD[THH:MM] [year=Y]`, `deadline default year=Y`")
     admins = ", ".join(f"<@{a}>" for a in sorted(deps.admins)) or "none (set PARS_ADMINS)"
     lines.append(f"Admins, who change these: {admins}")

@@ -51,9 +51,35 @@ ACTION_IDS = (
 DM_ACTIVITIES = 10
 
 
+# Time zones as an American office names them; any other zone shows its abbreviation.
+_ZONE_NAMES = {
+    "America/Chicago": "Central",
+    "America/New_York": "Eastern",
+    "America/Denver": "Mountain",
+    "America/Phoenix": "Mountain (Arizona)",
+    "America/Los_Angeles": "Pacific",
+    "America/Anchorage": "Alaska",
+    "Pacific/Honolulu": "Hawaii",
+}
+
+
 def when(moment: datetime, zone: ZoneInfo) -> str:
+    """An instant as an American office writes it: Tuesday, March 31, 2026, 11:59 PM Central."""
     local = moment.astimezone(zone)
-    return f"{local:%A %-d %B %Y}, {local:%-I:%M %p %Z}"
+    name = _ZONE_NAMES.get(zone.key) or f"{local:%Z}"
+    return f"{local:%A, %B %-d, %Y}, {local:%-I:%M %p} {name}"
+
+
+def deadline_when(deadline: calendar.Deadline, zone: ZoneInfo) -> str:
+    """A deadline as ACCME says it, in the zone it was set in (Central for ACCME's own); for a
+    workspace elsewhere, each reader's own time too, through Slack's date formatting."""
+    own = ZoneInfo(deadline.zone)
+    text = when(deadline.due_at, own)
+    if own.key == zone.key:
+        return text
+    stamp = int(deadline.due_at.timestamp())
+    fallback = when(deadline.due_at, zone)
+    return f"{text} (<!date^{stamp}^{{date_long_pretty}} at {{time}}|{fallback}> your time)"
 
 
 def days_left_text(days: int) -> str:
@@ -120,7 +146,7 @@ def heading(checklist: Checklist, zone: ZoneInfo, today: date) -> str:
     days = (due.day - today).days
     source = "set for this workspace" if due.configured else "ACCME's deadline"
     return (
-        f"*PARS reporting for {checklist.data_year}* — due {when(due.due_at, zone)} "
+        f"*PARS reporting for {checklist.data_year}* — due {deadline_when(due, zone)} "
         f"({days_left_text(days)}; {source})"
     )
 
@@ -181,11 +207,12 @@ def countdown_dm(
     zone: ZoneInfo,
     days: int,
 ) -> Message:
+    due = deadline_when(deadline, zone)
     lead = (
-        f"⏰ *The PARS deadline for {deadline.data_year} is today*, {when(deadline.due_at, zone)}."
+        f"⏰ *The PARS deadline for {deadline.data_year} is today*, {due}."
         if days == 0
         else f"⏰ *{days} day{'s' if days != 1 else ''} to the PARS deadline for "
-        f"{deadline.data_year}*: {when(deadline.due_at, zone)}."
+        f"{deadline.data_year}*: {due}."
     )
     lines = left_lines(checklist)
     blocks: list[Block] = [section(lead)]
@@ -271,9 +298,9 @@ def unclosed_dm(
     # Activities of several data years: say which ones the deadline is for.
     which = them if all(w.end.year == year for w in works) else f"those that ended in {year}"
     due = (
-        f"PARS needs {which} by {when(deadline.due_at, zone)} (data year {year})."
+        f"PARS needs {which} by {deadline_when(deadline, zone)} (data year {year})."
         if days_left >= 0
-        else f"The PARS deadline for {year} ({when(deadline.due_at, zone)}) has passed: "
+        else f"The PARS deadline for {year} ({deadline_when(deadline, zone)}) has passed: "
         f"report {which} in PARS as soon as you can."
     )
     lead = (

@@ -355,7 +355,7 @@ def test_time_in_the_console_runs_the_reminder_pass(tmp_path: Path) -> None:
     blocks = out.split("pars> ")
     assert "(reminder pass: 0 sent, 0 already sent, 0 failed)" in blocks[2]
     nine = blocks[3]
-    assert "(DM) ⏰ *1 day to the PARS deadline for 2025*: Tuesday 31 March 2026" in nine
+    assert "(DM) ⏰ *1 day to the PARS deadline for 2025*: Tuesday, March 31, 2026" in nine
     assert "(DM) 📋 *1 of your activities ended and is not closed in pars-bot.*" in nine
     assert "(reminder pass: 2 sent, 0 already sent, 0 failed)" in nine
     assert "Snoozed `GR-2025`" in blocks[4]

@@ -241,11 +241,11 @@ def test_an_unclosed_reminder_names_the_deadline_of_its_activities_data_year() -
     alone = unclosed(january)
     assert alone.deadline.data_year == 2027
     lead = render(alone, snapshot()).text
-    assert "by Friday 31 March 2028" in lead and "(data year 2027)" in lead
+    assert "by Friday, March 31, 2028, 11:59 PM Central" in lead and "(data year 2027)" in lead
     both = render(unclosed(january, older), snapshot()).text
-    assert "PARS needs those that ended in 2026 by Wednesday 31 March 2027" in both
+    assert "PARS needs those that ended in 2026 by Wednesday, March 31, 2027" in both
     # Years late: the deadline has passed, and the DM says so instead of a date to meet.
     late = unclosed(work(3, BOB, date(2024, 5, 6)))
     assert late.days_left < 0
-    assert "The PARS deadline for 2024 (Monday 31 March 2025" in render(late, snapshot()).text
+    assert "The PARS deadline for 2024 (Monday, March 31, 2025" in render(late, snapshot()).text
     assert "has passed: report it in PARS as soon as you can" in render(late, snapshot()).text

@@ -4,7 +4,9 @@ and the buttons of reminder DMs, every payload checked against slack_sdk's Block
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
@@ -60,13 +62,13 @@ def test_status_shows_the_checklist_with_the_deadline_and_days_left(workspace: W
     reply = workspace.pars("status year=2025")
     valid_blocks(reply.params["blocks"])
     assert reply.ephemeral
-    assert "*PARS reporting for 2025* — due Tuesday 31 March 2026, 11:59 PM CDT" in reply.text
+    assert "*PARS reporting for 2025* — due Tuesday, March 31, 2026, 11:59 PM Central" in reply.text
     assert "✅ *1." not in reply.text
     assert "1 of 1 that ended in 2025 still open: `GR-2025` Medicine Grand Rounds" in reply.text
     # The default year is the one being reported now (25 Nov 2026: data year 2026).
     now = workspace.pars("status").text
     assert (
-        "*PARS reporting for 2026* — due Wednesday 31 March 2027, 11:59 PM CDT (126 days left"
+        "*PARS reporting for 2026* — due Wednesday, March 31, 2027, 11:59 PM Central (126 days left"
         in now
     )
     bad = workspace.pars("status year=25")
@@ -119,15 +121,20 @@ def test_the_program_summary_form_validates_and_saves_per_year(workspace: Worksp
 def test_only_admins_change_the_settings_and_anyone_sees_them(workspace: Workspace) -> None:
     shown = workspace.pars("config").text
     assert "Time zone: America/Chicago (PARS_TIMEZONE)" in shown
-    assert "Deadline for 2026: Wednesday 31 March 2027, 11:59 PM CDT (ACCME's default)" in shown
+    assert "Deadline for 2026: Wednesday, March 31, 2027, 11:59 PM Central (ACCME's default)" in (
+        shown
+    )
     refused = workspace.pars("config deadline 2026-03-17")
     assert "Only admins change" in refused.text
     set_ = workspace.pars("config deadline 2026-03-17", user=ADMIN).text
-    assert "The PARS deadline for 2025 is Tuesday 17 March 2026, 11:59 PM CDT." in set_
+    assert "The PARS deadline for 2025 is Tuesday, March 17, 2026, 11:59 PM Central." in set_
     assert "set for this workspace" in workspace.pars("status year=2025").text
     zone = workspace.pars("config timezone America/Los_Angeles", user=ADMIN).text
     assert "Time zone set to America/Los_Angeles" in zone
-    assert "Deadline for 2025: Tuesday 17 March 2026, 9:59 PM PDT (set by @U0ADMIN)" in zone
+    assert (
+        "Deadline for 2025: Tuesday, March 17, 2026, 11:59 PM Central (Tuesday, March 17, 2026, "
+        "9:59 PM Pacific your time) (set by @U0ADMIN)"
+    ) in zone
     channel = workspace.pars("config channel <#C0DIGEST|cme-office>", user=ADMIN).text
     assert "The weekly digest goes to #C0DIGEST" in channel or "<#C0DIGEST>" in channel
     assert "not a time zone" in workspace.pars("config timezone Mars/Olympus", user=ADMIN).text
@@ -136,7 +143,10 @@ def test_only_admins_change_the_settings_and_anyone_sees_them(workspace: Workspa
         "falls in 2026" in workspace.pars("config deadline 2027-03-01 year=2025", user=ADMIN).text
     )
     back = workspace.pars("config deadline default year=2025", user=ADMIN).text
-    assert "The PARS deadline for 2025 is Tuesday 31 March 2026, 9:59 PM PDT." in back
+    assert (
+        "The PARS deadline for 2025 is Tuesday, March 31, 2026, 11:59 PM Central (Tuesday, March "
+        "31, 2026, 9:59 PM Pacific your time)."
+    ) in back
 
 
 def test_remind_off_on_and_status(workspace: Workspace) -> None:
@@ -260,8 +270,23 @@ def test_the_weekly_digest_goes_to_the_configured_channel(workspace: Workspace) 
     valid_blocks(digest[0].params["blocks"])
     text = digest[0].text
     assert "PARS weekly digest" in text
-    assert "*PARS reporting for 2025* — due Tuesday 31 March 2026" in text
+    assert "*PARS reporting for 2025* — due Tuesday, March 31, 2026" in text
     assert "*Ended, not closed:* 2\n• @U0ALICE: 1\n• @U0BOB: 1" in text
     assert [
         d for d in reminder_pass(workspace, "2026-03-30T11:00") if d.params["channel"] == "C0DIGEST"
     ] == []
+
+
+def test_the_deadline_reads_as_accme_says_it_and_each_reader_sees_their_own_time(
+    workspace: Workspace,
+) -> None:
+    workspace.pars("config timezone America/New_York", user=ADMIN)
+    reply = workspace.pars("status year=2026")
+    sent = reply.params["blocks"][0]["text"]["text"]
+    due = datetime(2027, 3, 31, 23, 59, tzinfo=ZoneInfo("America/Chicago"))
+    assert "due Wednesday, March 31, 2027, 11:59 PM Central (" in sent
+    # Slack shows the token in each reader's own zone; its fallback is the workspace's.
+    assert (
+        f"<!date^{int(due.timestamp())}^{{date_long_pretty}} at {{time}}|"
+        "Thursday, April 1, 2027, 12:59 AM Eastern> your time)"
+    ) in sent
