@@ -16,13 +16,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy.engine import Engine
 
+from bot.errors import ConfigurationError
 from bot.settings import Settings
 from handlers.registry import register
 from handlers.slack.context import Deps
 
-
-class ConfigurationError(Exception):
-    """The bot cannot start as configured; the message says which variable to set."""
+__all__ = ["ConfigurationError", "create_app", "create_web_client", "utc_now"]
 
 
 def utc_now() -> datetime:

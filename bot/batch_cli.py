@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from bot.app import ConfigurationError
+from bot.errors import ConfigurationError
 from bot.settings import Settings
 from bot.workspace import resolve_team
 from storage.activities import Actor
@@ -26,44 +26,9 @@ from storage.settings import workspace_zone
 from storage.sheets.fill import report_lines, tsv_bytes
 from storage.sheets.workbooks import template_workbook
 
-# Who the audit trail names for changes made from the command line (and the owner of what it
-# adds), unless --user names the Slack member running it. Shaped like a Slack user ID, so an
-# export read back names the same owner.
-CLI_USER = "U0PARSCLI"
-
 
 class CliError(Exception):
     """A refusal to print on stderr, exit code 2."""
-
-
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    imp = sub.add_parser("import", help="check (and with --apply, apply) a batch file")
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--team", help="the Slack workspace (team ID); optional with one workspace")
-    imp.add_argument("--apply", action="store_true", help="apply the valid rows")
-    imp.add_argument(
-        "--user",
-        default=CLI_USER,
-        help=f"your Slack member ID, for the audit trail and as owner of additions "
-        f"(default {CLI_USER})",
-    )
-    exp = sub.add_parser("export", help="write the PARS-ready workbook of a data year")
-    exp.add_argument("--team")
-    exp.add_argument("--year", type=int, help="data year (default: the one being reported)")
-    exp.add_argument(
-        "--into",
-        type=Path,
-        metavar="TEMPLATE",
-        help="fill this blank template from PARS (.xlsx, .xlsm, or a tab-delimited .txt "
-        "header line) instead of writing pars-bot's own workbook",
-    )
-    exp.add_argument(
-        "--tsv", action="store_true", help="write the first sheet as tab-delimited text"
-    )
-    exp.add_argument("--out", type=Path, required=True)
-    tpl = sub.add_parser("template", help="write the blank batch template")
-    tpl.add_argument("--out", type=Path, required=True)
-    tpl.add_argument("--counts", action="store_true", help="the learner-counts template")
 
 
 def run_batch_command(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
@@ -158,7 +123,7 @@ def _import(
     path: Path = args.file
     if not path.is_file():
         raise CliError(f"{path}: no such file")
-    team = resolve_team(engine, args.team)
+    team = resolve_team(engine, args.team, first=True)
     today = _workspace_today(engine, team, now, zone)
     actor = Actor(user_id=args.user, is_admin=True)  # whoever runs it holds the database
     claim = claim_file(

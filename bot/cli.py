@@ -9,63 +9,35 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-from sqlalchemy.engine import Engine
+from bot.arguments import parser
+from bot.errors import ConfigurationError
 
-from bot import batch_cli
-from bot.app import ConfigurationError, create_app
-from bot.settings import Settings
-from storage.db import create_db_engine, upgrade
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from bot.settings import Settings
 
 log = logging.getLogger("pars_bot")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="pars-bot",
-        description="A Slack bot that keeps CME activities ready for ACCME PARS reporting. "
-        "With no command: Socket Mode when SLACK_APP_TOKEN is set, else HTTP.",
-    )
-    parser.add_argument(
-        "--no-scheduler", action="store_true", help="do not run reminders in this process"
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    serve = sub.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")
-    serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--port", type=int, default=3000)
-    serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--no-scheduler", action="store_true", default=argparse.SUPPRESS)
-    socket = sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
-    socket.add_argument("--no-scheduler", action="store_true", default=argparse.SUPPRESS)
-    db = sub.add_parser("db", help="database commands")
-    db_sub = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
-    db_sub.add_parser("upgrade", help="apply migrations")
-    console = sub.add_parser("console", help="try the bot in a terminal, no Slack needed")
-    console.add_argument("--user", default="U0CONSOLE", help="the Slack user ID you act as")
-    console.add_argument(
-        "--files",
-        default="pars-files",
-        help="folder where the files the bot posts are saved (default: ./pars-files)",
-    )
-    sub.add_parser("scheduler", help="run the reminder scheduler alone")
-    remind = sub.add_parser("reminders", help="what reminders are due at an instant; send them")
-    remind.add_argument("action", choices=["preview", "send"])
-    remind.add_argument("--team", help="the workspace (team ID); needed when there are several")
-    remind.add_argument("--at", required=True, help="ISO date-time, e.g. 2026-03-30T09:00")
-    batch_cli.add_parsers(sub)
-    return parser
+# Commands that print their own answer: their log shows warnings only, unless --verbose.
+QUIET = {"console", "import", "export", "template", "db", "reminders"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING
-        if args.command in {"console", "import", "export", "template"}
-        else logging.INFO,
-        format=LOG_FORMAT,
-    )
+    args = parser().parse_args(argv)
+    # What a command needs is imported once it runs: `pars-bot --help` stays instant.
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+
+    quiet = args.command in QUIET and not args.verbose
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format=LOG_FORMAT)
+    if not args.verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = Settings()
         return _run(args, settings)
@@ -80,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.db import create_db_engine, upgrade
+
     if args.command == "console":
         from bot.console import run_console
 
@@ -87,6 +61,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     engine = create_db_engine(settings.database_url)
     if args.command in {"import", "export", "template"}:
+        from bot import batch_cli
+
         return batch_cli.run_batch_command(args, settings, engine)
     if args.command == "db":
         upgrade(engine)
@@ -129,6 +105,9 @@ def _socket(settings: Settings, engine: Engine, scheduler: bool) -> int:
         )
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    from bot.app import create_app
+    from storage.db import upgrade
+
     app = create_app(settings, engine=engine, socket_mode=True)
     upgrade(engine)
     if scheduler:
@@ -146,7 +125,9 @@ def _serve(
     from gunicorn.app.base import BaseApplication
 
     from bot import scheduler_process
+    from bot.app import create_app
     from bot.web import create_wsgi_app
+    from storage.db import create_db_engine, upgrade
 
     create_app_check = settings.slack_signing_secret and settings.slack_bot_token
     if not create_app_check:

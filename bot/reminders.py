@@ -33,12 +33,14 @@ UNKNOWN = "Slack did not say who this is: tried again on the next pass"
 
 def parse_instant(text: str, zone: ZoneInfo) -> datetime:
     """An ISO date-time; without an offset it is read in the provider's time zone."""
+    usage = f"--at {text!r} is not a date and time: give one such as 2026-03-30T09:00"
+    if "T" not in text.strip() and " " not in text.strip():
+        # A bare date would mean midnight, when no reminder is due: say so rather than guess.
+        raise ConfigurationError(usage + " (a date alone is midnight, when nothing is sent)")
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ConfigurationError(
-            f"--at {text!r} is not an ISO date-time such as 2026-03-30T09:00"
-        ) from None
+        raise ConfigurationError(usage) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
@@ -172,6 +174,7 @@ def preview(
 def reminders_command(
     settings: Settings, engine: Engine, action: str, team: str | None, at: str, out: TextIO
 ) -> int:
+    parse_instant(at, settings.timezone)  # a malformed --at is named before anything else
     team_id = resolve_team(engine, team)
     # The workspace's 9:00 when no offset is given: the hour reminders are thought of in.
     instant = parse_instant(at, _zone_of(engine, team_id, settings))

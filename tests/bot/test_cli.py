@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,50 @@ def test_db_upgrade_creates_the_tables(tmp_path: Path) -> None:
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'pars.db'}")
     tables = set(sa.inspect(engine).get_table_names())
     assert {"activity", "learner_count", "audit_event", "alembic_version"} <= tables
+
+
+def test_db_upgrade_prints_one_line_unless_verbose(tmp_path: Path) -> None:
+    quiet = run(tmp_path, "db", "upgrade")
+    assert quiet.stdout == "database is up to date\n" and "alembic" not in quiet.stderr
+    (tmp_path / "pars.db").unlink()
+    verbose = run(tmp_path, "--verbose", "db", "upgrade")
+    assert "Running upgrade" in verbose.stderr
+
+
+def test_help_loads_none_of_what_the_commands_need() -> None:
+    probe = (
+        "import sys, bot.cli;"
+        "heavy = ('sqlalchemy', 'slack_bolt', 'slack_sdk', 'openpyxl', 'pydantic', 'storage',"
+        " 'handlers', 'alembic');"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(heavy)}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_workspace_the_database_does_not_hold_is_named(tmp_path: Path) -> None:
+    (tmp_path / "one.csv").write_text("Activity ID,Title\nGR-1,Grand Rounds\n")
+    first = run(tmp_path, "import", "one.csv", "--team", "T0OFFICE")
+    assert "No workspace" not in first.stderr  # the first file of a new installation
+    run(tmp_path, "import", "one.csv", "--team", "T0OFFICE", "--apply")
+    for args in (
+        ("export", "--team", "T0NOPE", "--out", "x.xlsx"),
+        ("import", "one.csv", "--team", "T0NOPE"),
+        ("reminders", "preview", "--team", "T0NOPE", "--at", "2026-03-30T09:00"),
+    ):
+        done = run(tmp_path, *args)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert "No workspace T0NOPE in the database: it holds T0OFFICE." in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_reminders_at_a_date_alone_is_refused_with_the_form_to_use(tmp_path: Path) -> None:
+    done = run(tmp_path, "reminders", "preview", "--at", "2026-04-06")
+    assert done.returncode == 2
+    assert "give one such as 2026-03-30T09:00" in done.stderr
+    assert "midnight" in done.stderr
 
 
 def test_http_mode_refuses_to_start_without_a_signing_secret(tmp_path: Path) -> None:

@@ -273,7 +273,10 @@ def test_operator_mistakes_are_named(tmp_path: Path) -> None:
     assert several.returncode == 2
     assert "2 workspaces (T0LOCAL, T0OTHER): choose one with --team" in several.stderr
     bad = run(tmp_path, "reminders", "preview", "--team", TEAM_ID, "--at", "next monday")
-    assert bad.returncode == 2 and "not an ISO date-time" in bad.stderr
+    assert (
+        bad.returncode == 2
+        and "is not a date and time: give one such as 2026-03-30T09:00" in bad.stderr
+    )
     no_token = run(tmp_path, "reminders", "send", "--team", TEAM_ID, "--at", "2026-03-30T09:00")
     assert no_token.returncode == 2 and "SLACK_BOT_TOKEN is not set" in no_token.stderr
     assert "Traceback" not in several.stderr + bad.stderr + no_token.stderr
