@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import zipfile
 import zlib
@@ -55,15 +56,30 @@ def kind_of(file_name: str) -> str | None:
     return suffix if suffix in KINDS else None
 
 
+MB = 1024 * 1024
+
+
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+    """A limit in words: 400 MB, 0.5 MB."""
+    return f"{size // MB} MB" if size % MB == 0 else f"{size / MB:.1f} MB"
+
+
+def sizes_over(size: int, limit: int) -> tuple[str, str]:
+    """A size over a limit and the limit, in figures that read as the larger and the smaller:
+    never "400.0 MB, more than the 400.0 MB". Cut (not rounded) to as few decimals as show the
+    difference, and in bytes when a few decimals cannot."""
+    for decimals in (1, 2, 3):
+        shown = math.floor(size / MB * 10**decimals) / 10**decimals
+        if shown > limit / MB:
+            return f"{shown:,.{decimals}f} MB", _megabytes(limit)
+    return f"{size:,} bytes", f"{_megabytes(limit)} ({limit:,} bytes)"
 
 
 def check_size(size: int, limits: Limits) -> None:
     if size > limits.max_bytes:
+        shown, most = sizes_over(size, limits.max_bytes)
         raise FileRefused(
-            f"The file is {_megabytes(size)}; batch files may be at most "
-            f"{_megabytes(limits.max_bytes)}. Split it into smaller files."
+            f"The file is {shown}; batch files may be at most {most}. Split it into smaller files."
         )
 
 
@@ -91,10 +107,10 @@ def check_archive(data: bytes, kind: str, name: str, limits: Limits) -> None:
         ) from None
     total = sum(m.file_size for m in members)
     if total > limits.max_uncompressed:
+        shown, most = sizes_over(total, limits.max_uncompressed)
         raise FileRefused(
-            f"{name} would unpack to {_megabytes(total)}, more than the "
-            f"{_megabytes(limits.max_uncompressed)} a batch file may hold. Split it into "
-            "smaller files."
+            f"{name} would unpack to {shown}, over the {most} a batch file may hold. Split it "
+            "into smaller files."
         )
     for member in members:
         ratio = member.file_size / max(member.compress_size, 1)
@@ -103,7 +119,56 @@ def check_archive(data: bytes, kind: str, name: str, limits: Limits) -> None:
                 f"{name} is compressed {ratio:.0f} times over (part {member.filename}), far more "
                 "than any real spreadsheet: it was refused as a possible zip bomb."
             )
+    check_content(archive_data=data, members=members, kind=kind, name=name)
     check_declared_rows(archive_data=data, members=members, name=name, limits=limits)
+
+
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+_KIND_WORDS = {
+    "excel": ("an Excel workbook", "xlsx"),
+    "ods": ("an OpenDocument spreadsheet", "ods"),
+}
+
+
+def zip_content(archive_data: bytes, members: list[zipfile.ZipInfo]) -> str | None:
+    """What a zip archive holds, by its parts rather than its name: "excel" (.xlsx/.xlsm),
+    "ods", or None for anything else (a Word document, a plain zip)."""
+    by_name = {m.filename: m for m in members}
+    if "xl/workbook.xml" in by_name:
+        return "excel"
+    # OpenDocument's first part, stored uncompressed: its media type and nothing else.
+    mimetype = by_name.get("mimetype")
+    if mimetype is not None and mimetype.file_size <= 100:
+        try:
+            with zipfile.ZipFile(io.BytesIO(archive_data)) as archive:
+                declared = archive.read(mimetype).strip()
+        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError):
+            return None
+        if declared == ODS_MIMETYPE:
+            return "ods"
+    return None
+
+
+def check_content(
+    *, archive_data: bytes, members: list[zipfile.ZipInfo], kind: str, name: str
+) -> None:
+    """Refuse a workbook whose content is not what its name says (an .xlsx renamed .ods):
+    the name decides how it is read and what the user is told, so they must agree."""
+    expected = "ods" if kind == "ods" else "excel"
+    found = zip_content(archive_data, members)
+    if found == expected:
+        return
+    what = f"{_KIND_WORDS[expected][0]} (.{kind})"
+    if found is None:
+        raise FileRefused(
+            f"{name} is not {what}, whatever its name says. Save it from your spreadsheet "
+            "program as Excel Workbook (.xlsx) or CSV and share it again."
+        )
+    words, suffix = _KIND_WORDS[found]
+    raise FileRefused(
+        f"{name} is not {what}, whatever its name says: it is {words}: rename it to "
+        f".{suffix} and share it again."
+    )
 
 
 # The <dimension ref="A1:AD12345"/> that Excel writes at the top of each worksheet part.
