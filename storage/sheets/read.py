@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 import zipfile
 import zlib
@@ -19,7 +18,8 @@ from typing import Any
 
 import python_calamine
 
-from storage.errors import ParsError
+from storage.sheets.limits import FileRefused, Limits, sizes_over
+from storage.sheets.scan import check_excel, check_opendocument
 
 WORKBOOK_KINDS = {"xlsx", "xlsm", "xls", "ods"}
 TEXT_KINDS = {"csv", "tsv", "txt"}
@@ -28,20 +28,6 @@ ZIP_KINDS = {"xlsx", "xlsm", "ods"}
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and every password-protected .xlsx
-
-
-class FileRefused(ParsError):
-    """The file cannot be used as it is; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_bytes: int = 20 * 1024 * 1024
-    max_rows: int = 100_000
-    # A zip archive (.xlsx/.xlsm/.ods) may unpack to at most this much in all ...
-    max_uncompressed: int = 400 * 1024 * 1024
-    # ... and no member may be more than this many times its compressed size.
-    max_ratio: int = 200
 
 
 @dataclass
@@ -54,25 +40,6 @@ def kind_of(file_name: str) -> str | None:
     """The spreadsheet kind by the file's extension; None for anything else (images, PDFs)."""
     suffix = PurePath(file_name).suffix.lower().lstrip(".")
     return suffix if suffix in KINDS else None
-
-
-MB = 1024 * 1024
-
-
-def _megabytes(size: int) -> str:
-    """A limit in words: 400 MB, 0.5 MB."""
-    return f"{size // MB} MB" if size % MB == 0 else f"{size / MB:.1f} MB"
-
-
-def sizes_over(size: int, limit: int) -> tuple[str, str]:
-    """A size over a limit and the limit, in figures that read as the larger and the smaller:
-    never "400.0 MB, more than the 400.0 MB". Cut (not rounded) to as few decimals as show the
-    difference, and in bytes when a few decimals cannot."""
-    for decimals in (1, 2, 3):
-        shown = math.floor(size / MB * 10**decimals) / 10**decimals
-        if shown > limit / MB:
-            return f"{shown:,.{decimals}f} MB", _megabytes(limit)
-    return f"{size:,} bytes", f"{_megabytes(limit)} ({limit:,} bytes)"
 
 
 def check_size(size: int, limits: Limits) -> None:
@@ -121,6 +88,11 @@ def check_archive(data: bytes, kind: str, name: str, limits: Limits) -> None:
             )
     check_content(archive_data=data, members=members, kind=kind, name=name)
     check_declared_rows(archive_data=data, members=members, name=name, limits=limits)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if kind == "ods":
+            check_opendocument(archive, name, limits)
+        else:
+            check_excel(archive, name, limits)
 
 
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"

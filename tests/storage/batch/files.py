@@ -69,6 +69,11 @@ def ods(rows: Rows, sheet: str = "Activities") -> bytes:
         "<table:table-row>" + "".join(_ods_cell(v) for v in row) + "</table:table-row>"
         for row in rows
     )
+    return raw_ods(body, sheet)
+
+
+def raw_ods(body: str, sheet: str = "Activities") -> bytes:
+    """An OpenDocument spreadsheet of one table whose rows are the given XML."""
     content = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
@@ -180,21 +185,48 @@ _WORKBOOK_RELS = (
 )
 
 
+_SHARED_RELATIONSHIP = (
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>'
+)
+
+
 def raw_xlsx(
-    sheet_data: Iterable[bytes], *, dimension: str = "A1:B1", path: Path | None = None
+    sheet_data: Iterable[bytes],
+    *,
+    dimension: str = "A1:B1",
+    shared: Sequence[str] = (),
+    sheet_part: str = "worksheets/sheet1.xml",
+    path: Path | None = None,
 ) -> bytes:
     """An .xlsx of one sheet whose <sheetData> is the given XML, written as it comes (so a
-    part of hundreds of megabytes is never held whole) under whatever dimension it declares."""
+    part of hundreds of megabytes is never held whole) under whatever dimension it declares,
+    with the `shared` texts (cells `t="s"` give their index) and the sheet at `sheet_part`
+    (relative to xl/, or absolute with a leading slash). The prefix `x:` is bound to the
+    sheet's namespace, as some generators write every element."""
     target: Any = path.open("w+b") if path is not None else io.BytesIO()
+    relationships = _WORKBOOK_RELS.replace("worksheets/sheet1.xml", sheet_part)
+    if shared:
+        relationships = relationships.replace("</Relationships>", _SHARED_RELATIONSHIP)
+    member = sheet_part[1:] if sheet_part.startswith("/") else f"xl/{sheet_part}"
     with target, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
         archive.writestr("_rels/.rels", _ROOT_RELS)
         archive.writestr("xl/workbook.xml", _WORKBOOK)
-        archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-        with archive.open("xl/worksheets/sheet1.xml", "w") as part:
+        archive.writestr("xl/_rels/workbook.xml.rels", relationships)
+        if shared:
+            archive.writestr(
+                "xl/sharedStrings.xml",
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                + "".join(f"<si><t>{escape(text)}</t></si>" for text in shared)
+                + "</sst>",
+            )
+        with archive.open(member, "w") as part:
             part.write(
                 b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                b'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
                 b'<dimension ref="' + dimension.encode() + b'"/><sheetData>'
             )
             for chunk in sheet_data:

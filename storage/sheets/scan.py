@@ -1,0 +1,451 @@
+"""What a workbook would become in memory, counted in its XML before it is parsed.
+
+python-calamine hands over no row before it has built the whole sheet (`get_sheet_by_name`
+reads it all; `iter_rows` walks that copy): 1.7 GB for the 24 million numbers of a 17 MB
+.xlsx, and for two cells far apart (A1 and XFD20000) one block of 330 million empty cells,
+which it cannot allocate (the process aborts). It also copies a shared text into every cell
+that uses it, and an .ods cell "repeated 1,000 times" into 1,000 cells. So the sheets are
+streamed here first, a block at a time, and counted: cells, the rows and columns they span and
+the text they would hold. Nothing the file declares (its dimension, its sizes) is believed: a
+part whose content does not match its declared size fails its checksum and is refused as
+damaged. A workbook over a limit is refused, naming the limit, before it is parsed.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from array import array
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from defusedxml import ElementTree as SafeTree
+from defusedxml.common import DefusedXmlException
+
+from storage.sheets.limits import FileRefused, Limits, megabytes
+
+BLOCK = 1 << 20
+# The parts that only list other parts: small in any real workbook.
+_INDEX_PART_LIMIT = 4 * 1024 * 1024
+
+# The form every spreadsheet program writes a cell in: `<c r="AB12"`, counted at C speed ...
+_CANONICAL = b'<c r="'
+# ... and every other form, which sends the part to the exact reading below: `<c>`, `<c/>`,
+# `<c t="n" r="B2">`, `<c r="b2">`, `<x:c ...>` (the reader takes any prefix).
+# Two patterns, each starting with a literal: the regex engine looks for a literal at C speed,
+# while an alternation or a class makes it try every position (ten times as slow).
+_ODD_CELL = re.compile(rb'<c(?! r="[A-Z]{1,3}[0-9]{1,7}")[\s/>]')
+_PREFIXED_CELL = re.compile(rb":c[\s/>]")
+# Canonical cells past column Z or row 99,999: none in most files, so the far corner of a part
+# is bounded without looking at each cell.
+_FAR = re.compile(rb'<c r="(?:([A-Z]{2,3})[0-9]|[A-Z]{1,3}([0-9]{6,7})")')
+NEAR_COLUMNS, NEAR_ROWS = 26, 99_999
+# The exact reading of a part whose cells are all canonical: the cells that hold something
+# (not the styled but empty `<c r="B9" s="1"/>`), the shared texts they point to, and the
+# texts they hold themselves (inline, or a formula's result), a block at a time in C.
+_FILLED_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>')
+# (As every program writes them, the type last: a cell written otherwise fails the count.)
+_SHARED_INDEX = re.compile(rb't="s"><v>([0-9]{1,10})</v>')
+_SHARED_TYPE = b't="s"'
+_INLINE_TEXT = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)")
+_FORMULA_TEXT = b't="str"'
+# Attributes written otherwise than name="value", which those patterns would not see.
+_LOOSE_ATTRIBUTES = (b"='", b" =", b"= ")
+# Tokens of the slowest, exact reading of a part in any form: rows, cells, values, texts.
+_TOKEN = re.compile(
+    rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*)>|<(?:[\w.-]+:)?(v|t)(?:\s[^>]*)?>([^<]*)"
+)
+_R = re.compile(rb"""(?:^|\s)r\s*=\s*["']([A-Za-z]*)([0-9]*)["']""")
+_T = re.compile(rb"""(?:^|\s)t\s*=\s*["']([A-Za-z]+)["']""")
+_SI = re.compile(rb"<(?:[\w.-]+:)?si(?=[\s/>])")
+# Cells whose value is a text held in the sheet itself (inline, or a formula's result).
+_INLINE_TYPES = {b"inlineStr", b"str"}
+
+
+@dataclass
+class Tally:
+    """What a workbook holds so far, against the limits, for the file `name`."""
+
+    name: str
+    limits: Limits
+    cells: int = 0
+    spanned: int = 0
+    text: int = 0
+
+    def add_cells(self, count: int, sheet: str) -> None:
+        self.cells += count
+        if self.cells > self.limits.max_cells:
+            raise self.too_many_cells(sheet)
+
+    def too_many_cells(self, sheet: str) -> FileRefused:
+        return FileRefused(
+            f"{self.name} has more than {self.limits.max_cells:,} cells (counted up to sheet "
+            f"{sheet!r}), the most a batch file may hold. Split it into smaller files of "
+            "activities and share them one at a time."
+        )
+
+    def add_span(self, rows: int, columns: int, sheet: str) -> None:
+        """A sheet is built as a block of rows x columns, the empty cells within included."""
+        self.spanned += rows * columns
+        if self.spanned > self.limits.max_cells:
+            corner = f"{column_letters(columns)}{rows}"
+            raise FileRefused(
+                f"In {self.name}, sheet {sheet!r} spans {rows:,} rows by {columns:,} columns "
+                f"(to cell {corner}), more than the {self.limits.max_cells:,} cells a batch "
+                "file may hold. Delete the rows and columns beyond your table (something is "
+                f"in cell {corner}) or split the file, and share it again."
+            )
+
+    def add_text(self, size: int) -> None:
+        self.text += size
+        if self.text > self.limits.max_text:
+            raise FileRefused(
+                f"{self.name} would hold more than {megabytes(self.limits.max_text)} of text in "
+                "its cells (a text that many cells share counts once for each), the most a "
+                "batch file may hold. Split it into smaller files."
+            )
+
+
+def column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - 64
+    return number
+
+
+def column_letters(number: int) -> str:
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _blocks(part: IO[bytes], before: bytes = b"<") -> Iterator[bytes]:
+    """The part a block at a time, each block cut just before a tag (or before the tag
+    `before`), so that no tag and no text between two tags is split (a block without any is
+    passed on as it is)."""
+    tail = b""
+    while block := part.read(BLOCK):
+        data = tail + block
+        cut = data.rfind(before)
+        if cut <= 0:
+            tail = b""
+            yield data
+        else:
+            tail = data[cut:]
+            yield data[:cut]
+    if tail:
+        yield tail
+
+
+def _damaged(name: str) -> FileRefused:
+    return FileRefused(
+        f"{name} is damaged (a part of it does not unpack to what it says it holds). Open it "
+        "in your spreadsheet program, save it again and share the new copy."
+    )
+
+
+# -- .xlsx / .xlsm ----------------------------------------------------------------------------
+
+
+def check_excel(archive: zipfile.ZipFile, name: str, limits: Limits) -> None:
+    """Count every worksheet of an .xlsx/.xlsm, and the shared texts its cells point to.
+
+    A quick reading of each sheet counts its cells and bounds its far corner and its text; only
+    when those bounds do not settle it is each sheet read again, cell by cell."""
+    tally = Tally(name, limits)
+    try:
+        shared = _shared_text_sizes(archive, tally)
+        sheets = _worksheets(archive)
+        found = [_quick_count(archive, member, sheet, tally) for sheet, member in sheets]
+        longest = max(shared, default=0)
+        odd = any(bounds.odd for bounds in found)
+        spans_settled = not odd and sum(b.rows * b.columns for b in found) <= limits.max_cells
+        # Every shared text as long as the longest, every byte a text of its own.
+        text_bound = tally.text + sum(b.cells * longest + b.size for b in found)
+        text_settled = not odd and text_bound <= limits.max_text
+        if spans_settled and text_settled:
+            return
+        for (sheet, member), bounds in zip(sheets, found, strict=True):
+            exact = None
+            if not bounds.odd:
+                exact = _exact_canonical(
+                    archive, member, shared, span=not spans_settled, text=not text_settled
+                )
+            rows, columns, text = exact or _exact_count(archive, member, shared)
+            if not spans_settled:
+                tally.add_span(rows, columns, sheet)
+            if not text_settled:
+                tally.add_text(text)
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError):
+        raise _damaged(name) from None
+
+
+def _small_xml(archive: zipfile.ZipFile, member: str) -> Any:
+    """A part that only lists other parts, parsed (entities and DTDs refused), or None."""
+    try:
+        info = archive.getinfo(member)
+    except KeyError:
+        return None
+    if info.file_size > _INDEX_PART_LIMIT:
+        return None
+    try:
+        return SafeTree.fromstring(archive.read(info), forbid_dtd=True)
+    except (SafeTree.ParseError, DefusedXmlException):
+        return None
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _worksheets(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """(sheet name, part) of every sheet the workbook names, where the reader looks for it:
+    a target "/data.xml" is the part data.xml, any other is under xl/. Parts under
+    xl/worksheets/ that no sheet names are counted too (under their file name)."""
+    targets: dict[str, str] = {}
+    relationships = _small_xml(archive, "xl/_rels/workbook.xml.rels")
+    for element in relationships.iter() if relationships is not None else ():
+        target = element.get("Target")
+        if _local(element.tag) == "Relationship" and element.get("Id") and target:
+            targets[element.get("Id")] = target[1:] if target.startswith("/") else f"xl/{target}"
+    found: list[tuple[str, str]] = []
+    workbook = _small_xml(archive, "xl/workbook.xml")
+    for element in workbook.iter() if workbook is not None else ():
+        if _local(element.tag) != "sheet":
+            continue
+        ids = [v for k, v in element.attrib.items() if _local(k) == "id"]
+        member = targets.get(ids[0]) if ids else None
+        if member is not None:
+            found.append((element.get("name") or member, member))
+    members = set(archive.namelist())
+    seen = {member for _, member in found}
+    found += [
+        (m.rsplit("/", 1)[-1], m)
+        for m in sorted(members)
+        if re.fullmatch(r"xl/worksheets/[^/]+\.xml", m) and m not in seen
+    ]
+    return [(sheet, member) for sheet, member in found if member in members]
+
+
+def _shared_text_sizes(archive: zipfile.ZipFile, tally: Tally) -> array[int]:
+    """The size of each shared text, by index (its XML, so a little more than its text).
+
+    The reader keeps each once, and copies it into each cell that points to it."""
+    sizes: array[int] = array("q")
+    try:
+        info = archive.getinfo("xl/sharedStrings.xml")
+    except KeyError:
+        return sizes
+    offset, last = 0, None
+    with archive.open(info) as part:
+        for block in _blocks(part):
+            for match in _SI.finditer(block):
+                start = offset + match.start()
+                if last is not None:
+                    sizes.append(start - last)
+                last = start
+            if len(sizes) > tally.limits.max_cells:
+                raise FileRefused(
+                    f"{tally.name} holds more than {tally.limits.max_cells:,} different texts, "
+                    "more than a batch file may hold. Split it into smaller files."
+                )
+            offset += len(block)
+    if last is not None:
+        sizes.append(offset - last)
+    tally.add_text(sum(sizes))
+    return sizes
+
+
+@dataclass
+class _Bounds:
+    """What the quick reading of a part found: its cells, and bounds on its far corner."""
+
+    cells: int = 0
+    odd: bool = False
+    rows: int = 0
+    columns: int = 0
+    size: int = 0
+
+    def add(self, block: bytes) -> int:
+        odd = len(_ODD_CELL.findall(block)) + len(_PREFIXED_CELL.findall(block))
+        count = block.count(_CANONICAL) + odd
+        self.cells += count
+        self.odd = self.odd or odd > 0
+        self.size += len(block)
+        if count:
+            self.rows, self.columns = max(self.rows, NEAR_ROWS), max(self.columns, NEAR_COLUMNS)
+        for letters, digits in _FAR.findall(block):
+            if letters:
+                self.columns = max(self.columns, column_number(letters))
+            else:
+                self.rows = max(self.rows, int(digits))
+        return count
+
+
+def _quick_count(archive: zipfile.ZipFile, member: str, sheet: str, tally: Tally) -> _Bounds:
+    bounds = _Bounds()
+    with archive.open(member) as part:
+        for block in _blocks(part):
+            tally.add_cells(bounds.add(block), sheet)
+    return bounds
+
+
+def _widest(letters: set[bytes]) -> int:
+    return column_number(max(letters, key=lambda found: (len(found), found)))
+
+
+def _exact_canonical(
+    archive: zipfile.ZipFile, member: str, shared: array[int], *, span: bool, text: bool
+) -> tuple[int, int, int] | None:
+    """(rows, columns, text) of a part whose cells are all canonical (the span only if `span`,
+    the text only if `text`), or None if its attributes are written in a way that only the
+    token by token reading follows."""
+    rows = columns = size = 0
+    with archive.open(member) as part:
+        # Cut before a cell, so that each cell's value is in the block of its tag.
+        for block in _blocks(part, before=_CANONICAL):
+            if span and (refs := _FILLED_REF.findall(block)):
+                letters, digits = zip(*refs, strict=True)
+                rows = max(rows, max(map(int, set(digits))))
+                columns = max(columns, _widest(set(letters)))
+            if text:
+                found = _canonical_text(block, shared)
+                if found is None:
+                    return None
+                size += found
+    return rows, columns, size
+
+
+def _canonical_text(block: bytes, shared: array[int]) -> int | None:
+    if any(form in block for form in _LOOSE_ATTRIBUTES):
+        return None
+    indices = _SHARED_INDEX.findall(block)
+    if len(indices) != block.count(_SHARED_TYPE):
+        return None  # a shared text cell without its index where expected
+    size = sum(
+        shared[int(index)] * uses
+        for index, uses in Counter(indices).items()
+        if int(index) < len(shared)
+    )
+    size += sum(map(len, _INLINE_TEXT.findall(block)))
+    return size + len(block) if _FORMULA_TEXT in block else size
+
+
+def _exact_count(archive: zipfile.ZipFile, member: str, shared: array[int]) -> tuple[int, int, int]:
+    """(rows, columns, text) of a part read cell by cell, as the reader would place each cell:
+    an empty <c/> takes no room, a cell without a reference goes right of the one before it,
+    a row without one below the one before. The quick reading has bounded the cells."""
+    row = column = 0
+    last_row = last_column = 0
+    text = 0
+    kind = b""
+    filled = False
+    with archive.open(member) as part:
+        for block in _blocks(part):
+            for match in _TOKEN.finditer(block):
+                tag, attributes, inner, content = match.groups()
+                if tag == b"row":
+                    found = _R.search(attributes)
+                    row = int(found.group(2)) if found and found.group(2) else row + 1
+                    column = 0
+                elif tag == b"c":
+                    found = _R.search(attributes)
+                    if found and found.group(1):
+                        column = column_number(found.group(1))
+                        row = int(found.group(2)) if found.group(2) else row
+                    else:
+                        column += 1
+                    typed = _T.search(attributes)
+                    kind = typed.group(1) if typed else b""
+                    filled = not attributes.rstrip().endswith(b"/")
+                    if filled:
+                        last_row, last_column = max(last_row, row), max(last_column, column)
+                elif filled and inner == b"v":
+                    if kind == b"s":
+                        index = content.strip()
+                        if index.isdigit() and int(index) < len(shared):
+                            text += shared[int(index)]
+                    elif kind in _INLINE_TYPES:
+                        text += len(content)
+                elif filled and inner == b"t":
+                    text += len(content)
+    return last_row, last_column, text
+
+
+# -- .ods -------------------------------------------------------------------------------------
+
+_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_CELL_TAGS = {f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell"}
+
+
+def check_opendocument(archive: zipfile.ZipFile, name: str, limits: Limits) -> None:
+    """Count the cells of every table of an .ods, each repeat counted as the cell it becomes."""
+    tally = Tally(name, limits)
+    try:
+        with archive.open("content.xml") as part:
+            _count_tables(part, tally)
+    except KeyError:
+        return  # no content: reading it says so in words
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError):
+        raise _damaged(name) from None
+    except (SafeTree.ParseError, DefusedXmlException):
+        raise FileRefused(
+            f"{name} is damaged (its content is not well-formed). Open it in your spreadsheet "
+            "program, save it again and share the new copy."
+        ) from None
+
+
+def _repeats(element: Any, attribute: str) -> int:
+    value = element.get(f"{_TABLE}{attribute}", "1")
+    return int(value) if value.isdigit() else 1
+
+
+def _count_tables(part: IO[bytes], tally: Tally) -> None:
+    sheet = ""
+    row = column = 0  # rows and columns so far in this table
+    last_row = last_column = 0  # the far corner of the cells that hold something
+    row_cells = row_text = 0
+    elements = 0
+    open_elements: list[Any] = []
+    for event, element in SafeTree.iterparse(part, events=("start", "end"), forbid_dtd=True):
+        tag = element.tag
+        if event == "start":
+            open_elements.append(element)
+            if tag == f"{_TABLE}table":
+                sheet = element.get(f"{_TABLE}name", "")
+                row = column = last_row = last_column = 0
+            elif tag == f"{_TABLE}table-row":
+                column = row_cells = row_text = 0
+            continue
+        open_elements.pop()
+        if tag in _CELL_TAGS:
+            elements += 1  # bounds the time taken, whatever the repeats say
+            if elements > tally.limits.max_cells:
+                raise tally.too_many_cells(sheet)
+            repeats = _repeats(element, "number-columns-repeated")
+            text = sum(len(piece) for piece in element.itertext())
+            column += repeats
+            if text or element.get(f"{_OFFICE}value-type"):
+                row_cells += repeats
+                row_text += text * repeats
+                last_column = max(last_column, column)
+        elif tag == f"{_TABLE}table-row":
+            repeats = _repeats(element, "number-rows-repeated")
+            row += repeats
+            if row_cells:
+                tally.add_cells(row_cells * repeats, sheet)
+                tally.add_text(row_text * repeats)
+                last_row = row
+        elif tag == f"{_TABLE}table":
+            tally.add_span(last_row, last_column, sheet)
+        else:
+            continue
+        # Done with it: let it go, so the tree never holds more than the row being read.
+        if open_elements:
+            open_elements[-1].remove(element)
