@@ -28,6 +28,9 @@ from defusedxml.common import DefusedXmlException
 from storage.sheets.limits import FileRefused, Limits, megabytes
 
 BLOCK = 1 << 20
+# Where a reading must not split a row (or a cell, or a text) between two blocks, one larger
+# than this is refused: it is no row of activities.
+MAX_ROW_BYTES = 32 * 1024 * 1024
 # The parts that only list other parts: small in any real workbook.
 _INDEX_PART_LIMIT = 4 * 1024 * 1024
 
@@ -124,20 +127,27 @@ def column_letters(number: int) -> str:
     return letters
 
 
-def _blocks(part: IO[bytes], before: bytes = b"<") -> Iterator[bytes]:
+def _blocks(part: IO[bytes], before: bytes = b"<", most: int = 0) -> Iterator[bytes]:
     """The part a block at a time, each block cut just before a tag (or before the tag
-    `before`), so that no tag and no text between two tags is split (a block without any is
-    passed on as it is)."""
+    `before`), so that no tag and no text between two tags is split. A block without any is
+    passed on as it is, or, given `most`, joined to the next up to that many bytes."""
     tail = b""
     while block := part.read(BLOCK):
         data = tail + block
         cut = data.rfind(before)
-        if cut <= 0:
-            tail = b""
-            yield data
-        else:
+        if cut > 0:
             tail = data[cut:]
             yield data[:cut]
+        elif most and len(data) <= most:
+            tail = data
+        elif most:
+            raise FileRefused(
+                f"A single row of the file is over {megabytes(most)}, more than any row of "
+                "activities. Delete what is not activities and share it again."
+            )
+        else:
+            tail = b""
+            yield data
     if tail:
         yield tail
 
@@ -308,7 +318,7 @@ def _exact_canonical(
     rows = columns = size = 0
     with archive.open(member) as part:
         # Cut before a cell, so that each cell's value is in the block of its tag.
-        for block in _blocks(part, before=_CANONICAL):
+        for block in _blocks(part, before=_CANONICAL, most=MAX_ROW_BYTES):
             if span and (refs := _FILLED_REF.findall(block)):
                 letters, digits = zip(*refs, strict=True)
                 rows = max(rows, max(map(int, set(digits))))
@@ -346,7 +356,7 @@ def _exact_count(archive: zipfile.ZipFile, member: str, shared: array[int]) -> t
     kind = b""
     filled = False
     with archive.open(member) as part:
-        for block in _blocks(part):
+        for block in _blocks(part, most=MAX_ROW_BYTES):
             for match in _TOKEN.finditer(block):
                 tag, attributes, inner, content = match.groups()
                 if tag == b"row":
@@ -379,73 +389,115 @@ def _exact_count(archive: zipfile.ZipFile, member: str, shared: array[int]) -> t
 
 # -- .ods -------------------------------------------------------------------------------------
 
-_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
-_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
-_CELL_TAGS = {f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell"}
+# python-calamine reads the elements by these very names (another prefix is not read).
+_TABLE_START = re.compile(rb'<table:table[\s>][^>]*?(?:table:name="([^"]*)")?[^>]*>')
+_ROW_START = b"<table:table-row"
+_ODS_CELL = re.compile(
+    rb"<table:(?:covered-)?table-cell\b([^>]*?)(?:/>|>(.*?)</table:(?:covered-)?table-cell>)",
+    re.DOTALL,
+)
+_ODS_CELL_START = (b"<table:table-cell", b"<table:covered-table-cell")
+_ROWS_REPEATED = re.compile(rb'table:number-rows-repeated="([0-9]+)"')
+_COLUMNS_REPEATED = re.compile(rb'table:number-columns-repeated="([0-9]+)"')
+_VALUE_TYPE = b"office:value-type"
+_TAG = re.compile(rb"<[^>]*>")
+# <text:s text:c="1000"/>: a thousand spaces, which the reader writes out.
+_SPACES = re.compile(rb'<text:s\b[^>]*?text:c="([0-9]+)"')
 
 
 def check_opendocument(archive: zipfile.ZipFile, name: str, limits: Limits) -> None:
-    """Count the cells of every table of an .ods, each repeat counted as the cell it becomes."""
-    tally = Tally(name, limits)
+    """Count the cells of every table of an .ods, a repeated cell (or row) counted as the
+    cells it becomes, and the text they hold (the spaces of <text:s text:c=…/> written out).
+
+    The text is first bounded by the bytes of the rows that hold values, and counted exactly
+    (a second reading) only when that bound is over the limit."""
     try:
-        with archive.open("content.xml") as part:
-            _count_tables(part, tally)
+        bound = _count_content(archive, Tally(name, limits), exact=False)
+        if bound > limits.max_text:
+            _count_content(archive, Tally(name, limits), exact=True)
     except KeyError:
         return  # no content: reading it says so in words
     except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError):
         raise _damaged(name) from None
-    except (SafeTree.ParseError, DefusedXmlException):
-        raise FileRefused(
-            f"{name} is damaged (its content is not well-formed). Open it in your spreadsheet "
-            "program, save it again and share the new copy."
-        ) from None
 
 
-def _repeats(element: Any, attribute: str) -> int:
-    value = element.get(f"{_TABLE}{attribute}", "1")
-    return int(value) if value.isdigit() else 1
+@dataclass
+class _Table:
+    name: str = ""
+    rows: int = 0  # rows so far
+    last_row: int = 0  # the far corner of the cells that hold a value
+    last_column: int = 0
+    open: bool = False
+    text: int = 0  # the text of its cells, or a bound on it
+
+    def close(self, tally: Tally) -> None:
+        if self.open:
+            tally.add_span(self.last_row, self.last_column, self.name)
+        self.rows = self.last_row = self.last_column = 0
+        self.open = False
 
 
-def _count_tables(part: IO[bytes], tally: Tally) -> None:
-    sheet = ""
-    row = column = 0  # rows and columns so far in this table
-    last_row = last_column = 0  # the far corner of the cells that hold something
-    row_cells = row_text = 0
-    elements = 0
-    open_elements: list[Any] = []
-    for event, element in SafeTree.iterparse(part, events=("start", "end"), forbid_dtd=True):
-        tag = element.tag
-        if event == "start":
-            open_elements.append(element)
-            if tag == f"{_TABLE}table":
-                sheet = element.get(f"{_TABLE}name", "")
-                row = column = last_row = last_column = 0
-            elif tag == f"{_TABLE}table-row":
-                column = row_cells = row_text = 0
-            continue
-        open_elements.pop()
-        if tag in _CELL_TAGS:
-            elements += 1  # bounds the time taken, whatever the repeats say
+def _count_content(archive: zipfile.ZipFile, tally: Tally, *, exact: bool) -> int:
+    """Count content.xml against the limits; the text is counted (and refused) only if
+    `exact`, else a bound on it is returned."""
+    table = _Table()
+    with archive.open("content.xml") as part:
+        for block in _blocks(part, before=_ROW_START, most=MAX_ROW_BYTES):
+            # Elements (rows, and cells however often each repeats) bound the time taken.
+            elements = block.count(_ROW_START) + sum(map(block.count, _ODS_CELL_START))
             if elements > tally.limits.max_cells:
-                raise tally.too_many_cells(sheet)
-            repeats = _repeats(element, "number-columns-repeated")
-            text = sum(len(piece) for piece in element.itertext())
-            column += repeats
-            if text or element.get(f"{_OFFICE}value-type"):
-                row_cells += repeats
-                row_text += text * repeats
-                last_column = max(last_column, column)
-        elif tag == f"{_TABLE}table-row":
-            repeats = _repeats(element, "number-rows-repeated")
-            row += repeats
-            if row_cells:
-                tally.add_cells(row_cells * repeats, sheet)
-                tally.add_text(row_text * repeats)
-                last_row = row
-        elif tag == f"{_TABLE}table":
-            tally.add_span(last_row, last_column, sheet)
-        else:
-            continue
-        # Done with it: let it go, so the tree never holds more than the row being read.
-        if open_elements:
-            open_elements[-1].remove(element)
+                raise tally.too_many_cells(table.name)
+            position = 0
+            for start in _TABLE_START.finditer(block):
+                _count_rows(block[position : start.start()], table, tally, exact)
+                table.close(tally)
+                table.name = (start.group(1) or b"").decode("utf-8", "replace")
+                table.open = True
+                position = start.end()
+            _count_rows(block[position:], table, tally, exact)
+    table.close(tally)
+    return table.text
+
+
+def _count_rows(text: bytes, table: _Table, tally: Tally, exact: bool) -> None:
+    # Split at each row's start (at C speed): each piece is a row's attributes, then its cells.
+    for piece in text.split(_ROW_START)[1:]:
+        end = piece.find(b">")
+        attributes, content = piece[:end], piece[end + 1 :]
+        found = _ROWS_REPEATED.search(attributes)
+        repeats = int(found.group(1)) if found else 1
+        table.rows += repeats
+        if attributes.endswith(b"/") or _VALUE_TYPE not in content:
+            continue  # no cell of it holds a value: the reader keeps nothing of it
+        cells, width, size = _row_cells(content, exact)
+        tally.add_cells(cells * repeats, table.name)
+        table.text += size * repeats
+        if exact:
+            tally.add_text(size * repeats)
+        table.last_row = table.rows
+        table.last_column = max(table.last_column, width)
+
+
+def _row_cells(content: bytes, exact: bool) -> tuple[int, int, int]:
+    """(cells holding a value, the column of the last of them, their text, or a bound on it
+    when not `exact`) of one row."""
+    if b"repeated" not in content:  # each cell once: counted at C speed
+        last = content.rfind(_VALUE_TYPE)
+        width = sum(content.count(start, 0, last) for start in _ODS_CELL_START)
+        return content.count(_VALUE_TYPE), width, _text_size(content, exact)
+    cells = width = size = column = 0
+    for cell in _ODS_CELL.finditer(content):
+        attributes, inner = cell.groups()
+        found = _COLUMNS_REPEATED.search(attributes)
+        repeats = int(found.group(1)) if found else 1
+        column += repeats
+        if _VALUE_TYPE in attributes:
+            cells += repeats
+            width = column
+            size += _text_size(inner or b"", exact) * repeats
+    return cells, width, size
+
+
+def _text_size(content: bytes, exact: bool) -> int:
+    spaces = sum(map(int, _SPACES.findall(content))) if b"text:c=" in content else 0
+    return (len(_TAG.sub(b"", content)) if exact else len(content)) + spaces

@@ -174,6 +174,29 @@ def test_an_opendocument_cell_far_away_is_refused_by_the_cells_spanned(never_par
         read_file(data, "far.ods", SMALL)
 
 
+def test_spaces_an_opendocument_cell_asks_for_are_counted_as_text(never_parsed: None) -> None:
+    # <text:s text:c="N"/> is N spaces, written out by the reader: 60 bytes for 200 KB.
+    cell = (
+        '<table:table-cell office:value-type="string"><text:p>a<text:s text:c="200000"/>b'
+        "</text:p></table:table-cell>"
+    )
+    data = raw_ods(f"<table:table-row>{cell}</table:table-row>")
+    with pytest.raises(FileRefused, match=r"spaces\.ods would hold more than 0\.1 MB of text"):
+        read_file(data, "spaces.ods", Limits(max_text=100 * 1024))
+
+
+def test_an_opendocument_text_repeated_across_cells_counts_once_for_each(
+    never_parsed: None,
+) -> None:
+    cell = (
+        '<table:table-cell office:value-type="string" table:number-columns-repeated="50">'
+        f"<text:p>{'z' * 3000}</text:p></table:table-cell>"
+    )
+    data = raw_ods(f"<table:table-row>{cell}</table:table-row>")
+    with pytest.raises(FileRefused, match=r"more than 0\.1 MB of text"):
+        read_file(data, "repeated.ods", Limits(max_text=100 * 1024))
+
+
 def test_an_opendocument_sheet_with_trailing_blank_rows_is_read() -> None:
     # LibreOffice ends every sheet with the rest of the grid as one repeated blank row.
     blank = (
