@@ -30,6 +30,9 @@ class Limits:
     # The text those cells hold, a text shared by many cells counted once for each (the
     # reader copies it into each).
     max_text: int = 100 * MB
+    # An .xls cannot be counted before it is read: it is read by a process of its own, which
+    # may take this much memory (address space) at most.
+    max_legacy_memory: int = 512 * MB
 
 
 def megabytes(size: int) -> str:

@@ -18,8 +18,9 @@ from typing import Any
 
 import python_calamine
 
+from storage.sheets.legacy import read_legacy
 from storage.sheets.limits import FileRefused, Limits, sizes_over
-from storage.sheets.scan import check_excel, check_opendocument
+from storage.sheets.scan import Tally, check_excel, check_opendocument
 
 WORKBOOK_KINDS = {"xlsx", "xlsm", "xls", "ods"}
 TEXT_KINDS = {"csv", "tsv", "txt"}
@@ -253,12 +254,16 @@ def _too_many_rows(name: str, limits: Limits) -> None:
     )
 
 
-def _workbook_rows(data: bytes, kind: str, name: str, limits: Limits) -> list[Sheet]:
-    if kind == "xls" and not data.startswith(_OLE_MAGIC):
+def _check_legacy(data: bytes, name: str) -> None:
+    if not data.startswith(_OLE_MAGIC):
         raise FileRefused(
             f"{name} is not an .xls workbook, whatever its name says. Save it from your "
             "spreadsheet program as Excel Workbook (.xlsx) and share it again."
         )
+
+
+def workbook_rows(data: bytes, kind: str, name: str, limits: Limits) -> list[Sheet]:
+    """A workbook's sheets read by python-calamine, here (an .xls: in legacy.py's process)."""
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError:
@@ -272,6 +277,8 @@ def _workbook_rows(data: bytes, kind: str, name: str, limits: Limits) -> list[Sh
             "kind. Open it in your spreadsheet program, save it again and share the new copy."
         ) from None
     sheets: list[Sheet] = []
+    # Counted before parsing for .xlsx and .ods; for .xls, only now (in a capped process).
+    spans = Tally(name, limits)
     with workbook:
         for meta in workbook.sheets_metadata:
             if str(meta.typ) not in {"SheetTypeEnum.WorkSheet", "WorkSheet"}:
@@ -281,6 +288,8 @@ def _workbook_rows(data: bytes, kind: str, name: str, limits: Limits) -> list[Sh
                 source = workbook.get_sheet_by_name(meta.name)
                 if source.total_height > limits.max_rows + 1:
                     _too_many_rows(name, limits)
+                if source.end is not None:
+                    spans.add_span(source.end[0] + 1, source.end[1] + 1, meta.name)
                 # Most cells are text: strip them here rather than through cell_text.
                 sheet.rows = [
                     [v.strip() if type(v) is str else cell_text(v) for v in row]
@@ -318,4 +327,7 @@ def read_file(data: bytes, file_name: str, limits: Limits | None = None) -> list
     check_archive(data, kind, file_name, limits)
     if kind in TEXT_KINDS:
         return _text_rows(data, kind, file_name, limits)
-    return _workbook_rows(data, kind, file_name, limits)
+    if kind == "xls":
+        _check_legacy(data, file_name)
+        return [Sheet(sheet, rows) for sheet, rows in read_legacy(data, file_name, limits)]
+    return workbook_rows(data, kind, file_name, limits)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import struct
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
@@ -255,3 +256,12 @@ def dense_rows(rows: int, columns: int, *, seed: int = 12) -> Iterator[bytes]:
 def dense_xlsx(rows: int, columns: int, path: Path | None = None) -> bytes:
     """The dense workbook of issue 12: many numeric cells under a dimension of A1:B1."""
     return raw_xlsx(dense_rows(rows, columns), dimension="A1:B1", path=path)
+
+
+def xls_with_cell_at(row: int, column: int) -> bytes:
+    """The legacy .xls fixture with its cell C2 moved to (row, column), counted from 0: its
+    LABELSST record (type 0x00FD, 10 bytes) rewritten in place, as a hostile file would be."""
+    data = bytearray((FIXTURES / "activities.xls").read_bytes())
+    at = data.index(b"\xfd\x00\x0a\x00" + struct.pack("<HH", 1, 2))
+    data[at + 4 : at + 8] = struct.pack("<HH", row, column)
+    return bytes(data)

@@ -12,7 +12,14 @@ import pytest
 import python_calamine
 
 from storage.sheets.read import FileRefused, Limits, read_file
-from tests.storage.batch.files import dense_rows, dense_xlsx, raw_ods, raw_xlsx, xlsx
+from tests.storage.batch.files import (
+    dense_rows,
+    dense_xlsx,
+    raw_ods,
+    raw_xlsx,
+    xls_with_cell_at,
+    xlsx,
+)
 
 
 @pytest.fixture
@@ -211,7 +218,27 @@ def test_an_opendocument_sheet_with_trailing_blank_rows_is_read() -> None:
     assert sheet.rows[0] == ["Activity ID"]
 
 
+def test_an_xls_that_would_take_more_memory_than_the_cap_is_refused_naming_it() -> None:
+    # 12 KB, one cell moved to IV65536: python-calamine would take 1 GB to read it.
+    with pytest.raises(FileRefused) as refused:
+        read_file(xls_with_cell_at(65535, 255), "far.xls")
+    assert refused.value.message.startswith(
+        "far.xls needs more than 512 MB of memory to read, more than a batch file may take"
+    )
+
+
+def test_an_xls_spanning_more_cells_than_the_limit_is_refused() -> None:
+    with pytest.raises(FileRefused, match=r"sheet 'Activities' spans 2,000 rows by 201 columns"):
+        read_file(xls_with_cell_at(1999, 200), "wide.xls", SMALL)
+
+
+def test_an_xls_within_the_limits_is_read_in_its_own_process() -> None:
+    [sheet] = read_file(xls_with_cell_at(3, 7), "moved.xls")
+    assert sheet.rows[3][7] == "RSS" and sheet.rows[1][2] == ""
+
+
 def test_the_default_limits() -> None:
     # 100,000 rows of the export's 30 columns; text of 100 MB.
     assert Limits().max_cells == 3_000_000
     assert Limits().max_text == 100 * 1024 * 1024
+    assert Limits().max_legacy_memory == 512 * 1024 * 1024
