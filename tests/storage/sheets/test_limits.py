@@ -8,6 +8,8 @@ shows as a failure here rather than as gigabytes taken (or a process aborted) in
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import python_calamine
 
@@ -242,3 +244,19 @@ def test_the_default_limits() -> None:
     assert Limits().max_cells == 3_000_000
     assert Limits().max_text == 100 * 1024 * 1024
     assert Limits().max_legacy_memory == 512 * 1024 * 1024
+
+
+def test_pars_bot_import_refuses_a_workbook_over_the_default_cells_limit(tmp_path: Path) -> None:
+    # The real command on a file of the shape just over the default limit (2.4 MB).
+    from tests.bot.test_cli import run
+    from tests.bot.test_console import stored
+
+    dense_xlsx(188, 16_000, tmp_path / "dense.xlsx")  # 3,008,001 cells
+    refused = run(tmp_path, "import", "dense.xlsx", "--team", "T0OFFICE")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(
+        "pars-bot: dense.xlsx has more than 3,000,000 cells (counted up to sheet 'Activities'), "
+        "the most a batch file may hold."
+    )
+    assert "Traceback" not in refused.stderr
+    assert stored(tmp_path, "SELECT count(*) FROM activity") == [(0,)]
