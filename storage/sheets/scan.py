@@ -97,9 +97,9 @@ class Tally:
             corner = f"{column_letters(columns)}{rows}"
             raise FileRefused(
                 f"In {self.name}, sheet {sheet!r} spans {rows:,} rows by {columns:,} columns "
-                f"(to cell {corner}), more than the {self.limits.max_cells:,} cells a batch "
-                "file may hold. Delete the rows and columns beyond your table (something is "
-                f"in cell {corner}) or split the file, and share it again."
+                f"(to cell {corner}, where Ctrl+End goes in Excel), more than the "
+                f"{self.limits.max_cells:,} cells a batch file may hold. Delete what lies "
+                "beyond your table, or split the file, and share it again."
             )
 
     def add_text(self, size: int) -> None:
@@ -390,7 +390,8 @@ def _exact_count(archive: zipfile.ZipFile, member: str, shared: array[int]) -> t
 # -- .ods -------------------------------------------------------------------------------------
 
 # python-calamine reads the elements by these very names (another prefix is not read).
-_TABLE_START = re.compile(rb'<table:table[\s>][^>]*?(?:table:name="([^"]*)")?[^>]*>')
+_TABLE_START = re.compile(rb"<table:table(?=[\s>])([^>]*)>")
+_TABLE_NAME = re.compile(rb'table:name="([^"]*)"')
 _ROW_START = b"<table:table-row"
 _ODS_CELL = re.compile(
     rb"<table:(?:covered-)?table-cell\b([^>]*?)(?:/>|>(.*?)</table:(?:covered-)?table-cell>)",
@@ -441,17 +442,24 @@ def _count_content(archive: zipfile.ZipFile, tally: Tally, *, exact: bool) -> in
     """Count content.xml against the limits; the text is counted (and refused) only if
     `exact`, else a bound on it is returned."""
     table = _Table()
+    rows = cells = 0  # elements, however often each repeats: they bound the time taken
     with archive.open("content.xml") as part:
         for block in _blocks(part, before=_ROW_START, most=MAX_ROW_BYTES):
-            # Elements (rows, and cells however often each repeats) bound the time taken.
-            elements = block.count(_ROW_START) + sum(map(block.count, _ODS_CELL_START))
-            if elements > tally.limits.max_cells:
+            rows += block.count(_ROW_START)
+            cells += sum(map(block.count, _ODS_CELL_START))
+            if rows > tally.limits.max_rows + 1:
+                raise FileRefused(
+                    f"{tally.name} has more than {tally.limits.max_rows:,} rows, the most one "
+                    "batch file may have. Split it into smaller files."
+                )
+            if cells > tally.limits.max_cells:
                 raise tally.too_many_cells(table.name)
             position = 0
             for start in _TABLE_START.finditer(block):
                 _count_rows(block[position : start.start()], table, tally, exact)
                 table.close(tally)
-                table.name = (start.group(1) or b"").decode("utf-8", "replace")
+                named = _TABLE_NAME.search(start.group(1))
+                table.name = named.group(1).decode("utf-8", "replace") if named else ""
                 table.open = True
                 position = start.end()
             _count_rows(block[position:], table, tally, exact)

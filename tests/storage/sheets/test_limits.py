@@ -73,7 +73,7 @@ def test_two_cells_far_apart_are_refused_by_the_cells_they_span(never_parsed: No
     with pytest.raises(FileRefused) as refused:
         read_file(data, "sparse.xlsx")
     message = refused.value.message
-    assert "sheet 'Activities' spans 20,000 rows by 16,384 columns (to cell XFD20000)" in message
+    assert "sheet 'Activities' spans 20,000 rows by 16,384 columns (to cell XFD20000, " in message
     assert "more than the 3,000,000 cells a batch file may hold" in message
 
 
@@ -204,6 +204,13 @@ def test_an_opendocument_text_repeated_across_cells_counts_once_for_each(
     data = raw_ods(f"<table:table-row>{cell}</table:table-row>")
     with pytest.raises(FileRefused, match=r"more than 0\.1 MB of text"):
         read_file(data, "repeated.ods", Limits(max_text=100 * 1024))
+
+
+def test_opendocument_rows_are_counted_before_the_sheet_is_parsed(never_parsed: None) -> None:
+    row = '<table:table-row><table:table-cell office:value-type="float" office:value="1"/>'
+    data = raw_ods((row + "</table:table-row>") * 12)
+    with pytest.raises(FileRefused, match=r"rows\.ods has more than 10 rows"):
+        read_file(data, "rows.ods", Limits(max_rows=10))
 
 
 def test_an_opendocument_sheet_with_trailing_blank_rows_is_read() -> None:
