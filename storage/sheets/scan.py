@@ -34,18 +34,18 @@ MAX_ROW_BYTES = 32 * 1024 * 1024
 # The parts that only list other parts: small in any real workbook.
 _INDEX_PART_LIMIT = 4 * 1024 * 1024
 
-# The form every spreadsheet program writes a cell in: `<c r="AB12"`, counted at C speed ...
+# The form every spreadsheet program writes a cell in, `<c r="AB12"`, counted at C speed.
 _CANONICAL = b'<c r="'
-# ... and every other form, which sends the part to the exact reading below: `<c>`, `<c/>`,
-# `<c t="n" r="B2">`, `<c r="b2">`, `<x:c ...>` (the reader takes any prefix).
-# Two patterns, each starting with a literal: the regex engine looks for a literal at C speed,
-# while an alternation or a class makes it try every position (ten times as slow).
-_ODD_CELL = re.compile(rb'<c(?! r="[A-Z]{1,3}[0-9]{1,7}")[\s/>]')
-_PREFIXED_CELL = re.compile(rb":c[\s/>]")
-# Canonical cells past column Z or row 99,999: none in most files, so the far corner of a part
-# is bounded without looking at each cell.
-_FAR = re.compile(rb'<c r="(?:([A-Z]{2,3})[0-9]|[A-Z]{1,3}([0-9]{6,7})")')
+_CANONICAL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+# Every cell not "near" (canonical, in columns A to Z and rows 1 to 99,999): none in most
+# files, so one search bounds a part's far corner without a look at each cell. What it finds
+# is either canonical but farther (its reference read), or of another form, which sends the
+# part to the exact reading below: `<c>`, `<c/>`, `<c t="n" r="B2">`, `<c r="b2">`.
+_NOT_NEAR = re.compile(rb'<c(?! r="[A-Z][0-9]{1,5}")[\s/>][^>]{0,16}')
 NEAR_COLUMNS, NEAR_ROWS = 26, 99_999
+# A cell of any prefix (`<x:c>`): the reader takes any. (A pattern of its own: the regex
+# engine looks for a leading literal at C speed, but tries every position for an alternation.)
+_PREFIXED_CELL = re.compile(rb":c[\s/>]")
 # The exact reading of a part whose cells are all canonical: the cells that hold something
 # (not the styled but empty `<c r="B9" s="1"/>`), the shared texts they point to, and the
 # texts they hold themselves (inline, or a formula's result), a block at a time in C.
@@ -282,18 +282,21 @@ class _Bounds:
     size: int = 0
 
     def add(self, block: bytes) -> int:
-        odd = len(_ODD_CELL.findall(block)) + len(_PREFIXED_CELL.findall(block))
-        count = block.count(_CANONICAL) + odd
-        self.cells += count
-        self.odd = self.odd or odd > 0
+        prefixed = len(_PREFIXED_CELL.findall(block))
+        count = block.count(_CANONICAL) + prefixed
+        self.odd = self.odd or prefixed > 0
         self.size += len(block)
         if count:
             self.rows, self.columns = max(self.rows, NEAR_ROWS), max(self.columns, NEAR_COLUMNS)
-        for letters, digits in _FAR.findall(block):
-            if letters:
-                self.columns = max(self.columns, column_number(letters))
+        for start in _NOT_NEAR.findall(block):
+            canonical = _CANONICAL_REF.match(start)
+            if canonical is None:
+                self.odd = True
+                count += not start.startswith(_CANONICAL)  # counted above if it is
             else:
-                self.rows = max(self.rows, int(digits))
+                self.columns = max(self.columns, column_number(canonical.group(1)))
+                self.rows = max(self.rows, int(canonical.group(2)))
+        self.cells += count
         return count
 
 
