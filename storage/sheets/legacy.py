@@ -52,6 +52,9 @@ def read_legacy(data: bytes, name: str, limits: Limits) -> list[tuple[str, list[
 def _child(name: str, limits_json: str) -> None:
     limits = Limits(**json.loads(limits_json))
     cap = limits.max_legacy_memory
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)  # a lower cap set by the operator stays
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     from storage.sheets.read import workbook_rows
 

@@ -24,11 +24,11 @@ class Limits:
     max_ratio: int = 200
     # The cells of all the sheets of a workbook, counted in its XML as it is streamed (never
     # from what it declares), and the rows x columns each sheet spans: the reader builds a
-    # whole sheet in memory, empty cells within that span included. 100,000 rows of the
-    # export's 30 columns fit.
+    # whole sheet in memory, empty cells within that span included. 100,000 rows of 29
+    # columns fit, with their header; python-calamine and the rows read then take some 450 MB.
     max_cells: int = 3_000_000
     # The text those cells hold, a text shared by many cells counted once for each (the
-    # reader copies it into each).
+    # reader copies it into each), as its XML is long.
     max_text: int = 100 * MB
     # An .xls cannot be counted before it is read: it is read by a process of its own, which
     # may take this much memory (address space) at most.
