@@ -46,6 +46,7 @@ NEAR_COLUMNS, NEAR_ROWS = 26, 99_999
 # A cell of any prefix (`<x:c>`): the reader takes any. (A pattern of its own: the regex
 # engine looks for a leading literal at C speed, but tries every position for an alternation.)
 _PREFIXED_CELL = re.compile(rb":c[\s/>]")
+_ANY_CELL = re.compile(rb"<c[\s/>]")
 # The exact reading of a part whose cells are all canonical: the cells that hold something
 # (not the styled but empty `<c r="B9" s="1"/>`), the shared texts they point to, and the
 # texts they hold themselves (inline, or a formula's result), a block at a time in C.
@@ -283,9 +284,13 @@ class _Bounds:
 
     def add(self, block: bytes) -> int:
         prefixed = len(_PREFIXED_CELL.findall(block))
-        count = block.count(_CANONICAL) + prefixed
-        self.odd = self.odd or prefixed > 0
         self.size += len(block)
+        if self.odd:  # to be read exactly anyway: only its cells counted, at C speed
+            count = len(_ANY_CELL.findall(block)) + prefixed
+            self.cells += count
+            return count
+        count = block.count(_CANONICAL) + prefixed
+        self.odd = prefixed > 0
         if count:
             self.rows, self.columns = max(self.rows, NEAR_ROWS), max(self.columns, NEAR_COLUMNS)
         for start in _NOT_NEAR.findall(block):
@@ -356,36 +361,43 @@ def _exact_count(archive: zipfile.ZipFile, member: str, shared: array[int]) -> t
     row = column = 0
     last_row = last_column = 0
     text = 0
-    kind = b""
-    filled = False
+    kind = b""  # the type of the cell being read, when it holds something
     with archive.open(member) as part:
         for block in _blocks(part, most=MAX_ROW_BYTES):
-            for match in _TOKEN.finditer(block):
-                tag, attributes, inner, content = match.groups()
-                if tag == b"row":
-                    found = _R.search(attributes)
+            for tag, attributes, inner, content in _TOKEN.findall(block):
+                if tag == b"c":
+                    kind = b""
+                    if not attributes:  # <c>: the most common form here, read at once
+                        column += 1
+                    else:
+                        found = _R.search(attributes)
+                        if found and found.group(1):
+                            column = column_number(found.group(1))
+                            row = int(found.group(2)) if found.group(2) else row
+                        else:
+                            column += 1
+                        if attributes.rstrip().endswith(b"/"):
+                            continue  # empty: takes no room
+                        typed = _T.search(attributes)
+                        kind = typed.group(1) if typed else b"n"
+                    if row > last_row:
+                        last_row = row
+                    if column > last_column:
+                        last_column = column
+                elif tag == b"row":
+                    found = _R.search(attributes) if attributes else None
                     row = int(found.group(2)) if found and found.group(2) else row + 1
                     column = 0
-                elif tag == b"c":
-                    found = _R.search(attributes)
-                    if found and found.group(1):
-                        column = column_number(found.group(1))
-                        row = int(found.group(2)) if found.group(2) else row
-                    else:
-                        column += 1
-                    typed = _T.search(attributes)
-                    kind = typed.group(1) if typed else b""
-                    filled = not attributes.rstrip().endswith(b"/")
-                    if filled:
-                        last_row, last_column = max(last_row, row), max(last_column, column)
-                elif filled and inner == b"v":
+                elif not kind:
+                    continue  # a number's value, or no cell's
+                elif inner == b"v":
                     if kind == b"s":
                         index = content.strip()
                         if index.isdigit() and int(index) < len(shared):
                             text += shared[int(index)]
                     elif kind in _INLINE_TYPES:
                         text += len(content)
-                elif filled and inner == b"t":
+                elif inner == b"t":
                     text += len(content)
     return last_row, last_column, text
 
