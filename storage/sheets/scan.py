@@ -305,11 +305,20 @@ class _Bounds:
         return count
 
 
+# A sheet of at most this many cells (an Instructions sheet, a short list) has its span read
+# exactly at once: its bound (99,999 rows of 26 columns) would leave no room for another sheet.
+SMALL_SHEET_CELLS = 10_000
+
+
 def _quick_count(archive: zipfile.ZipFile, member: str, sheet: str, tally: Tally) -> _Bounds:
     bounds = _Bounds()
     with archive.open(member) as part:
         for block in _blocks(part):
             tally.add_cells(bounds.add(block), sheet)
+    if not bounds.odd and bounds.cells <= SMALL_SHEET_CELLS:
+        exact = _exact_canonical(archive, member, array("q"), span=True, text=False)
+        if exact is not None:
+            bounds.rows, bounds.columns, _ = exact
     return bounds
 
 
