@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import random
+import struct
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,11 @@ def ods(rows: Rows, sheet: str = "Activities") -> bytes:
         "<table:table-row>" + "".join(_ods_cell(v) for v in row) + "</table:table-row>"
         for row in rows
     )
+    return raw_ods(body, sheet)
+
+
+def raw_ods(body: str, sheet: str = "Activities") -> bytes:
+    """An OpenDocument spreadsheet of one table whose rows are the given XML."""
     content = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
@@ -143,3 +150,118 @@ def table(records: Sequence[dict[str, Any]]) -> list[list[Any]]:
     for record in records:
         headers += [h for h in record if h not in headers]
     return [headers] + [[r.get(h) for h in headers] for r in records]
+
+
+# -- workbooks written part by part, for files no spreadsheet program would write ----------------
+
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" '
+    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    "</Types>"
+)
+_ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+)
+_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<sheets><sheet name="Activities" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+_WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+)
+
+
+_SHARED_RELATIONSHIP = (
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>'
+)
+
+
+def raw_xlsx(
+    sheet_data: Iterable[bytes],
+    *,
+    dimension: str = "A1:B1",
+    shared: Sequence[str] = (),
+    sheet_part: str = "worksheets/sheet1.xml",
+    path: Path | None = None,
+) -> bytes:
+    """An .xlsx of one sheet whose <sheetData> is the given XML, written as it comes (so a
+    part of hundreds of megabytes is never held whole) under whatever dimension it declares,
+    with the `shared` texts (cells `t="s"` give their index) and the sheet at `sheet_part`
+    (relative to xl/, or absolute with a leading slash). The prefix `x:` is bound to the
+    sheet's namespace, as some generators write every element."""
+    target: Any = path.open("w+b") if path is not None else io.BytesIO()
+    relationships = _WORKBOOK_RELS.replace("worksheets/sheet1.xml", sheet_part)
+    if shared:
+        relationships = relationships.replace("</Relationships>", _SHARED_RELATIONSHIP)
+    member = sheet_part[1:] if sheet_part.startswith("/") else f"xl/{sheet_part}"
+    with target, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _ROOT_RELS)
+        archive.writestr("xl/workbook.xml", _WORKBOOK)
+        archive.writestr("xl/_rels/workbook.xml.rels", relationships)
+        if shared:
+            archive.writestr(
+                "xl/sharedStrings.xml",
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                + "".join(f"<si><t>{escape(text)}</t></si>" for text in shared)
+                + "</sst>",
+            )
+        with archive.open(member, "w") as part:
+            part.write(
+                b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                b'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                b'<dimension ref="' + dimension.encode() + b'"/><sheetData>'
+            )
+            for chunk in sheet_data:
+                part.write(chunk)
+            part.write(b"</sheetData></worksheet>")
+        archive.close()
+        if path is not None:
+            return b""
+        return target.getvalue()
+
+
+def dense_rows(rows: int, columns: int, *, seed: int = 12) -> Iterator[bytes]:
+    """A header cell, then `rows` rows of `columns` one-digit numbers, as a program writes
+    them without cell references (`<c><v>7</v></c>`): 15 bytes a cell. Sixteen random rows
+    are cycled, so the part compresses about as well as real numbers do (some 20 times)."""
+    rng = random.Random(seed)
+    pool = [
+        b"<row>" + b"".join(b"<c><v>%d</v></c>" % rng.randint(1, 9) for _ in range(columns))
+        for _ in range(16)
+    ]
+    yield b'<row><c t="inlineStr"><is><t>Activity ID</t></is></c></row>'
+    for index in range(rows):
+        yield pool[index % 16] + b"</row>"
+
+
+def dense_xlsx(rows: int, columns: int, path: Path | None = None) -> bytes:
+    """The dense workbook of issue 12: many numeric cells under a dimension of A1:B1."""
+    return raw_xlsx(dense_rows(rows, columns), dimension="A1:B1", path=path)
+
+
+def xls_with_cell_at(row: int, column: int) -> bytes:
+    """The legacy .xls fixture with its cell C2 moved to (row, column), counted from 0: its
+    LABELSST record (type 0x00FD, 10 bytes) rewritten in place, as a hostile file would be."""
+    data = bytearray((FIXTURES / "activities.xls").read_bytes())
+    at = data.index(b"\xfd\x00\x0a\x00" + struct.pack("<HH", 1, 2))
+    data[at + 4 : at + 8] = struct.pack("<HH", row, column)
+    return bytes(data)

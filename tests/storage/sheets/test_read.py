@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import date, datetime
 
@@ -149,7 +150,7 @@ def test_an_encrypted_workbook_gets_a_clear_message() -> None:
 def test_a_corrupt_workbook_gets_a_clear_message() -> None:
     with pytest.raises(FileRefused, match="damaged"):
         read_file(b"PK\x03\x04" + b"garbage" * 50, "broken.xlsx")
-    with pytest.raises(FileRefused, match=r"damaged|could not be read"):
+    with pytest.raises(FileRefused, match=r"not-a-workbook\.xlsx is not an Excel workbook"):
         read_file(_zip({"hello.txt": b"hi"}), "not-a-workbook.xlsx")
 
 
@@ -199,3 +200,76 @@ def test_a_cell_formatted_far_down_is_no_reason_to_refuse() -> None:
     workbook.save(buffer)
     [sheet] = read_file(buffer.getvalue(), "a.xlsx")
     assert [r for r in sheet.rows if any(r)] == [["Activity ID", "Title"], ["A-1", "Grand Rounds"]]
+
+
+# -- sizes in refusals: the comparison must read true -----------------------------------------
+
+
+def _figures(message: str) -> list[float]:
+    """The sizes a refusal names, in bytes, in the order it names them."""
+    units = {"bytes": 1, "MB": 1024 * 1024}
+    found = re.findall(r"([\d,]+(?:\.\d+)?) (bytes|MB)\b", message)
+    return [float(number.replace(",", "")) * units[unit] for number, unit in found]
+
+
+@pytest.mark.parametrize("over", [1, 1024, 60 * 1024])
+def test_a_zip_bomb_refusal_names_a_size_larger_than_the_limit(over: int) -> None:
+    limit = 1024 * 1024
+    bomb = _zip({"xl/workbook.xml": b"x" * (limit + over)})
+    with pytest.raises(FileRefused) as refused:
+        read_file(bomb, "bomb.xlsx", Limits(max_uncompressed=limit, max_ratio=10**9))
+    size, most = _figures(refused.value.message)[:2]
+    assert size > most, refused.value.message
+    assert most == limit
+
+
+@pytest.mark.parametrize("over", [1, 40 * 1024])
+def test_a_file_over_the_size_limit_names_a_size_larger_than_the_limit(over: int) -> None:
+    limit = 20 * 1024 * 1024
+    with pytest.raises(FileRefused) as refused:
+        read_file(b"x" * (limit + over), "big.csv")
+    size, most = _figures(refused.value.message)[:2]
+    assert size > most, refused.value.message
+    assert most == limit
+
+
+def test_the_default_limits_are_whole_megabytes_in_words() -> None:
+    bomb = _zip({"xl/workbook.xml": b"x" * (2 * 1024 * 1024 + 1)})
+    with pytest.raises(FileRefused, match=r"over the 1 MB a batch file may hold"):
+        read_file(bomb, "bomb.xlsx", Limits(max_uncompressed=1024 * 1024, max_ratio=10**9))
+
+
+# -- a file must be what its name says --------------------------------------------------------
+
+
+def test_an_excel_workbook_renamed_ods_is_refused_saying_what_it_is() -> None:
+    with pytest.raises(FileRefused) as refused:
+        read_file(xlsx(ROWS), "activities.ods")
+    assert "activities.ods is not an OpenDocument spreadsheet (.ods)" in refused.value.message
+    assert "it is an Excel workbook: rename it to .xlsx" in refused.value.message
+
+
+def test_an_ods_renamed_xlsx_is_refused_saying_what_it_is() -> None:
+    with pytest.raises(FileRefused) as refused:
+        read_file(ods(ROWS), "activities.xlsx")
+    assert "activities.xlsx is not an Excel workbook (.xlsx)" in refused.value.message
+    assert "it is an OpenDocument spreadsheet: rename it to .ods" in refused.value.message
+
+
+def test_a_zip_that_is_no_spreadsheet_is_refused_by_its_content() -> None:
+    with pytest.raises(FileRefused, match=r"report\.ods is not an OpenDocument spreadsheet"):
+        read_file(_zip({"word/document.xml": b"<w/>"}), "report.ods")
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"), [("a.xlsx", "xlsx"), ("a.xlsm", "xlsm"), ("a.ods", "ods"), ("a.xls", "xls")]
+)
+def test_real_files_of_every_kind_are_still_read(name: str, kind: str) -> None:
+    data = {
+        "xlsx": xlsx(ROWS),
+        "xlsm": xlsx(ROWS),
+        "ods": ods(ROWS),
+        "xls": (FIXTURES / "activities.xls").read_bytes(),
+    }[kind]
+    [sheet] = read_file(data, name)
+    assert sheet.rows[0][0] in {"Activity ID", "Provider Activity ID"}
