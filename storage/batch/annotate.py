@@ -52,10 +52,12 @@ def row_message(row: RowPlan) -> str:
     elif row.action == "update":
         parts.append("updates " + change_words(row.changes))
     if row.counts:
-        parts.append("records learner counts")
+        parts.append(
+            f"records learner counts as of {row.as_of}" if row.as_of else "records learner counts"
+        )
     if row.close:
         parts.append("closes it")
-    return "; ".join(parts) if parts else "unchanged"
+    return "; ".join([*(parts or ["unchanged"]), *row.notes])
 
 
 def annotated_workbook(

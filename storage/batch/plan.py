@@ -44,6 +44,8 @@ class RowPlan:
     values: dict[str, Any] = field(default_factory=dict)
     count_values: dict[str, int] = field(default_factory=dict)
     as_of: date | None = None
+    # What the reader did with its cells (an N/A read as blank).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def changes_anything(self) -> bool:
@@ -168,8 +170,12 @@ def _current(history: Sequence[LearnerCount]) -> dict[str, LearnerCount]:
 
 
 def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) -> RowPlan:
-    plan = RowPlan(row.sheet, row.row, row.activity_id, UNCHANGED)
+    plan = RowPlan(row.sheet, row.row, row.activity_id, UNCHANGED, notes=list(row.notes))
     problems: list[Problem] = []
+    if row.problems:
+        plan.action = ERROR
+        plan.problems += [("activity_id", message) for message in row.problems]
+        return plan
     if not row.activity_id:
         plan.action = ERROR
         plan.problems.append(("activity_id", "Activity ID is blank: every row needs one"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -12,7 +13,7 @@ from sqlmodel import Session
 
 from storage.activities import Actor
 from storage.batch.annotate import annotated_workbook
-from storage.batch.plan import Plan, Tally, plan_rows, problem_text
+from storage.batch.plan import ERROR, Plan, Tally, plan_rows, problem_text
 from storage.batch.store import PREVIEWED, REFUSED, get_plan, update_plan
 from storage.collector import collector_paused
 from storage.db import stored_utc
@@ -40,6 +41,22 @@ class Preview:
     @property
     def changes_anything(self) -> bool:
         return self.summary.changes_anything
+
+
+def plan_notes(plan: Plan) -> list[str]:
+    """What the preview says in sum: the as-of dates counts will get, the cells read as blank."""
+    notes = []
+    dates = Counter(r.as_of for r in plan.rows if r.counts and r.action != ERROR and r.as_of)
+    if dates:
+        each = [f"{day} ({n:,} row{'' if n == 1 else 's'})" for day, n in sorted(dates.items())]
+        notes.append("Learner counts will be recorded as of " + ", ".join(each) + ".")
+    blanks = sum(len(r.notes) for r in plan.rows)
+    if blanks:
+        notes.append(
+            f"{blanks:,} cell{'' if blanks == 1 else 's'} such as N/A or TBD read as blank, so "
+            "the stored value stays: the checked copy says which."
+        )
+    return notes
 
 
 def annotated_name(file_name: str) -> str:
@@ -83,6 +100,7 @@ def preview_file(
         expires_at = stored_utc(kept.expires_at)
     sheets, read, plan = checked.sheets, checked.read, checked.plan
     summary = plan.summary()
+    notes = [*read.not_used, *plan_notes(plan)]
     preview = Preview(
         batch_id=plan_id,
         file_name=file_name,
@@ -90,7 +108,7 @@ def preview_file(
         first_errors=first_errors(plan),
         expires_at=expires_at,
         unknown=read.unknown,
-        not_used=read.not_used,
+        not_used=notes,
         annotated=annotated_workbook(sheets, read.layouts, plan),
         blank_template=not read.rows and kind_of(file_name) in WORKBOOK_TEMPLATES,
     )
@@ -115,7 +133,7 @@ def preview_file(
             # No activity on two rows: each row's outcome is its own (see apply.rows_to_check).
             "unique_ids": len({r.activity_id.strip().lower() for r in read.rows}) == len(read.rows),
             "unknown": read.unknown,
-            "not_used": read.not_used,
+            "not_used": notes,
         },
         content_sha256=hashlib.sha256(data).hexdigest(),
         data_mark=plan.data_mark,

@@ -22,7 +22,7 @@ from storage.sheets.headers import (
     Slot,
     find_columns,
 )
-from storage.sheets.read import TEXT_KINDS, FileRefused, Sheet, kind_of
+from storage.sheets.read import FileRefused, Sheet
 
 
 class NoHeaders(FileRefused):
@@ -38,6 +38,10 @@ class BatchRow:
     counts: dict[str, str] = field(default_factory=dict)  # learner category -> text
     as_of: str | None = None
     close: str | None = None
+    # Why the row is an error before any check (the same ID on another row).
+    problems: list[str] = field(default_factory=list)
+    # What the reader did with the row's cells (an N/A read as blank), for its message.
+    notes: list[str] = field(default_factory=list)
 
     def dump(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,6 +109,48 @@ def skipped_message(names: Sequence[str]) -> str:
     )
 
 
+# Cells that say "nothing here": read as blank, so the stored value stays.
+BLANK_WORDS = frozenset({"n/a", "na", "n.a.", "-", "—", "–", "none", "tbd", "not applicable"})
+# First cells of a totals row, not an activity.
+TOTAL_WORDS = frozenset({"total", "totals", "grand total", "subtotal", "sum"})
+
+
+def _blank_words(row: BatchRow, headers: dict[int, str], cols: dict[str, int]) -> None:
+    """Cells such as N/A or TBD as blank, each noted on the row under its header."""
+
+    def blank(target: str, text: str | None) -> bool:
+        if text is None or text.strip().lower() not in BLANK_WORDS:
+            return False
+        header = headers.get(cols.get(target, -1), target)
+        row.notes.append(f"{header}: {text.strip()} read as blank")
+        return True
+
+    row.fields = {t: text for t, text in row.fields.items() if not blank(t, text)}
+    row.counts = {c: text for c, text in row.counts.items() if not blank(f"learners_{c}", text)}
+    if blank(AS_OF, row.as_of):
+        row.as_of = None
+    if blank(CLOSE, row.close):
+        row.close = None
+
+
+def _is_totals(row: BatchRow, cells: Sequence[str], id_col: int) -> bool:
+    """A row that sums the others: `Total` (or the like) as its ID, or no ID and only numbers."""
+    if " ".join(row.activity_id.lower().split()).rstrip(":") in TOTAL_WORDS:
+        return True
+    if row.activity_id:
+        return False
+    values = [c.strip() for i, c in enumerate(cells) if i != id_col and c.strip()]
+    return bool(values) and all(_is_number(v) for v in values)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
 def sheet_rows(sheets: Sequence[Sheet], file_name: str) -> ReadRows:
     layouts, skipped = _data_sheets(sheets)
     if not layouts:
@@ -128,6 +174,7 @@ def sheet_rows(sheets: Sequence[Sheet], file_name: str) -> ReadRows:
             (c, t.removeprefix("learners_")) for c, t in targets.items() if t in COUNT_TARGETS
         ]
         as_of_col, close_col = columns.column_of(AS_OF), columns.column_of(CLOSE)
+        columns_of = {t: c for c, t in targets.items()}
         groups = sorted(columns.groups.items())
         width = max([*targets, *columns.groups]) + 1
         for index in range(columns.header_row + 1, len(sheet.rows)):
@@ -152,15 +199,32 @@ def sheet_rows(sheets: Sequence[Sheet], file_name: str) -> ReadRows:
                 continue
             if row.activity_id.upper() == EXAMPLE_ID:
                 continue  # the template's worked example
+            if _is_totals(row, cells, id_col):
+                not_used.append(
+                    f"Row {row.row} of {layout.name} skipped: a totals row, not an activity"
+                )
+                continue
+            _blank_words(row, columns.headers, columns_of)
             if row.activity_id:
-                seen.setdefault(row.activity_id.lower(), []).append(row.row)
+                seen.setdefault(row.activity_id.strip().lower(), []).append(len(rows))
             rows.append(row)
-        repeated = {k: v for k, v in seen.items() if len(v) > 1}
-        if repeated:
-            # A CSV has no sheets to speak of: name the file, as the user knows it.
-            where = file_name if kind_of(file_name) in TEXT_KINDS else f"Sheet {layout.name!r}"
-            raise FileRefused(_duplicates_message(where, repeated, rows))
+        _mark_repeated(rows, seen)
     return ReadRows(rows, layouts, unknown, not_used)
+
+
+def _mark_repeated(rows: list[BatchRow], seen: dict[str, list[int]]) -> None:
+    """Rows of one sheet that give the same activity ID: each an error naming the others;
+    every other row is read as usual."""
+    for positions in seen.values():
+        if len(positions) < 2:
+            continue
+        numbers = [rows[i].row for i in positions]
+        for i in positions:
+            others = ", ".join(str(n) for n in numbers if n != rows[i].row)
+            rows[i].problems.append(
+                f"Activity ID {rows[i].activity_id} is also on row {others} of this sheet: "
+                "keep one row per activity; neither row is read"
+            )
 
 
 # A numbered MOC entry's parts, as the fields the bot keeps for its one board.
@@ -212,20 +276,3 @@ def _supporter_text(parts: dict[str, str], has_amount: bool) -> str:
     if parts.get("amount"):
         pieces.append(parts["amount"])
     return ":".join(pieces)
-
-
-def _duplicates_message(where: str, repeated: dict[str, list[int]], rows: list[BatchRow]) -> str:
-    names: dict[str, str] = {}
-    for r in rows:
-        if r.activity_id:
-            names.setdefault(r.activity_id.lower(), r.activity_id)
-    parts = [
-        f"{names[key]} (rows {', '.join(str(n) for n in numbers)})"
-        for key, numbers in list(repeated.items())[:5]
-    ]
-    more = f" and {len(repeated) - 5} more" if len(repeated) > 5 else ""
-    return (
-        f"{where} gives the same activity ID on more than one row: "
-        f"{'; '.join(parts)}{more}. Keep one row per activity and share the file again; "
-        "nothing was read."
-    )

@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 from sqlalchemy.engine import Engine
 
-from storage.sheets.read import FileRefused
 from storage.sheets.rows import NoHeaders
 from tests.storage.batch.files import grand_rounds, table, text_file, xlsx
 from tests.storage.batch.helpers import ADMIN, BOB, apply, counts, ids, load, preview
@@ -210,13 +209,46 @@ def test_a_lower_cumulative_count_of_an_enduring_material_is_an_error(engine: En
     )
 
 
-def test_duplicate_ids_in_one_sheet_refuse_the_file(engine: Engine) -> None:
+def test_a_duplicated_id_makes_those_rows_errors_naming_each_other(engine: Engine) -> None:
     rows = table([grand_rounds("A-1"), grand_rounds("B-1"), grand_rounds("a-1")])
-    with pytest.raises(FileRefused, match=r"^Sheet 'Activities' gives .* A-1 \(rows 2, 4\)"):
-        preview(engine, xlsx(rows))
-    # A CSV has no sheets to speak of: its name is what the user knows.
-    with pytest.raises(FileRefused, match=r"^list\.csv gives the same activity ID"):
-        preview(engine, text_file(rows), "list.csv")
+    for data, name in ((xlsx(rows), "activities.xlsx"), (text_file(rows), "list.csv")):
+        p = preview(engine, data, name)
+        assert summary(p) == {"added": 1, "errors": 2}
+        assert p.first_errors == [
+            "row 2, Activity ID A-1 is also on row 4 of this sheet: keep one row per activity; "
+            "neither row is read",
+            "row 4, Activity ID a-1 is also on row 2 of this sheet: keep one row per activity; "
+            "neither row is read",
+        ]
+    apply(engine, p.batch_id)
+    assert ids(engine) == ["B-1"]
+
+
+def test_an_office_sheet_with_na_cells_and_a_totals_row(engine: Engine) -> None:
+    first = grand_rounds("GR-1", **{"Physician learners": 40, "Other learners": 12})
+    apply(engine, preview(engine, xlsx(table([first]))).batch_id)
+    rows = table(
+        [
+            grand_rounds("GR-1", City="N/A", **{"Physician learners": 45, "Other learners": "n/a"}),
+            grand_rounds(
+                "GR-2", Description="TBD", **{"Physician learners": 10, "Other learners": 2}
+            ),
+            {"Activity ID": "Total", "Physician learners": 55, "Other learners": 14},
+            {"Activity ID": "", "Physician learners": 55, "Other learners": 14},
+        ]
+    )
+    p = preview(engine, xlsx(rows))
+    assert summary(p) == {"added": 1, "counts": 2}, p.first_errors
+    assert "Row 4 of Activities skipped: a totals row, not an activity" in p.not_used
+    assert "Row 5 of Activities skipped: a totals row, not an activity" in p.not_used
+    assert "3 cells such as N/A or TBD read as blank, so the stored value stays" in " ".join(
+        p.not_used
+    )
+    apply(engine, p.batch_id)
+    kept = load(engine, "GR-1")
+    assert kept is not None and kept.city == "Chicago"  # the stored value stays
+    assert ("physician", 45, "2025-12-16") in counts(engine, "GR-1")
+    assert ("other", 12, "2025-12-16") in counts(engine, "GR-1")
 
 
 def test_a_sheet_without_recognizable_headers(engine: Engine) -> None:
