@@ -106,7 +106,7 @@ def mark_step(
             f"Step {step.number} is worked out from your activities, so it can't be marked by "
             "hand: it is done once they are entered, closed and counted."
         )
-    existing = _mark(session, team_id, year, step.key)
+    existing = step_mark(session=session, team_id=team_id, year=year, key=step.key)
     if existing is not None:
         return existing  # done stays done by whoever marked it first
     mark = ChecklistMark(
@@ -117,7 +117,7 @@ def mark_step(
             session.add(mark)
             session.flush()
     except sa.exc.IntegrityError:  # marked by someone else at the same moment
-        return _mark(session, team_id, year, step.key) or mark
+        return step_mark(session=session, team_id=team_id, year=year, key=step.key) or mark
     return mark
 
 
@@ -134,7 +134,8 @@ def unmark_step(*, session: Session, team_id: str, year: int, step: Step) -> boo
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _mark(session: Session, team_id: str, year: int, key: str) -> ChecklistMark | None:
+def step_mark(*, session: Session, team_id: str, year: int, key: str) -> ChecklistMark | None:
+    """Who marked a step of a data year done, and when; None while it is not."""
     return session.exec(
         select(ChecklistMark).where(
             ChecklistMark.team_id == team_id,

@@ -19,8 +19,8 @@ from slack_sdk.webhook import WebhookClient
 
 from handlers.cycle.messages import summary_line
 from handlers.slack.context import actor_of, deps_of, team_of
-from handlers.slack.messages import plain
-from storage import program_summary
+from handlers.slack.messages import local_date, plain
+from storage import checklist, program_summary
 from storage.db import session_scope
 from storage.errors import ParsError, ValidationFailed
 from storage.models import ProgramSummary
@@ -94,6 +94,9 @@ def submit_summary_form(
                 user_id=actor.user_id,
                 now=deps.now(),
             )
+            done = checklist.step_mark(
+                session=session, team_id=team_id, year=saved.data_year, key="summary"
+            )
     except ValidationFailed as invalid:
         errors: dict[str, str] = {}
         for problem in invalid.problems:
@@ -104,10 +107,15 @@ def submit_summary_form(
         ack(response_action="errors", errors={"period_start": refused.message[:150]})
         return
     ack()
-    text = (
-        f"Saved the Program Summary for {saved.data_year}: {summary_line(saved)}. "
-        "Mark it done with `/pars checklist summary done` once it is submitted in PARS."
-    )
+    if done is None:
+        after = "Mark it done with `/pars checklist summary done` once it is submitted in PARS."
+    else:
+        after = (
+            f"Step 4 was marked done by <@{done.done_by}> on "
+            f"{local_date(done.done_at, deps.timezone)}: if these figures differ from what was "
+            "submitted, update them in PARS too."
+        )
+    text = f"Saved the Program Summary for {saved.data_year}: {summary_line(saved)}. {after}"
     if meta.get("response_url"):
         sent = WebhookClient(meta["response_url"]).send(
             **plain(text).kwargs(), response_type="ephemeral", replace_original=False

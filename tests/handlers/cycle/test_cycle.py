@@ -290,3 +290,19 @@ def test_the_deadline_reads_as_accme_says_it_and_each_reader_sees_their_own_time
         f"<!date^{int(due.timestamp())}^{{date_long_pretty}} at {{time}}|"
         "Thursday, April 1, 2027, 12:59 AM Eastern> your time)"
     ) in sent
+
+
+def test_saving_the_summary_after_step_4_is_done_says_so(workspace: Workspace) -> None:
+    workspace.pars("checklist summary done year=2025")
+    name = workspace.command("summary year=2025")
+    view = workspace.opened_view()
+    entries = {
+        "advertising_income": "0",
+        "registration_fees": "48000",
+        "government_grants": "0",
+        "private_donations": "0",
+    }
+    assert ack_body(workspace.submit(view, form_state(view, **entries))) == {}
+    confirmation = workspace.reply(name).text
+    assert "Mark it done" not in confirmation
+    assert "Step 4 was marked done by @U0ALICE on 2026-11-25" in confirmation
