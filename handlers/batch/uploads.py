@@ -160,17 +160,22 @@ def preview_upload(
             )
         )
         return
+    # The preview first (with its Apply button); the annotated copy follows in the thread.
     show(preview_layout(deps, preview))
-    if preview.annotated is not None:
+    if preview.annotate is None:
+        return
+    try:
         upload(
             client,
-            data=preview.annotated,
+            data=preview.annotate(),
             file_name=annotated_name(name),
             channel=channel_id,
             thread_ts=thread_ts,
             comment="Each row checked: see the pars-bot messages column; cells with errors are "
             "highlighted.",
         )
+    except Exception:  # the preview and its Apply stand; only the extra copy is missing
+        logger.exception("batch %s: the annotated copy could not be posted", claim.plan_id)
 
 
 def preview_layout(deps: Deps, preview: Preview) -> Message:

@@ -34,7 +34,8 @@ class Preview:
     expires_at: datetime
     unknown: list[str] = field(default_factory=list)
     not_used: list[str] = field(default_factory=list)
-    annotated: bytes | None = None
+    # Builds the annotated copy; called after the preview is shown, as it takes longest.
+    annotate: Callable[[], bytes] | None = None
     # A workbook with a header row and no activities: a template to fill, not a batch.
     blank_template: bool = False
 
@@ -109,7 +110,7 @@ def preview_file(
         expires_at=expires_at,
         unknown=read.unknown,
         not_used=notes,
-        annotated=annotated_workbook(sheets, read.layouts, plan),
+        annotate=lambda: annotated_workbook(sheets, read.layouts, plan),
         blank_template=not read.rows and kind_of(file_name) in WORKBOOK_TEMPLATES,
     )
     update_plan(
