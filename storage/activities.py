@@ -85,12 +85,10 @@ def status_of(activity: Activity, *, today: date) -> rules.Status:
     return rules.derive_status(activity, closed=activity.closed_at is not None, today=today)
 
 
-def missing_for_next_status(
-    *, session: Session, activity: Activity, today: date
-) -> tuple[rules.Status, list[str]]:
-    """The status after this one, and the fields it still needs."""
+def still_needs(*, session: Session, activity: Activity) -> list[rules.Need]:
+    """What PARS still needs of this activity, each field with the status it holds back."""
     counted = set(_counted_as_of(session, activity))
-    return rules.next_status(activity, status_of(activity, today=today), counted, today=today)
+    return rules.still_needs(activity, closed=activity.closed_at is not None, counted=counted)
 
 
 def _counted_as_of(session: Session, activity: Activity) -> dict[str, date]:

@@ -24,6 +24,7 @@ from storage.counts import CountsRecorded
 from storage.models import Activity, LearnerCount
 from storage.pars import rules
 from storage.pars.fields import FIELDS, label, render
+from storage.pars.needs import needs_text
 from storage.queries import ActivityPage
 
 OPEN_EDIT = "pars_open_edit"
@@ -76,12 +77,6 @@ def _shown_text(name: str, value: Any) -> str:
     return render(value)
 
 
-def missing_text(next_status: rules.Status, missing: list[str]) -> str:
-    if not missing:
-        return ""
-    return f"Missing for *{next_status}*: " + ", ".join(label(m) for m in missing)
-
-
 def edit_button(activity_id: str, text: str = "Open edit form") -> ButtonElement:
     return ButtonElement(text=text, action_id=OPEN_EDIT, value=activity_id)
 
@@ -102,21 +97,20 @@ def activity_card(
     activity: Activity,
     *,
     status: rules.Status,
-    next_status: rules.Status,
-    missing: list[str],
+    needs: Sequence[rules.Need],
     counts: dict[str, LearnerCount],
     timezone: ZoneInfo,
     history: Sequence[LearnerCount] = (),
     interactive: bool = True,
 ) -> Message:
-    """Every field of an activity, its PARS status and what the next status still needs.
+    """Every field of an activity, its PARS status and what PARS still needs.
 
     `history` is the count history, newest first; a shared card (`interactive` off) has no
     Edit button for the whole channel. Times show as dates in the provider's `timezone`.
     """
     header = f"{named(activity)}\nPARS status: *{status}*"
-    if missing:
-        header += "\n" + missing_text(next_status, missing)
+    if needs:
+        header += "\n" + needs_text(needs)
     elif status is rules.Status.ACTIVE:
         header += f"\nEverything for PARS is in; it can be closed after {activity.end_date}."
     elif status is rules.Status.READY_TO_CLOSE:
@@ -160,8 +154,7 @@ def saved(
     activity: Activity,
     *,
     status: rules.Status,
-    next_status: rules.Status,
-    missing: list[str],
+    needs: Sequence[rules.Need],
     changes: dict[str, dict[str, str]] | None = None,
     note: str = "",
 ) -> Message:
@@ -177,10 +170,10 @@ def saved(
             before = escape(change["before"]) if change["before"] else "—"
             after = escape(change["after"]) if change["after"] else "—"
             lines.append(f"• {label(name)}: {before} → {after}")
-    if missing:
-        lines.append(missing_text(next_status, missing))
+    if needs:
+        lines.append(needs_text(needs))
     blocks: list[Block] = [section("\n".join(lines))]
-    if missing:
+    if needs:
         blocks.append(
             ActionsBlock(elements=[edit_button(activity.activity_id, "Fill in the rest")])
         )

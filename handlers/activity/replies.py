@@ -28,15 +28,11 @@ def saved_message(
     changes: dict[str, dict[str, str]] | None = None,
     note: str = "",
 ) -> Message:
-    next_status, missing = service.missing_for_next_status(
-        session=session, activity=activity, today=today
-    )
     return blocks.saved(
         verb,
         activity,
         status=service.status_of(activity, today=today),
-        next_status=next_status,
-        missing=missing,
+        needs=service.still_needs(session=session, activity=activity),
         changes=changes,
         note=note,
     )
@@ -102,14 +98,10 @@ def card_message(
     timezone: ZoneInfo,
     share: bool = False,
 ) -> Message:
-    next_status, missing = service.missing_for_next_status(
-        session=session, activity=activity, today=today
-    )
     return blocks.activity_card(
         activity,
         status=service.status_of(activity, today=today),
-        next_status=next_status,
-        missing=missing,
+        needs=service.still_needs(session=session, activity=activity),
         counts=learner_counts.current_counts(session=session, activity=activity),
         history=learner_counts.count_history(session=session, activity=activity),
         timezone=timezone,

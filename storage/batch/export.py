@@ -16,11 +16,14 @@ from storage.batch.store import TEMPLATE, get_plan, update_plan
 from storage.errors import ParsError
 from storage.models import Activity, BatchPlan, LearnerCount
 from storage.pars import rules
-from storage.pars.fields import label
+from storage.pars.needs import BLOCKED, column_text
 from storage.sheets.fill import Filled, fill_template, tsv_bytes
 from storage.sheets.headers import AS_OF, CLOSE, MISSING_SHEET, OTHERS, PHYSICIANS
 from storage.sheets.read import Limits
 from storage.sheets.workbooks import cells, export_rows, header_cells, header_labels, to_bytes
+
+# The Still missing sheet: what each activity lacks, a column per status it holds back.
+MISSING_HEADERS = ["Activity ID", "Title", "Status"] + [f"Needed for {s}" for s in BLOCKED]
 
 
 def data_year_activities(session: Session, team_id: str, year: int) -> list[Any]:
@@ -78,7 +81,7 @@ def export_workbook(*, session: Session, team_id: str, year: int, today: date) -
         sheet.append(cells(sheet, values))
     needs = workbook.create_sheet(MISSING_SHEET)
     needs.freeze_panes = "A2"
-    needs.append(header_cells(needs, ["Activity ID", "Title", "Status", "Missing for PARS"]))
+    needs.append(header_cells(needs, MISSING_HEADERS))
     for activity, _values, status, missing in rows:
         if missing:
             needs.append(
@@ -88,7 +91,7 @@ def export_workbook(*, session: Session, team_id: str, year: int, today: date) -
                         activity.activity_id,
                         activity.title,
                         str(status),
-                        ", ".join(label(m) for m in missing),
+                        *(column_text(missing, blocked) for blocked in BLOCKED),
                     ],
                 )
             )

@@ -1,0 +1,52 @@
+"""What PARS still needs of an activity: the same list, with the status each field blocks,
+wherever the bot says it (show, add/edit, close, the export's Still missing sheet)."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+
+from tests.handlers.conftest import Workspace
+
+# Ended in 2025; Active needs credits, description and providership; closing also needs the
+# outcome measures and the commercial support answer (learner counts are on file).
+HALF_DONE = (
+    'add-activity title="Journal Club" format=journal start=2025-02-01 end=2025-11-30 finder=no'
+)
+ACTIVE_NEEDS = ["AMA PRA Category 1 credits", "Description", "Providership"]
+CLOSED_NEEDS = ["Outcome measures", "Commercial support"]
+
+
+def _half_done(workspace: Workspace) -> None:
+    assert "2025-0001" in workspace.pars(HALF_DONE).text
+    workspace.pars("counts 2025-0001 physicians=10 others=2")
+
+
+def test_show_and_close_say_the_same_fields_and_what_each_blocks(workspace: Workspace) -> None:
+    _half_done(workspace)
+    shown = workspace.pars("show 2025-0001").text
+    closing = workspace.pars("close 2025-0001").text
+    for text in (shown, closing):
+        assert "for *Active*: " + ", ".join(ACTIVE_NEEDS) in text, text
+        assert "for *Closed*: " + ", ".join(CLOSED_NEEDS) in text, text
+
+
+def test_the_saved_reply_lists_everything_too(workspace: Workspace) -> None:
+    reply = workspace.pars(HALF_DONE).text
+    assert "for *Active*: " + ", ".join(ACTIVE_NEEDS) in reply
+    assert "for *Closed*: " + ", ".join(CLOSED_NEEDS) in reply
+
+
+def test_the_export_still_missing_sheet_agrees(workspace: Workspace) -> None:
+    _half_done(workspace)
+    workspace.pars("export year=2025")
+    sent = [u for u in workspace.slack.uploaded(1) if u["name"] == "PARS export 2025.xlsx"]
+    book = load_workbook(io.BytesIO(sent[0]["data"]))
+    sheet = book["Still missing"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    row = dict(zip(header, rows[1], strict=True))
+    assert row["Activity ID"] == "2025-0001"
+    assert row["Needed for Active"] == ", ".join(ACTIVE_NEEDS)
+    assert row["Needed for Closed"] == ", ".join(CLOSED_NEEDS)
