@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -86,11 +86,14 @@ def named(activity: Activity) -> str:
     return f"`{escape(activity.activity_id)}` *{escape(activity.title)}*"
 
 
-def activity_summary_line(activity: Activity, status: rules.Status) -> str:
-    return (
+def activity_summary_line(
+    activity: Activity, status: rules.Status, needs: Sequence[rules.Need] = ()
+) -> str:
+    line = (
         f"{named(activity)} · {escape(rules.format_label(activity.format))} · "
         f"{activity.start_date} → {activity.end_date} · _{status}_"
     )
+    return f"{line} · {needs_text(needs, most=4)}" if needs else line
 
 
 def activity_card(
@@ -205,7 +208,12 @@ def close_results(outcomes: list[CloseOutcome]) -> Message:
 
 
 def list_message(
-    page: ActivityPage, *, title: str, state: dict[str, Any], selectable: bool
+    page: ActivityPage,
+    *,
+    title: str,
+    state: dict[str, Any],
+    selectable: bool,
+    needs: Mapping[int, Sequence[rules.Need]] | None = None,
 ) -> Message:
     """A compact list; with `selectable`, checkboxes and a Close selected button.
 
@@ -220,7 +228,8 @@ def list_message(
     if page.pages > 1:
         heading += f", page {page.page} of {page.pages}"
     blocks: list[Block] = [section(heading)]
-    lines = [activity_summary_line(a, s) for a, s in page.rows]
+    needs = needs or {}
+    lines = [activity_summary_line(a, s, needs.get(a.id or 0, ())) for a, s in page.rows]
     if selectable:
         options = [
             Option(

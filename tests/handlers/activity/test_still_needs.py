@@ -7,7 +7,8 @@ import io
 
 from openpyxl import load_workbook
 
-from tests.handlers.conftest import Workspace
+from tests.handlers.conftest import ALICE, Workspace, section_texts
+from tests.handlers.cycle.test_cycle import reminder_pass
 
 # Ended in 2025; Active needs credits, description and providership; closing also needs the
 # outcome measures and the commercial support answer (learner counts are on file).
@@ -50,3 +51,28 @@ def test_the_export_still_missing_sheet_agrees(workspace: Workspace) -> None:
     assert row["Activity ID"] == "2025-0001"
     assert row["Needed for Active"] == ", ".join(ACTIVE_NEEDS)
     assert row["Needed for Closed"] == ", ".join(CLOSED_NEEDS)
+
+
+EXPECTED = (
+    "PARS still needs for *Active*: "
+    + ", ".join(ACTIVE_NEEDS)
+    + "; for *Closed*: "
+    + ", ".join(CLOSED_NEEDS)
+)
+
+
+def test_the_list_says_what_each_activity_still_needs(workspace: Workspace) -> None:
+    _half_done(workspace)
+    listed = workspace.pars("list unclosed").text
+    assert "`2025-0001` *Journal Club*" in listed
+    assert EXPECTED in listed
+
+
+def test_the_reminder_and_app_home_say_the_same(workspace: Workspace) -> None:
+    _half_done(workspace)
+    dms = reminder_pass(workspace, "2026-03-30T09:00")
+    unclosed = next(d for d in dms if "ended and is not closed" in d.text)
+    assert EXPECTED in unclosed.text
+    workspace.send_event({"type": "app_home_opened", "user": ALICE, "tab": "home"})
+    home = workspace.slack.wait_for("views.publish")[-1].params["view"]
+    assert EXPECTED in "\n".join(section_texts(home))
