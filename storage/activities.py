@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, func, select
 
 from storage import queries
+from storage.duplicates import title_key
 from storage.editing import changes_since
 from storage.errors import (
     ActivityClosed,
@@ -263,6 +264,7 @@ def add_checked(
             updated_by=actor.user_id,
         )
         activity.active_fields_complete = not rules.missing_for_active(activity)
+        activity.title_key = title_key(activity.title)
         try:
             _write(session, activity, {}, add=True)
         except DuplicateActivityId:
@@ -309,6 +311,7 @@ def add_many_checked(
             | {
                 "team_id": team_id,
                 "active_fields_complete": not rules.missing_for_active(RecordView(record)),
+                "title_key": title_key(record.get("title")),
                 "created_at": now,
                 "created_by": actor.user_id,
                 "updated_at": now,
@@ -413,6 +416,8 @@ def update_checked(
     after = before | dict(values)
     complete = not rules.missing_for_active(RecordView(after))
     written = {**values, "active_fields_complete": complete}
+    if "title" in values:
+        written["title_key"] = title_key(after.get("title"))
     try:
         _write(session, activity, written | {"updated_at": now, "updated_by": actor.user_id})
     except StaleDataError:

@@ -20,7 +20,9 @@ from slack_sdk.models.blocks import (
 
 from handlers.slack.messages import Message, compose, line_sections, local_date, plain, section
 from handlers.slack.mrkdwn import cut, escape
+from storage import duplicates
 from storage.counts import CountsRecorded
+from storage.duplicates import Other
 from storage.models import Activity, LearnerCount
 from storage.pars import rules
 from storage.pars.fields import FIELDS, label, render
@@ -160,14 +162,17 @@ def saved(
     needs: Sequence[rules.Need],
     changes: dict[str, dict[str, str]] | None = None,
     note: str = "",
+    duplicate_of: Sequence[Other] = (),
 ) -> Message:
     """The reply after an add or edit: what was saved, the status, and what is still missing.
 
-    `note` is mrkdwn the bot wrote.
+    `note` is mrkdwn the bot wrote; `duplicate_of` the activities this one probably repeats.
     """
     lines = [f"{verb} {named(activity)} — PARS status: *{status}*"]
     if note:
         lines.append(note)
+    if duplicate_of:
+        lines.append(f"⚠️ {escape(duplicates.warning(duplicate_of))}")
     if changes:
         for name, change in changes.items():
             before = escape(change["before"]) if change["before"] else "—"

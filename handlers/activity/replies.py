@@ -14,6 +14,7 @@ from handlers.slack.messages import Message
 from handlers.slack.mrkdwn import error_text, escape
 from storage import activities as service
 from storage import counts as learner_counts
+from storage import duplicates
 from storage.db import session_scope
 from storage.errors import ActivityNotFound, CloseRefused, NotPermitted
 from storage.models import Activity
@@ -28,6 +29,7 @@ def saved_message(
     changes: dict[str, dict[str, str]] | None = None,
     note: str = "",
 ) -> Message:
+    others = duplicates.others_of(session=session, activity=activity)
     return blocks.saved(
         verb,
         activity,
@@ -35,6 +37,7 @@ def saved_message(
         needs=service.still_needs(session=session, activity=activity),
         changes=changes,
         note=note,
+        duplicate_of=others,
     )
 
 

@@ -55,6 +55,7 @@ def row_message(row: RowPlan) -> str:
         parts.append("records learner counts")
     if row.close:
         parts.append("closes it")
+    parts += [f"warning: {w}" for w in row.warnings]
     return "; ".join(parts) if parts else "unchanged"
 
 
