@@ -83,9 +83,9 @@ def others_like(
             )
             .where(table.c.team_id == team_id)
             .where(table.c.title_key.in_(titles[start : start + CHUNK]))
-            .order_by(table.c.id)
         )
-        for row in rows:
+        # No ORDER BY: SQLite would walk the team's rows by key to sort them, not the index.
+        for row in sorted(rows, key=lambda r: r.id):
             key = (row.title_key, row.start_date)
             if key in wanted and row.id not in exclude:
                 found[key].append(Other(row.id, row.activity_id, row.title, row.start_date))
