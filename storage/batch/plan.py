@@ -16,12 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from storage import duplicates
+from storage import duplicates, queries
 from storage.activities import Actor
 from storage.batch import checks
 from storage.collector import collector_paused
 from storage.errors import Problem
 from storage.models import Activity, AuditEvent, LearnerCount
+from storage.pars import rules
 from storage.pars.fields import label, render
 from storage.pars.validation import FIELD_NAMES, RecordView
 from storage.sheets.rows import BatchRow
@@ -43,6 +44,8 @@ class RowPlan:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (column target, message)
     # Said, never refused: e.g. a probable duplicate of another activity.
     warnings: list[str] = field(default_factory=list)
+    # What PARS would still need of the activity after this row (rules.still_needs).
+    needs: list[rules.Need] = field(default_factory=list)
     # What the validator passed, for the apply (not kept in the database).
     values: dict[str, Any] = field(default_factory=dict)
     count_values: dict[str, int] = field(default_factory=dict)
@@ -336,7 +339,32 @@ def plan_rows(
             if progress is not None and index % 2000 == 1999:
                 progress(index + 1, len(rows))
         warn_duplicates(session, team_id, planned, workspace)
+        note_needs(session, team_id, planned, workspace)
     return Plan(planned, workspace.mark)
+
+
+def note_needs(
+    session: Session, team_id: str, planned: Sequence[RowPlan], workspace: Workspace
+) -> None:
+    """What PARS would still need of each activity a row adds, changes or counts, as the
+    whole file leaves it: the same list as `/pars show` says after the apply."""
+    going = [r for r in planned if r.changes_anything and r.action != ERROR and not r.close]
+    if not going:
+        return
+    # The counts on file, whether or not the file has count columns (one grouped query).
+    on_file = queries.counts_on_file(session=session, team_id=team_id)
+    counted: dict[str, set[str]] = defaultdict(set)
+    for row in planned:  # every row of the file that records counts, for later rows too
+        if row.action != ERROR:
+            counted[row.activity_id.strip().lower()] |= row.count_values.keys()
+    for row in going:
+        folded = row.activity_id.strip().lower()
+        stored = workspace.by_id.get(folded)
+        record = workspace.pending.get(folded, stored)
+        if record is None:
+            continue
+        mine = counted[folded] | set(on_file.get(getattr(stored, "id", None) or 0, {}))
+        row.needs = rules.still_needs(record, closed=False, counted=mine)
 
 
 def warn_duplicates(

@@ -7,8 +7,10 @@ import io
 
 from openpyxl import load_workbook
 
+from tests.handlers.batch.test_uploads import final_update, share
 from tests.handlers.conftest import ALICE, Workspace, section_texts
 from tests.handlers.cycle.test_cycle import reminder_pass
+from tests.storage.batch.files import table, xlsx
 
 # Ended in 2025; Active needs credits, description and providership; closing also needs the
 # outcome measures and the commercial support answer (learner counts are on file).
@@ -76,3 +78,28 @@ def test_the_reminder_and_app_home_say_the_same(workspace: Workspace) -> None:
     workspace.send_event({"type": "app_home_opened", "user": ALICE, "tab": "home"})
     home = workspace.slack.wait_for("views.publish")[-1].params["view"]
     assert EXPECTED in "\n".join(section_texts(home))
+
+
+def test_the_annotated_copy_of_an_upload_says_the_same(workspace: Workspace) -> None:
+    half_done = {
+        "Activity ID": "JC-1",
+        "Title": "Journal Club",
+        "Format": "Journal CME",
+        "Start date": "2025-02-01",
+        "End date": "2025-11-30",
+        "Listed in CME Finder": "No",
+        "Physician learners": 10,
+        "Other learners": 2,
+    }
+    share(workspace, "office.xlsx", xlsx(table([half_done])))
+    final_update(workspace, "Preview of office.xlsx")
+    [annotated] = workspace.slack.uploaded()
+    sheet = load_workbook(io.BytesIO(annotated["data"])).active
+    message = sheet.cell(row=2, column=sheet.max_column).value
+    assert message.startswith("adds this activity; records learner counts")
+    assert (
+        "PARS still needs for Active: "
+        + ", ".join(ACTIVE_NEEDS)
+        + "; for Closed: "
+        + ", ".join(CLOSED_NEEDS)
+    ) in message

@@ -184,10 +184,11 @@ def test_the_annotated_copy_says_what_each_row_does_and_marks_bad_cells(engine: 
     header = [c.value for c in sheet[1]]
     assert header[-1] == "pars-bot messages"
     messages = [sheet.cell(row=r, column=len(header)).value for r in (2, 3, 4)]
+    counts = "PARS still needs for Closed: Physician learners, Other learners"
     assert messages == [
-        "updates City",
+        f"updates City; {counts}",
         clean_message('End date: "2025-02-30" is not a real date'),
-        "adds this activity",
+        f"adds this activity; {counts}",
     ]
     bad = sheet.cell(row=3, column=header.index("End date") + 1)
     assert bad.fill.fgColor.rgb.endswith("F4B6B6")
