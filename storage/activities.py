@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, func, select
 
 from storage import queries
+from storage.duplicates import title_key
 from storage.editing import changes_since
 from storage.errors import (
     ActivityClosed,
@@ -85,12 +86,24 @@ def status_of(activity: Activity, *, today: date) -> rules.Status:
     return rules.derive_status(activity, closed=activity.closed_at is not None, today=today)
 
 
-def missing_for_next_status(
-    *, session: Session, activity: Activity, today: date
-) -> tuple[rules.Status, list[str]]:
-    """The status after this one, and the fields it still needs."""
+def still_needs(*, session: Session, activity: Activity) -> list[rules.Need]:
+    """What PARS still needs of this activity, each field with the status it holds back."""
     counted = set(_counted_as_of(session, activity))
-    return rules.next_status(activity, status_of(activity, today=today), counted, today=today)
+    return rules.still_needs(activity, closed=activity.closed_at is not None, counted=counted)
+
+
+def needs_of_many(
+    *, session: Session, team_id: str, activities: Sequence[Activity]
+) -> dict[int, list[rules.Need]]:
+    """`still_needs` of each activity of a page, by row, with one query for their counts."""
+    counted = queries.counts_on_file(
+        session=session, team_id=team_id, activity_pks=[a.id for a in activities if a.id]
+    )
+    return {
+        a.id: rules.still_needs(a, closed=a.closed_at is not None, counted=counted.get(a.id, {}))
+        for a in activities
+        if a.id is not None
+    }
 
 
 def _counted_as_of(session: Session, activity: Activity) -> dict[str, date]:
@@ -251,6 +264,7 @@ def add_checked(
             updated_by=actor.user_id,
         )
         activity.active_fields_complete = not rules.missing_for_active(activity)
+        activity.title_key = title_key(activity.title)
         try:
             _write(session, activity, {}, add=True)
         except DuplicateActivityId:
@@ -297,6 +311,7 @@ def add_many_checked(
             | {
                 "team_id": team_id,
                 "active_fields_complete": not rules.missing_for_active(RecordView(record)),
+                "title_key": title_key(record.get("title")),
                 "created_at": now,
                 "created_by": actor.user_id,
                 "updated_at": now,
@@ -401,6 +416,8 @@ def update_checked(
     after = before | dict(values)
     complete = not rules.missing_for_active(RecordView(after))
     written = {**values, "active_fields_complete": complete}
+    if "title" in values:
+        written["title_key"] = title_key(after.get("title"))
     try:
         _write(session, activity, written | {"updated_at": now, "updated_by": actor.user_id})
     except StaleDataError:

@@ -25,6 +25,8 @@ class Activity(SQLModel, table=True):
         sa.Index("ix_activity_team_owner_end", "team_id", "owner_user_id", "end_date"),
         # "gr-2025" finds "GR-2025" without scanning the workspace.
         sa.Index("ix_activity_team_folded_id", "team_id", sa.text("lower(activity_id)")),
+        # Probable duplicates (same folded title, same start): storage/duplicates.py.
+        sa.Index("ix_activity_team_title_key_start", "team_id", "title_key", "start_date"),
     )
     __mapper_args__ = {"version_id_col": _activity_version}
 
@@ -32,6 +34,10 @@ class Activity(SQLModel, table=True):
     team_id: str = Field(max_length=32, index=True)
     activity_id: str = Field(max_length=64)
     title: str = Field(max_length=500)
+    # The title folded as duplicates compare it (duplicates.title_key), kept by the service.
+    title_key: str = Field(
+        default="", max_length=500, sa_column_kwargs={"server_default": sa.text("''")}
+    )
     format: str = Field(max_length=32)
     delivery_method: str | None = Field(default=None, max_length=32)
     start_date: date

@@ -103,14 +103,13 @@ def counts_on_file(
 
 @dataclass(frozen=True)
 class ActivityState:
-    """One activity's PARS status, the status after it and what that one still needs."""
+    """One activity's PARS status and what PARS still needs of it (rules.still_needs)."""
 
     # A row with the activity's columns as attributes; its `description` only says whether
     # one is filled in ("yes" or None).
     activity: Any
     status: rules.Status
-    next_status: rules.Status
-    missing: tuple[str, ...]
+    missing: tuple[rules.Need, ...]
 
 
 def activity_states(
@@ -137,13 +136,13 @@ def activity_states(
         counted = counts_on_file(session=session, team_id=team_id)
         states = []
         for row in rows:
-            status, nxt, missing = rules.assess(
+            status, missing = rules.status_and_needs(
                 row,  # type: ignore[arg-type]
                 closed=row.closed_at is not None,
                 counted=counted.get(row.id, _NONE_COUNTED),
                 today=today,
             )
-            states.append(ActivityState(row, status, nxt, tuple(missing)))
+            states.append(ActivityState(row, status, tuple(missing)))
     return states
 
 

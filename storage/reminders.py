@@ -144,12 +144,12 @@ class OpenWork:
     start: date
     end: date
     status: rules.Status
-    missing: tuple[str, ...]  # what closing still needs
+    missing: tuple[rules.Need, ...]  # what closing still needs (rules.still_needs)
     snoozed_until: date | None
 
     @property
     def needs_counts(self) -> bool:
-        return any(m.startswith("learners_") for m in self.missing)
+        return any(m.field.startswith("learners_") for m in self.missing)
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,9 @@ def _open_work(
 ) -> list[OpenWork]:
     work = []
     for row in rows:
-        status, missing = rules.close_needs(row, counted=counted.get(row.id, ()), today=today)
+        status, missing = rules.status_and_needs(
+            row, closed=False, counted=counted.get(row.id, ()), today=today
+        )
         work.append(
             OpenWork(
                 pk=row.id,

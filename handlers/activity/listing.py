@@ -11,6 +11,7 @@ from handlers.slack.call import CommandCall
 from handlers.slack.context import Deps
 from handlers.slack.errors import UsageError
 from handlers.slack.messages import Message
+from storage import activities as service
 from storage import queries
 from storage.db import session_scope
 from storage.pars import rules
@@ -78,12 +79,15 @@ def render_list(*, deps: Deps, team_id: str, user_id: str, state: dict[str, Any]
             page=state.get("page", 1),
             per_page=blocks.READY_PAGE_SIZE if selectable else blocks.LIST_PAGE_SIZE,
         )
+        needs = service.needs_of_many(
+            session=session, team_id=team_id, activities=[a for a, _s in page.rows]
+        )
     title = " · ".join(TITLES[v] for v in views)
     if state.get("year"):
         title += f" in {state['year']}"
     if state.get("format"):
         title += f" ({rules.format_label(state['format'])})"
-    return blocks.list_message(page, title=title, state=state, selectable=selectable)
+    return blocks.list_message(page, title=title, state=state, selectable=selectable, needs=needs)
 
 
 def list_activities(call: CommandCall) -> None:

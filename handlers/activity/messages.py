@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,10 +20,13 @@ from slack_sdk.models.blocks import (
 
 from handlers.slack.messages import Message, compose, line_sections, local_date, plain, section
 from handlers.slack.mrkdwn import cut, escape
+from storage import duplicates
 from storage.counts import CountsRecorded
+from storage.duplicates import Other
 from storage.models import Activity, LearnerCount
 from storage.pars import rules
 from storage.pars.fields import FIELDS, label, render
+from storage.pars.needs import needs_text
 from storage.queries import ActivityPage
 
 OPEN_EDIT = "pars_open_edit"
@@ -76,12 +79,6 @@ def _shown_text(name: str, value: Any) -> str:
     return render(value)
 
 
-def missing_text(next_status: rules.Status, missing: list[str]) -> str:
-    if not missing:
-        return ""
-    return f"Missing for *{next_status}*: " + ", ".join(label(m) for m in missing)
-
-
 def edit_button(activity_id: str, text: str = "Open edit form") -> ButtonElement:
     return ButtonElement(text=text, action_id=OPEN_EDIT, value=activity_id)
 
@@ -91,32 +88,34 @@ def named(activity: Activity) -> str:
     return f"`{escape(activity.activity_id)}` *{escape(activity.title)}*"
 
 
-def activity_summary_line(activity: Activity, status: rules.Status) -> str:
-    return (
+def activity_summary_line(
+    activity: Activity, status: rules.Status, needs: Sequence[rules.Need] = ()
+) -> str:
+    line = (
         f"{named(activity)} · {escape(rules.format_label(activity.format))} · "
         f"{activity.start_date} → {activity.end_date} · _{status}_"
     )
+    return f"{line} · {needs_text(needs, most=4)}" if needs else line
 
 
 def activity_card(
     activity: Activity,
     *,
     status: rules.Status,
-    next_status: rules.Status,
-    missing: list[str],
+    needs: Sequence[rules.Need],
     counts: dict[str, LearnerCount],
     timezone: ZoneInfo,
     history: Sequence[LearnerCount] = (),
     interactive: bool = True,
 ) -> Message:
-    """Every field of an activity, its PARS status and what the next status still needs.
+    """Every field of an activity, its PARS status and what PARS still needs.
 
     `history` is the count history, newest first; a shared card (`interactive` off) has no
     Edit button for the whole channel. Times show as dates in the provider's `timezone`.
     """
     header = f"{named(activity)}\nPARS status: *{status}*"
-    if missing:
-        header += "\n" + missing_text(next_status, missing)
+    if needs:
+        header += "\n" + needs_text(needs)
     elif status is rules.Status.ACTIVE:
         header += f"\nEverything for PARS is in; it can be closed after {activity.end_date}."
     elif status is rules.Status.READY_TO_CLOSE:
@@ -160,27 +159,29 @@ def saved(
     activity: Activity,
     *,
     status: rules.Status,
-    next_status: rules.Status,
-    missing: list[str],
+    needs: Sequence[rules.Need],
     changes: dict[str, dict[str, str]] | None = None,
     note: str = "",
+    duplicate_of: Sequence[Other] = (),
 ) -> Message:
     """The reply after an add or edit: what was saved, the status, and what is still missing.
 
-    `note` is mrkdwn the bot wrote.
+    `note` is mrkdwn the bot wrote; `duplicate_of` the activities this one probably repeats.
     """
     lines = [f"{verb} {named(activity)} — PARS status: *{status}*"]
     if note:
         lines.append(note)
+    if duplicate_of:
+        lines.append(f"⚠️ {escape(duplicates.warning(duplicate_of))}")
     if changes:
         for name, change in changes.items():
             before = escape(change["before"]) if change["before"] else "—"
             after = escape(change["after"]) if change["after"] else "—"
             lines.append(f"• {label(name)}: {before} → {after}")
-    if missing:
-        lines.append(missing_text(next_status, missing))
+    if needs:
+        lines.append(needs_text(needs))
     blocks: list[Block] = [section("\n".join(lines))]
-    if missing:
+    if needs:
         blocks.append(
             ActionsBlock(elements=[edit_button(activity.activity_id, "Fill in the rest")])
         )
@@ -212,7 +213,12 @@ def close_results(outcomes: list[CloseOutcome]) -> Message:
 
 
 def list_message(
-    page: ActivityPage, *, title: str, state: dict[str, Any], selectable: bool
+    page: ActivityPage,
+    *,
+    title: str,
+    state: dict[str, Any],
+    selectable: bool,
+    needs: Mapping[int, Sequence[rules.Need]] | None = None,
 ) -> Message:
     """A compact list; with `selectable`, checkboxes and a Close selected button.
 
@@ -227,7 +233,8 @@ def list_message(
     if page.pages > 1:
         heading += f", page {page.page} of {page.pages}"
     blocks: list[Block] = [section(heading)]
-    lines = [activity_summary_line(a, s) for a, s in page.rows]
+    needs = needs or {}
+    lines = [activity_summary_line(a, s, needs.get(a.id or 0, ())) for a, s in page.rows]
     if selectable:
         options = [
             Option(

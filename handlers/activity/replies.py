@@ -14,6 +14,7 @@ from handlers.slack.messages import Message
 from handlers.slack.mrkdwn import error_text, escape
 from storage import activities as service
 from storage import counts as learner_counts
+from storage import duplicates
 from storage.db import session_scope
 from storage.errors import ActivityNotFound, CloseRefused, NotPermitted
 from storage.models import Activity
@@ -28,17 +29,15 @@ def saved_message(
     changes: dict[str, dict[str, str]] | None = None,
     note: str = "",
 ) -> Message:
-    next_status, missing = service.missing_for_next_status(
-        session=session, activity=activity, today=today
-    )
+    others = duplicates.others_of(session=session, activity=activity)
     return blocks.saved(
         verb,
         activity,
         status=service.status_of(activity, today=today),
-        next_status=next_status,
-        missing=missing,
+        needs=service.still_needs(session=session, activity=activity),
         changes=changes,
         note=note,
+        duplicate_of=others,
     )
 
 
@@ -102,14 +101,10 @@ def card_message(
     timezone: ZoneInfo,
     share: bool = False,
 ) -> Message:
-    next_status, missing = service.missing_for_next_status(
-        session=session, activity=activity, today=today
-    )
     return blocks.activity_card(
         activity,
         status=service.status_of(activity, today=today),
-        next_status=next_status,
-        missing=missing,
+        needs=service.still_needs(session=session, activity=activity),
         counts=learner_counts.current_counts(session=session, activity=activity),
         history=learner_counts.count_history(session=session, activity=activity),
         timezone=timezone,

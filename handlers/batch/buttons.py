@@ -119,6 +119,7 @@ def _preview_again(plan: BatchPlan, zone: ZoneInfo) -> Message:
         unknown=kept.get("unknown") or [],
         not_used=kept.get("not_used") or [],
         expires=local_date(plan.expires_at, zone),
+        warnings=kept.get("first_warnings") or [],
     )
 
 

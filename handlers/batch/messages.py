@@ -68,6 +68,7 @@ def preview_message(
     unknown: Sequence[str],
     not_used: Sequence[str],
     expires: str,
+    warnings: Sequence[str] = (),
 ) -> Message:
     changes = bool(summary.added or summary.updated or summary.counts or summary.closed)
     lines = [
@@ -75,6 +76,9 @@ def preview_message(
         summary_line(summary, future=True),
     ]
     lines += _errors_lines(summary, first_errors, future=True)
+    if warnings:
+        lines.append("*Probable duplicates* (they would still be applied):")
+        lines += [f"⚠️ {escape(w)}" for w in warnings]
     if unknown:
         lines.append("Columns I don't know (ignored): " + ", ".join(escape(u) for u in unknown))
     lines += [escape(n) for n in not_used]

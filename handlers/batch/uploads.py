@@ -187,4 +187,5 @@ def preview_layout(deps: Deps, preview: Preview) -> Message:
         unknown=preview.unknown,
         not_used=preview.not_used,
         expires=local_date(preview.expires_at, deps.timezone),
+        warnings=preview.warnings,
     )

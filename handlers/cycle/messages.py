@@ -27,7 +27,7 @@ from storage import program_summary
 from storage.checklist import STEPS, Checklist, Named, Step
 from storage.models import ProgramSummary
 from storage.pars import calendar, rules
-from storage.pars.fields import label
+from storage.pars.needs import needs_text
 from storage.reminders import SNOOZE_DAYS, Needs, OpenWork
 
 CHECKLIST_MARK = "pars_checklist_mark"
@@ -241,13 +241,7 @@ def _quiet_note() -> ContextBlock:
 
 
 def work_line(work: OpenWork) -> str:
-    needs = (
-        "ready to close"
-        if not work.missing
-        else "needs "
-        + ", ".join(label(m) for m in work.missing[:4])
-        + (f" and {len(work.missing) - 4} more" if len(work.missing) > 4 else "")
-    )
+    needs = needs_text(work.missing, most=4) if work.missing else "ready to close"
     return (
         f"`{escape(work.activity_id)}` *{escape(work.title)}* · "
         f"{rules.format_label(work.format)} · ended {work.end} · {needs}"

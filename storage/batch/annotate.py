@@ -12,6 +12,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
 from storage.batch.plan import ERROR, Plan, RowPlan, change_words, clean_message
+from storage.pars.needs import needs_text
 from storage.sheets.read import Sheet
 from storage.sheets.rows import SheetLayout
 from storage.sheets.workbooks import (
@@ -57,6 +58,9 @@ def row_message(row: RowPlan) -> str:
         )
     if row.close:
         parts.append("closes it")
+    if row.needs:
+        parts.append(needs_text(row.needs, bold=False))
+    parts += [f"warning: {w}" for w in row.warnings]
     return "; ".join([*(parts or ["unchanged"]), *row.notes])
 
 

@@ -3,6 +3,7 @@ the sheets' columns (storage/sheets/workbooks.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -12,15 +13,29 @@ from openpyxl import Workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, or_, select
 
+from storage import duplicates
 from storage.batch.store import TEMPLATE, get_plan, update_plan
 from storage.errors import ParsError
 from storage.models import Activity, BatchPlan, LearnerCount
 from storage.pars import rules
-from storage.pars.fields import label
+from storage.pars.needs import BLOCKED, column_text
 from storage.sheets.fill import Filled, fill_template, tsv_bytes
-from storage.sheets.headers import AS_OF, CLOSE, MISSING_SHEET, OTHERS, PHYSICIANS
+from storage.sheets.headers import (
+    AS_OF,
+    CLOSE,
+    DUPLICATES_SHEET,
+    MISSING_SHEET,
+    OTHERS,
+    PHYSICIANS,
+)
 from storage.sheets.read import Limits
 from storage.sheets.workbooks import cells, export_rows, header_cells, header_labels, to_bytes
+
+# The third sheet: probable duplicates, each activity with the others it probably repeats.
+DUPLICATES_HEADERS = ["Activity ID", "Title", "Start date", "Probably the same as"]
+
+# The Still missing sheet: what each activity lacks, a column per status it holds back.
+MISSING_HEADERS = ["Activity ID", "Title", "Status"] + [f"Needed for {s}" for s in BLOCKED]
 
 
 def data_year_activities(session: Session, team_id: str, year: int) -> list[Any]:
@@ -78,7 +93,7 @@ def export_workbook(*, session: Session, team_id: str, year: int, today: date) -
         sheet.append(cells(sheet, values))
     needs = workbook.create_sheet(MISSING_SHEET)
     needs.freeze_panes = "A2"
-    needs.append(header_cells(needs, ["Activity ID", "Title", "Status", "Missing for PARS"]))
+    needs.append(header_cells(needs, MISSING_HEADERS))
     for activity, _values, status, missing in rows:
         if missing:
             needs.append(
@@ -88,11 +103,27 @@ def export_workbook(*, session: Session, team_id: str, year: int, today: date) -
                         activity.activity_id,
                         activity.title,
                         str(status),
-                        ", ".join(label(m) for m in missing),
+                        *(column_text(missing, blocked) for blocked in BLOCKED),
                     ],
                 )
             )
+    _duplicates_sheet(workbook, [activity for activity, *_rest in rows])
     return Export(to_bytes(workbook), len(rows), year)
+
+
+def _duplicates_sheet(workbook: Workbook, activities: Sequence[Any]) -> None:
+    """Activities that are probably one entered twice (same title ignoring case, spaces and
+    punctuation, same start date): PARS would count each twice. A row per activity, naming
+    the others of its group."""
+    sheet = workbook.create_sheet(DUPLICATES_SHEET)
+    sheet.freeze_panes = "A2"
+    sheet.append(header_cells(sheet, DUPLICATES_HEADERS))
+    for group in duplicates.groups_of(activities):
+        for activity in group:
+            others = ", ".join(o.activity_id for o in group if o is not activity)
+            sheet.append(
+                cells(sheet, [activity.activity_id, activity.title, activity.start_date, others])
+            )
 
 
 def export_tsv(*, session: Session, team_id: str, year: int, today: date) -> Export:

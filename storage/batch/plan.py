@@ -16,11 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from storage import duplicates, queries
 from storage.activities import Actor
 from storage.batch import checks
 from storage.collector import collector_paused
 from storage.errors import Problem
 from storage.models import Activity, AuditEvent, LearnerCount
+from storage.pars import rules
 from storage.pars.fields import label, render
 from storage.pars.validation import FIELD_NAMES, RecordView
 from storage.sheets.rows import BatchRow
@@ -40,6 +42,10 @@ class RowPlan:
     counts: bool = False
     close: bool = False
     problems: list[tuple[str, str]] = field(default_factory=list)  # (column target, message)
+    # Said, never refused: e.g. a probable duplicate of another activity.
+    warnings: list[str] = field(default_factory=list)
+    # What PARS would still need of the activity after this row (rules.still_needs).
+    needs: list[rules.Need] = field(default_factory=list)
     # What the validator passed, for the apply (not kept in the database).
     values: dict[str, Any] = field(default_factory=dict)
     count_values: dict[str, int] = field(default_factory=dict)
@@ -338,7 +344,71 @@ def plan_rows(
             planned.append(plan_row(row, workspace=workspace, actor=actor, today=today))
             if progress is not None and index % 2000 == 1999:
                 progress(index + 1, len(rows))
+        warn_duplicates(session, team_id, planned, workspace)
+        note_needs(session, team_id, planned, workspace)
     return Plan(planned, workspace.mark)
+
+
+def note_needs(
+    session: Session, team_id: str, planned: Sequence[RowPlan], workspace: Workspace
+) -> None:
+    """What PARS would still need of each activity a row adds, changes or counts, as the
+    whole file leaves it: the same list as `/pars show` says after the apply."""
+    going = [r for r in planned if r.changes_anything and r.action != ERROR and not r.close]
+    if not going:
+        return
+    # The counts on file, whether or not the file has count columns (one grouped query).
+    on_file = queries.counts_on_file(session=session, team_id=team_id)
+    counted: dict[str, set[str]] = defaultdict(set)
+    for row in planned:  # every row of the file that records counts, for later rows too
+        if row.action != ERROR:
+            counted[row.activity_id.strip().lower()] |= row.count_values.keys()
+    for row in going:
+        folded = row.activity_id.strip().lower()
+        stored = workspace.by_id.get(folded)
+        record = workspace.pending.get(folded, stored)
+        if record is None:
+            continue
+        mine = counted[folded] | set(on_file.get(getattr(stored, "id", None) or 0, {}))
+        row.needs = rules.still_needs(record, closed=False, counted=mine)
+
+
+def warn_duplicates(
+    session: Session, team_id: str, planned: Sequence[RowPlan], workspace: Workspace
+) -> None:
+    """Warn on each row that adds an activity, or changes its title or start, when another
+    activity has the same title and start date: stored (found by index), or added by another
+    row of this file. Nothing is refused."""
+    entering: list[tuple[RowPlan, duplicates.Key, int | None]] = []
+    for row in planned:
+        if row.action == ADD or (
+            row.action == UPDATE and ({"title", "start_date"} & row.values.keys())
+        ):
+            folded = row.activity_id.strip().lower()
+            record = workspace.pending.get(folded)
+            key = duplicates.key_of(
+                getattr(record, "title", None), getattr(record, "start_date", None)
+            )
+            if key is not None:
+                stored = workspace.by_id.get(folded)
+                entering.append((row, key, stored.id if stored is not None else None))
+    if not entering:
+        return
+    found = duplicates.others_like(
+        session=session, team_id=team_id, keys={key for _r, key, _pk in entering}
+    )
+    in_file: dict[duplicates.Key, list[RowPlan]] = defaultdict(list)
+    for row, key, _pk in entering:
+        in_file[key].append(row)
+    for row, key, pk in entering:
+        others = [o.describe() for o in found.get(key, []) if o.id != pk]
+        others += [
+            f"{o.activity_id} (row {o.row} of {o.sheet})"
+            for o in in_file[key]
+            if o is not row and o.activity_id.strip().lower() != row.activity_id.strip().lower()
+        ]
+        if others:
+            row.warnings.append(duplicates.warning_text(others))
 
 
 def clean_message(message: str) -> str:

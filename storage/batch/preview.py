@@ -36,6 +36,8 @@ class Preview:
     not_used: list[str] = field(default_factory=list)
     # Builds the annotated copy; called after the preview is shown, as it takes longest.
     annotate: Callable[[], bytes] | None = None
+    # The first warnings (probable duplicates), each naming its row; nothing refused.
+    warnings: list[str] = field(default_factory=list)
     # A workbook with a header row and no activities: a template to fill, not a batch.
     blank_template: bool = False
 
@@ -112,6 +114,7 @@ def preview_file(
         not_used=notes,
         annotate=lambda: annotated_workbook(sheets, read.layouts, plan),
         blank_template=not read.rows and kind_of(file_name) in WORKBOOK_TEMPLATES,
+        warnings=first_warnings(plan),
     )
     update_plan(
         engine,
@@ -131,6 +134,7 @@ def preview_file(
                 for r in plan.rows
             ],
             "first_errors": preview.first_errors,
+            "first_warnings": preview.warnings,
             # No activity on two rows: each row's outcome is its own (see apply.rows_to_check).
             "unique_ids": len({r.activity_id.strip().lower() for r in read.rows}) == len(read.rows),
             "unknown": read.unknown,
@@ -190,3 +194,14 @@ def first_errors(plan: Plan, limit: int = FIRST_ERRORS) -> list[str]:
                 return out
             out.append(problem_text(row, message))
     return out
+
+
+def first_warnings(plan: Plan, limit: int = FIRST_ERRORS) -> list[str]:
+    """The first warnings of the rows that would go ahead, each naming its row."""
+    out = [
+        problem_text(row, warning)
+        for row in plan.rows
+        if row.action != ERROR
+        for warning in row.warnings
+    ]
+    return out[:limit]

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, delete, or_, select
 
 from storage.activities import Actor
 from storage.batch.store import APPLIED, UNDONE, get_plan
+from storage.duplicates import title_key
 from storage.errors import NotPermitted, ParsError, Problem
 from storage.models import Activity, AuditEvent, LearnerCount
 from storage.pars import rules
@@ -83,6 +84,7 @@ def undo_batch(
         for event in reversed(mine):
             _reverse(session, activity, event)
         activity.active_fields_complete = not rules.missing_for_active(activity)
+        activity.title_key = title_key(activity.title)
         activity.updated_at = now
         activity.updated_by = actor.user_id
         session.add(activity)

@@ -213,9 +213,31 @@ def missing_for_active(a: ActivityLike) -> list[str]:
     return missing
 
 
+@dataclass(frozen=True)
+class Need:
+    """A field PARS still needs, and the status it holds the activity back from: Active (and
+    so Ready to Close) or Closed."""
+
+    field: str
+    blocks: Status
+
+
+def still_needs(a: ActivityLike, *, closed: bool, counted: Collection[str]) -> list[Need]:
+    """Everything PARS still needs of an activity, Active's fields first, then Closed's.
+
+    The one answer to "what is missing": the card, the saved reply, close, lists, App Home,
+    reminders, status and the export all say this list (`counted`: learner categories on file).
+    """
+    if closed:
+        return []
+    return [Need(f, Status.ACTIVE) for f in missing_for_active(a)] + [
+        Need(f, Status.CLOSED) for f in _missing_beyond_active(a, counted)
+    ]
+
+
 def missing_for_close(a: ActivityLike, counted: set[str]) -> list[str]:
-    """Fields PARS needs to close, beyond Active; `counted` holds the learner categories on file."""
-    return missing_for_active(a) + _missing_beyond_active(a, counted)
+    """Fields PARS needs to close, the Active ones included (`still_needs`, as names)."""
+    return [n.field for n in still_needs(a, closed=False, counted=counted)]
 
 
 def _missing_beyond_active(a: ActivityLike, counted: Collection[str]) -> list[str]:
@@ -306,6 +328,22 @@ def close_needs(
     if status is Status.DRAFT:
         missing = missing + _missing_beyond_active(a, counted)
     return status, missing
+
+
+def status_and_needs(
+    a: ActivityLike, *, closed: bool, counted: Collection[str], today: date
+) -> tuple[Status, list[Need]]:
+    """An activity's status and `still_needs`, checking the Active fields once (for lists of
+    many activities)."""
+    if closed:
+        return Status.CLOSED, []
+    active = missing_for_active(a)
+    needs = [Need(f, Status.ACTIVE) for f in active] + [
+        Need(f, Status.CLOSED) for f in _missing_beyond_active(a, counted)
+    ]
+    if active:
+        return Status.DRAFT, needs
+    return (Status.READY_TO_CLOSE if has_ended(a, today) else Status.ACTIVE), needs
 
 
 def has_ended(a: ActivityLike, today: date) -> bool:

@@ -23,6 +23,7 @@ from storage.pars.fields import (
     parse_values,
     refuse_control_characters,
 )
+from storage.pars.needs import needs_text
 
 FIELD_NAMES = tuple(f.name for f in FIELDS)
 
@@ -443,13 +444,13 @@ def check_close(
                 "end date has passed",
             )
         )
-    missing = rules.missing_for_close(stored, set(counted))
-    if missing:
+    needs = rules.still_needs(stored, closed=False, counted=set(counted))
+    if needs:
         problems.append(
             Problem(
                 "status",
-                "PARS still needs: " + ", ".join(label(m) for m in missing),
-                "missing:" + ",".join(missing),
+                needs_text(needs),
+                "missing:" + ",".join(n.field for n in needs),
             )
         )
     if stored.format == rules.ENDURING:

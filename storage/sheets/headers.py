@@ -33,6 +33,8 @@ HEADER_SCAN_ROWS = 10
 EXAMPLE_ID = "EXAMPLE"
 # The export's sheet of what each activity still needs: written for people, never read back.
 MISSING_SHEET = "Still missing"
+# The export's sheet of probable duplicates: for people too, never read back.
+DUPLICATES_SHEET = "Probable duplicates"
 
 # Headers the bot reads but does not use, and why (said once in the preview).
 NOT_USED = {

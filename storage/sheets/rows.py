@@ -15,6 +15,7 @@ from storage.sheets.headers import (
     AS_OF,
     CLOSE,
     COUNT_TARGETS,
+    DUPLICATES_SHEET,
     EXAMPLE_ID,
     LOOKED_FOR,
     MISSING_SHEET,
@@ -95,7 +96,7 @@ def _data_sheets(sheets: Sequence[Sheet]) -> tuple[list[SheetLayout], list[str]]
             continue
         if not layouts or columns.has_counts:
             layouts.append(SheetLayout(sheet.name, index, columns))
-        elif sheet.name != MISSING_SHEET:
+        elif sheet.name not in (MISSING_SHEET, DUPLICATES_SHEET):
             skipped.append(sheet.name)
     return layouts, skipped
 

@@ -160,8 +160,8 @@ def to_bytes(workbook: Workbook) -> bytes:
 
 def export_rows(
     activities: Sequence[Any], counts: dict[int, dict[str, Any]], today: date
-) -> list[tuple[Any, list[Any], rules.Status, list[str]]]:
-    """One row of values per activity, its status and what it still needs."""
+) -> list[tuple[Any, list[Any], rules.Status, list[rules.Need]]]:
+    """One row of values per activity, its status and what PARS still needs of it."""
     out = []
     for activity in activities:
         closed = activity.closed_at is not None
@@ -177,13 +177,8 @@ def export_rows(
             activity.owner_user_id,
             str(status),
         ]
-        if closed:
-            missing: list[str] = []
-        elif status is rules.Status.DRAFT:
-            missing = rules.missing_for_active(activity)
-        else:
-            missing = rules.missing_for_close(activity, set(mine))
-        out.append((activity, values, status, missing))
+        needs = rules.still_needs(activity, closed=closed, counted=set(mine))
+        out.append((activity, values, status, needs))
     return out
 
 

@@ -37,7 +37,7 @@ def work(pk: int, owner: str | None, end: date, **kw: object) -> OpenWork:
         "format": "rss",
         "start": end - timedelta(days=90),
         "status": rules.Status.READY_TO_CLOSE,
-        "missing": ("learners_physician",),
+        "missing": (rules.Need("learners_physician", rules.Status.CLOSED),),
         "snoozed_until": None,
     }
     return OpenWork(pk=pk, owner=owner, end=end, **(values | kw))  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ from storage.errors import (
     ValidationFailed,
 )
 from storage.models import Activity, AuditEvent, LearnerCount
-from storage.pars.rules import Status
+from storage.pars.rules import Need, Status
 from tests.conftest import NOW, TODAY
 
 TEAM = "T0TEAMA"
@@ -670,9 +670,9 @@ def test_close_refused_lists_exactly_what_is_missing(session: Session) -> None:
         "learners_other",
     ]
     assert refused.value.message == (
-        "`GR-2026` can't be closed yet. PARS still needs: Delivery method, "
-        "AMA PRA Category 1 credits, Description, Providership, Listed in CME Finder, "
-        "Outcome measures, Commercial support, Physician learners, Other learners."
+        "`GR-2026` can't be closed yet. PARS still needs for *Active*: Delivery method, "
+        "AMA PRA Category 1 credits, Description, Providership, Listed in CME Finder; "
+        "for *Closed*: Outcome measures, Commercial support, Physician learners, Other learners."
     )
     assert snapshot(session) == before
     assert activity.closed_at is None
@@ -742,12 +742,14 @@ def test_a_closed_activity_cannot_be_edited_counted_or_closed_again(session: Ses
     assert snapshot(session) == before
 
 
-def test_missing_for_next_status(session: Session) -> None:
+def test_still_needs_names_each_field_with_the_status_it_blocks(session: Session) -> None:
     draft = create(session, activity_id="GR-2026")
-    assert svc.missing_for_next_status(session=session, activity=draft, today=TODAY) == (
-        Status.READY_TO_CLOSE,
-        ["delivery_method", "credits", "description", "providership", "cme_finder"],
-    )
+    needs = svc.still_needs(session=session, activity=draft)
+    active = ["delivery_method", "credits", "description", "providership", "cme_finder"]
+    closing = ["outcome_measures", "commercial_support", "learners_physician", "learners_other"]
+    assert needs == [Need(f, Status.ACTIVE) for f in active] + [
+        Need(f, Status.CLOSED) for f in closing
+    ]
     running = create(
         session,
         COMPLETE,
@@ -757,10 +759,10 @@ def test_missing_for_next_status(session: Session) -> None:
         end_date="2026-12-02",
     )
     assert svc.status_of(running, today=TODAY) is Status.ACTIVE
-    assert svc.missing_for_next_status(session=session, activity=running, today=TODAY) == (
-        Status.CLOSED,
-        ["learners_physician", "learners_other"],
-    )
+    assert svc.still_needs(session=session, activity=running) == [
+        Need("learners_physician", Status.CLOSED),
+        Need("learners_other", Status.CLOSED),
+    ]
 
 
 # --- learner counts --------------------------------------------------------------------------

@@ -134,9 +134,8 @@ def test_close_selected_closes_the_complete_and_names_what_the_others_miss(
     assert result.params["replace_original"] is True
     assert "Closed 1 of 2." in result.text
     assert "✅ Closed `DONE-1` *Series DONE-1*." in result.text
-    assert "⛔ `NOCOUNT-2` can't be closed yet. PARS still needs: Physician learners, " in (
-        result.text
-    )
+    refusal = "⛔ `NOCOUNT-2` can't be closed yet. PARS still needs for *Closed*: Physician "
+    assert refusal in result.text
     assert "/pars counts NOCOUNT-2 physicians=N others=N" in result.text
     assert result.buttons == ["Open edit form"]
     assert result.button("Open edit form")["value"] == "NOCOUNT-2"

@@ -22,7 +22,7 @@ def test_add_inline_then_show(workspace: Workspace) -> None:
     shown = workspace.pars("show GR-2025").text
     assert "Medicine Grand Rounds" in shown
     assert "Regularly scheduled series" in shown
-    assert "Missing for *Ready to Close*" in shown  # the end date passed; Active fields missing
+    assert "PARS still needs for *Active*: Delivery method" in shown
     assert "Delivery method" in shown
 
 

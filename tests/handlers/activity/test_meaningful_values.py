@@ -132,7 +132,7 @@ def test_closing_too_early_says_so_and_what_else_is_missing(workspace: Workspace
     )
     reply = workspace.pars("close GR-2027")
     assert "ends on 2027-06-30; an activity can be closed only after its end date" in reply.text
-    assert "PARS still needs: Delivery method" in reply.text
+    assert "PARS still needs for *Active*: Delivery method" in reply.text
 
 
 def test_show_says_how_many_older_counts_it_leaves_out(workspace: Workspace) -> None:

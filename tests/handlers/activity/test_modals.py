@@ -110,9 +110,8 @@ def test_submitting_the_add_form_saves_and_confirms_where_the_command_was_typed(
     reply = workspace.reply(name)
     assert reply.ephemeral
     assert "Added `GR-2025` *Medicine Grand Rounds* — PARS status: *Ready to Close*" in reply.text
-    assert "Missing for *Closed*: Commercial support, Physician learners, Other learners" in (
-        reply.text
-    )
+    needs = "PARS still needs for *Closed*: Commercial support, Physician learners, Other learners"
+    assert needs in reply.text
     assert reply.buttons == ["Fill in the rest"]
     assert "assigned" not in reply.text
 
@@ -258,7 +257,7 @@ def test_submitting_the_edit_form_updates_and_audits(workspace: Workspace) -> No
     assert "• AMA PRA Category 1 credits: 1 → 1.5" in reply.text
     assert "• City: Chicago → Evanston" in reply.text
     assert "• Commercial support: — → no" in reply.text
-    assert "Missing for *Closed*: Physician learners, Other learners" in reply.text
+    assert "PARS still needs for *Closed*: Physician learners, Other learners" in reply.text
 
     activity = stored(workspace, "GR-2025")
     assert activity is not None

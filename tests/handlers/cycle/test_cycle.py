@@ -181,7 +181,7 @@ def test_the_unclosed_reminder_and_its_buttons(workspace: Workspace) -> None:
     assert "Grand Rounds &lt;Cardiology&gt; &amp; More" in raw
     assert unclosed.buttons == ["Close", "Enter counts", "Snooze 3 days"]
     close = workspace.reply(workspace.click(unclosed, "Close"))
-    assert "can't be closed yet. PARS still needs: Delivery method" in close.text
+    assert "can't be closed yet. PARS still needs for *Active*: Delivery method" in close.text
     workspace.click(unclosed, "Enter counts")
     form = workspace.opened_view()
     valid_view(form)

@@ -150,8 +150,8 @@ def test_status_closed_closes_after_the_update_and_says_what_is_missing_otherwis
     p = preview(engine, xlsx(rows))
     assert summary(p) == {"counts": 1, "closed": 1, "errors": 1}
     assert p.first_errors == [
-        "row 3, Can't close it yet: PARS still needs: Physician learners, Other learners "
-        "(activity `A-2`)"
+        "row 3, Can't close it yet: PARS still needs for *Closed*: Physician learners, "
+        "Other learners (activity `A-2`)"
     ]
     apply(engine, p.batch_id)
     closed = load(engine, "A-1")

@@ -105,7 +105,7 @@ def test_the_export_holds_the_data_year_with_status_and_what_is_missing(engine: 
             },
         )
     book = opened(_export(engine, 2025))
-    first, missing = book.worksheets
+    first, missing, duplicated = book.worksheets
     rows = list(first.iter_rows(values_only=True))
     headers = rows[0]
     by_id = {r[0]: dict(zip(headers, r, strict=True)) for r in rows[1:]}
@@ -124,8 +124,9 @@ def test_the_export_holds_the_data_year_with_status_and_what_is_missing(engine: 
     cell = next(c for c in first["B"] if c.value == "=cmd|' /C calc'!A0")
     assert cell.data_type == "s"
     needs = {r[0]: r[3] for r in missing.iter_rows(min_row=2, values_only=True)}
-    assert "Delivery method" in needs["EM-2024"] or "Description" in needs["EM-2024"]
+    assert "Description" in needs["EM-2024"]  # needed for Active
     assert "GR-2025" not in needs
+    assert duplicated.title == "Probable duplicates" and duplicated.max_row == 1  # none
 
 
 def test_an_export_read_back_changes_nothing(engine: Engine) -> None:
@@ -183,10 +184,11 @@ def test_the_annotated_copy_says_what_each_row_does_and_marks_bad_cells(engine: 
     header = [c.value for c in sheet[1]]
     assert header[-1] == "pars-bot messages"
     messages = [sheet.cell(row=r, column=len(header)).value for r in (2, 3, 4)]
+    counts = "PARS still needs for Closed: Physician learners, Other learners"
     assert messages == [
-        "updates City",
+        f"updates City; {counts}",
         clean_message('End date: "2025-02-30" is not a real date'),
-        "adds this activity",
+        f"adds this activity; {counts}",
     ]
     bad = sheet.cell(row=3, column=header.index("End date") + 1)
     assert bad.fill.fgColor.rgb.endswith("F4B6B6")

@@ -359,7 +359,7 @@ def test_closing_before_the_end_says_so_and_what_else_is_missing() -> None:
     problems = check_close(stored=running, actor=JANE, today=TODAY, counted={})
     messages = " ".join(p.message for p in problems)
     assert "ends on 2026-12-31; an activity can be closed only after its end date" in messages
-    assert "PARS still needs: Delivery method" in messages
+    assert "PARS still needs for *Active*: Delivery method" in messages
     assert "Physician learners, Other learners" in messages
 
 
