@@ -120,6 +120,10 @@ def _element(name: str, current: str, owner_default: str) -> Any:
         return _select(rules.PROVIDERSHIP, current)
     if name in {"cme_finder", "commercial_support", "moc"}:
         return _select(YES_NO, current)
+    if name == "finder_fee":
+        return _select(rules.PASSPORT_FEES, current)
+    if name == "finder_registration":
+        return _select(rules.PASSPORT_REGISTRATION, current)
     if name in {"start_date", "end_date"}:
         return DatePickerElement(action_id=ACTION, initial_date=current or None)
     if name == "outcome_measures":
@@ -137,7 +141,6 @@ def _element(name: str, current: str, owner_default: str) -> Any:
         "state": "2-letter code, e.g. IL",
         "country": "3-letter code, e.g. USA",
         "credits": "e.g. 1.5 (a multiple of 0.25)",
-        "finder_fee": "Amount in dollars, 0 if free",
         "finder_url": "https://...",
     }
     multiline = name in _MULTILINE_LISTS or name == "description"

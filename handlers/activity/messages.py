@@ -23,7 +23,7 @@ from handlers.slack.mrkdwn import cut, escape
 from storage.counts import CountsRecorded
 from storage.models import Activity, LearnerCount
 from storage.pars import rules
-from storage.pars.fields import FIELDS, label, render
+from storage.pars.fields import BY_NAME, FIELDS, label, render
 from storage.queries import ActivityPage
 
 OPEN_EDIT = "pars_open_edit"
@@ -71,8 +71,10 @@ def _shown_text(name: str, value: Any) -> str:
         return ", ".join(rules.OUTCOME_MEASURES.get(v, v) for v in value)
     if name == "description":
         return _clip(value, 300)
-    if name in {"finder_fee"}:
-        return f"${render(value)}"
+    if name == "finder_fee":
+        return rules.PASSPORT_FEES.get(value, value)
+    if name == "finder_registration":
+        return rules.PASSPORT_REGISTRATION.get(value, value)
     return render(value)
 
 
@@ -127,6 +129,11 @@ def activity_card(
         if f.name not in {"activity_id", "title"}
         # A field PARS does not ask for stays off the card, unless something was entered.
         and (rules.applies(f.name, activity) or getattr(activity, f.name) not in (None, []))
+    ]
+    lines += [
+        f"*Converted ({label(name)}):* {escape(note)}"
+        for name, note in (activity.conversion_notes or {}).items()
+        if name in BY_NAME
     ]
     for category, name in rules.LEARNER_CATEGORIES.items():
         row = counts.get(category)

@@ -319,6 +319,38 @@ def parse_supporters(raw: str) -> list[dict[str, Any]]:
     return supporters
 
 
+_parse_fee_answer = choice_parser(
+    rules.PASSPORT_FEES, {"no": "free", "none": "free", "no fee": "free", "varies": "variable"}
+)
+
+
+def parse_passport_fee(raw: str) -> str:
+    """Yes, free or variable; a dollar amount (what the bot took until now) says which."""
+    if (answer := _parse_fee_answer_or_none(raw)) is not None:
+        return answer
+    if not re.search(r"\d", raw):
+        raise FieldError(f'"{raw.strip()}" is not one of: {", ".join(rules.PASSPORT_FEES)}')
+    amount = parse_money(raw)  # a misread amount ("-5", "1,5") gets the money's own message
+    return "yes" if amount > 0 else "free"
+
+
+def fee_note(raw: str, value: Any) -> str | None:
+    """Why a fee given as an amount reads as it does: the amount itself is not kept."""
+    if _parse_fee_answer_or_none(raw) is not None:
+        return None
+    return (
+        f'CME Passport fee: "{raw.strip()}" read as *{rules.PASSPORT_FEES[value]}*; '
+        "PARS asks only whether there is a fee"
+    )
+
+
+def _parse_fee_answer_or_none(raw: str) -> str | None:
+    try:
+        return _parse_fee_answer(raw)
+    except FieldError:
+        return None
+
+
 def parse_user(raw: str) -> str:
     value = raw.strip()
     if not re.fullmatch(r"[UW][A-Z0-9]{2,}", value):
@@ -366,6 +398,8 @@ class FieldSpec:
     parse: Callable[[str], Any]
     example: str
     aliases: tuple[str, ...] = ()
+    # What the bot read into a value it took in an older form, said back to the person.
+    note: Callable[[str, Any], str | None] | None = None
 
 
 FIELDS: tuple[FieldSpec, ...] = (
@@ -447,24 +481,40 @@ FIELDS: tuple[FieldSpec, ...] = (
         ("joint-provider", "joint"),
     ),
     FieldSpec(
-        "cme_finder", "finder", "Listed in CME Finder", parse_yes_no, "finder=no", ("cme-finder",)
+        "cme_finder",
+        "passport",
+        "Listed in CME Passport",
+        parse_yes_no,
+        "passport=no",
+        ("finder", "cme-finder", "cme-passport"),
     ),
-    FieldSpec("finder_fee", "fee", "CME Finder fee", parse_money, "fee=0", ("finder-fee",)),
+    FieldSpec(
+        "finder_fee",
+        "fee",
+        "CME Passport fee",
+        parse_passport_fee,
+        "fee=free",
+        ("finder-fee", "passport-fee"),
+        fee_note,
+    ),
     FieldSpec(
         "finder_registration",
         "registration",
-        "CME Finder registration",
-        parse_text(200),
-        'registration="Open to all"',
-        ("finder-registration",),
+        "CME Passport registration",
+        choice_parser(
+            rules.PASSPORT_REGISTRATION,
+            {"open-to-all": "open", "all": "open", "restricted": "limited"},
+        ),
+        "registration=open",
+        ("finder-registration", "passport-registration"),
     ),
     FieldSpec(
         "finder_url",
         "url",
-        "CME Finder activity URL",
+        "CME Passport activity URL",
         parse_url,
         "url=https://cme.example.org/gr",
-        ("finder-url", "activity-url", "link"),
+        ("finder-url", "passport-url", "activity-url", "link"),
     ),
     FieldSpec(
         "outcome_measures",
@@ -577,6 +627,19 @@ def _parse_new(name: str, text: str) -> tuple[Any, str | None]:
         known.clear()
     known[text] = found
     return found
+
+
+def input_notes(raw: Mapping[str, str]) -> list[str]:
+    """What the bot read into values given in an older form (a fee amount read as Yes)."""
+    notes = []
+    for name, text in raw.items():
+        spec = BY_NAME.get(name)
+        if spec is None or spec.note is None or not isinstance(text, str) or not text.strip():
+            continue
+        value, error = _PARSED[name].get(text) or _parse_new(name, text)
+        if error is None and (note := spec.note(text, value)) is not None:
+            notes.append(note)
+    return notes
 
 
 def parse_values(raw: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]:

@@ -121,6 +121,10 @@ OUTCOME_MEASURES: dict[str, str] = {
     "community-health": "Community/population health",
 }
 
+# CME Passport (formerly CME Finder): PARS asks whether there is a fee, not how much.
+PASSPORT_FEES: dict[str, str] = {"yes": "Yes", "free": "No, it's free", "variable": "Variable"}
+PASSPORT_REGISTRATION: dict[str, str] = {"open": "Open to all", "limited": "Limited"}
+
 SUPPORT_KINDS: dict[str, str] = {"monetary": "Monetary", "in-kind": "In-kind"}
 
 LEARNER_CATEGORIES: dict[str, str] = {"physician": "Physician learners", "other": "Other learners"}

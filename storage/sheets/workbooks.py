@@ -32,7 +32,7 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 
 YES_NO_FIELDS = {"cme_finder", "commercial_support", "moc"}
 DATE_FIELDS = {"start_date", "end_date"}
-NUMBER_FIELDS = {"credits", "finder_fee", "moc_credits"}
+NUMBER_FIELDS = {"credits", "moc_credits"}
 
 # The activities sheet, in the order of PARS's activity record; labels are PARS field names.
 EXPORT_FIELDS = (
@@ -111,6 +111,10 @@ def shown_value(name: str, value: Any) -> Any:
         return rules.DELIVERY_METHODS.get(value, value)
     if name == "providership":
         return rules.PROVIDERSHIP.get(value, value)
+    if name == "finder_fee":
+        return rules.PASSPORT_FEES.get(value, value)
+    if name == "finder_registration":
+        return rules.PASSPORT_REGISTRATION.get(value, value)
     if name == "outcome_measures":
         return "; ".join(rules.OUTCOME_MEASURES.get(v, v) for v in value)
     if name in YES_NO_FIELDS:
@@ -215,7 +219,10 @@ INSTRUCTIONS = (
     "GR-2025): a row whose ID the bot knows updates that activity, a new ID adds one.",
     "A blank cell leaves the stored value as it is; to change a value, type the new one.",
     "Dates: a date cell, or YYYY-MM-DD, or M/D/YYYY.",
-    "Format, delivery method, providership and the yes/no columns offer drop-down lists.",
+    "Format, delivery method, providership, the CME Passport fee and registration and the "
+    "yes/no columns offer drop-down lists.",
+    "CME Passport fee: Yes, No, it's free, or Variable (an amount in dollars is read as Yes, "
+    "0 as No, it's free). Registration: Open to all or Limited.",
     "Outcome measures: any of Knowledge, Competence, Performance, Patient outcomes, "
     "Community/population health, separated by ;",
     "Joint providers: names separated by ;. Commercial supporters: "
@@ -231,7 +238,11 @@ INSTRUCTIONS = (
 
 
 def _add_list(sheet: Any, column: int, choices: Sequence[str], rows: int = 5000) -> None:
-    formula = '"' + ",".join(choices) + '"'
+    if any("," in choice for choice in choices):
+        # An inline list splits at commas ("No, it's free"): such a list lives on a hidden sheet.
+        formula = _listed_on_sheet(sheet.parent, choices)
+    else:
+        formula = '"' + ",".join(choices) + '"'
     if len(formula) > 255:  # Excel's limit for an inline list
         return
     validation = DataValidation(type="list", formula1=formula, allow_blank=True)
@@ -240,6 +251,24 @@ def _add_list(sheet: Any, column: int, choices: Sequence[str], rows: int = 5000)
     letter = get_column_letter(column)
     validation.add(f"{letter}2:{letter}{rows}")
     sheet.add_data_validation(validation)
+
+
+LISTS_SHEET = "Lists"
+
+
+def _listed_on_sheet(workbook: Workbook, choices: Sequence[str]) -> str:
+    """The choices in a new column of the hidden Lists sheet, as a range formula."""
+    if LISTS_SHEET in workbook.sheetnames:
+        lists = workbook[LISTS_SHEET]
+        column = lists.max_column + 1
+    else:
+        lists = workbook.create_sheet(LISTS_SHEET)
+        lists.sheet_state = "hidden"
+        column = 1
+    for row, choice in enumerate(choices, start=1):
+        set_text(lists.cell(row=row, column=column), choice)
+    letter = get_column_letter(column)
+    return f"{LISTS_SHEET}!${letter}$1:${letter}${len(choices)}"
 
 
 def template_workbook(kind: str = "activities") -> bytes:
@@ -275,6 +304,8 @@ def template_workbook(kind: str = "activities") -> bytes:
         label("delivery_method"): list(rules.DELIVERY_METHODS.values()),
         label("providership"): list(rules.PROVIDERSHIP.values()),
         label("cme_finder"): ["Yes", "No"],
+        label("finder_fee"): list(rules.PASSPORT_FEES.values()),
+        label("finder_registration"): list(rules.PASSPORT_REGISTRATION.values()),
         label("commercial_support"): ["Yes", "No"],
         label("moc"): ["Yes", "No"],
         STATUS_HEADER: ["Closed"],

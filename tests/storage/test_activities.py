@@ -671,7 +671,7 @@ def test_close_refused_lists_exactly_what_is_missing(session: Session) -> None:
     ]
     assert refused.value.message == (
         "`GR-2026` can't be closed yet. PARS still needs: Delivery method, "
-        "AMA PRA Category 1 credits, Description, Providership, Listed in CME Finder, "
+        "AMA PRA Category 1 credits, Description, Providership, Listed in CME Passport, "
         "Outcome measures, Commercial support, Physician learners, Other learners."
     )
     assert snapshot(session) == before
