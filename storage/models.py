@@ -33,7 +33,8 @@ class Activity(SQLModel, table=True):
     activity_id: str = Field(max_length=64)
     title: str = Field(max_length=500)
     format: str = Field(max_length=32)
-    delivery_method: str | None = Field(default=None, max_length=32)
+    # A set of rules.DELIVERY_METHODS codes, in the table's order.
+    delivery_method: list[str] | None = Field(default=None, sa_column=Column(JSON))
     start_date: date
     end_date: date = Field(index=True)
     city: str | None = Field(default=None, max_length=100)

@@ -23,7 +23,7 @@ from handlers.slack.mrkdwn import cut, escape
 from storage.counts import CountsRecorded
 from storage.models import Activity, LearnerCount
 from storage.pars import rules
-from storage.pars.fields import BY_NAME, FIELDS, label, render
+from storage.pars.fields import BY_NAME, FIELDS, label, outcome_label, render
 from storage.queries import ActivityPage
 
 OPEN_EDIT = "pars_open_edit"
@@ -64,11 +64,11 @@ def _shown_text(name: str, value: Any) -> str:
     if name == "format":
         return rules.format_label(value)
     if name == "delivery_method":
-        return rules.DELIVERY_METHODS.get(value, value)
+        return ", ".join(rules.DELIVERY_METHODS.get(v, v) for v in value)
     if name == "providership":
         return rules.PROVIDERSHIP.get(value, value)
     if name == "outcome_measures":
-        return ", ".join(rules.OUTCOME_MEASURES.get(v, v) for v in value)
+        return ", ".join(outcome_label(v) for v in value)
     if name == "description":
         return _clip(value, 300)
     if name == "finder_fee":

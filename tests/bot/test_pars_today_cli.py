@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -39,3 +40,36 @@ def test_import_takes_the_passport_answers_and_a_dollar_fee(tmp_path: Path, engi
     )
     assert (got["P-1"].finder_fee, got["P-1"].finder_registration) == ("variable", "open")
     assert (got["P-2"].finder_fee, got["P-2"].finder_registration) == ("yes", "limited")
+
+
+def test_import_takes_delivery_as_a_set(tmp_path: Path, engine: Engine) -> None:
+    got = imported(
+        tmp_path,
+        engine,
+        gr("D-1", **{"Delivery method": "in-person, live-streamed"}),
+        gr("D-2", **{"Delivery method": "hybrid"}),
+    )
+    for aid in ("D-1", "D-2"):
+        methods = got[aid].delivery_method
+        assert (json.loads(methods) if isinstance(methods, str) else methods) == [
+            "in-person",
+            "live-streamed",
+        ]
+
+
+def test_import_takes_outcomes_by_pars_and_today_s_names(tmp_path: Path, engine: Engine) -> None:
+    got = imported(
+        tmp_path,
+        engine,
+        gr("O-1", **{"Outcome measures": "knowledge:objective+subjective, community-health"}),
+        gr("O-2", **{"Outcome measures": "Patient outcomes"}),
+    )
+
+    def read(value: object) -> object:
+        return json.loads(value) if isinstance(value, str) else value
+
+    assert read(got["O-1"].outcome_measures) == [
+        "knowledge:objective+subjective",
+        "community-health",
+    ]
+    assert read(got["O-2"].outcome_measures) == ["patient-health"]

@@ -54,7 +54,9 @@ def old_database(empty_engine: Engine) -> Iterator[Engine]:  # noqa: F811
          "finder_registration": "see website", "finder_url": "https://x.org"},
         {"activity_id": "MEMBERS", "cme_finder": True, "finder_fee": 10,
          "finder_registration": "Members only", "finder_url": "https://x.org"},
-        {"activity_id": "UNLISTED", "cme_finder": False},
+        {"activity_id": "UNLISTED", "cme_finder": False, "delivery_method": "hybrid"},
+        {"activity_id": "ROOM", "delivery_method": "in-person"},
+        {"activity_id": "STREAM", "delivery_method": "live-streamed"},
     ]  # fmt: skip
     for row in rows:
         insert(empty_engine, **row)
@@ -90,6 +92,17 @@ def test_the_passport_fee_and_registration_become_answers_with_notes(
     assert got["UNLISTED"].conversion_notes is None
 
 
+def test_delivery_becomes_a_set_and_hybrid_both_methods(old_database: Engine) -> None:
+    at(old_database, "head")
+    got = stored(old_database)
+    assert got["UNLISTED"].delivery_method == ["in-person", "live-streamed"]
+    assert got["ROOM"].delivery_method == ["in-person"]
+    assert got["STREAM"].delivery_method == ["live-streamed"]
+    assert got["FEE"].delivery_method is None
+    # Hybrid is both by definition: nothing guessed, nothing to say.
+    assert got["UNLISTED"].conversion_notes is None
+
+
 def test_downgrade_brings_back_what_it_can(old_database: Engine) -> None:
     at(old_database, "head")
     command.downgrade(alembic_config(old_database), "0005")
@@ -98,3 +111,13 @@ def test_downgrade_brings_back_what_it_can(old_database: Engine) -> None:
         got = {r.activity_id: r for r in connection.execute(sa.select(table))}
     assert got["FREE"].finder_fee == 0 and got["FREE"].finder_registration == "Limited"
     assert got["FEE"].finder_fee is None and got["FEE"].finder_registration == "Open to all"
+    assert got["UNLISTED"].delivery_method == "hybrid"
+    assert got["ROOM"].delivery_method == "in-person"
+
+
+def test_outcome_measures_take_pars_names(old_database: Engine) -> None:
+    insert(old_database, activity_id="OUT", outcome_measures=["knowledge", "patient-outcomes"])
+    at(old_database, "head")
+    got = stored(old_database)["OUT"]
+    assert got.outcome_measures == ["knowledge", "patient-health"]
+    assert got.conversion_notes is None

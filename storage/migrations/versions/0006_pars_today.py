@@ -1,5 +1,6 @@
 """the activity record as PARS asks it today: CME Passport fee and registration as answers,
-with a note on each activity where the conversion had to guess
+delivery method as a set, outcome measures by PARS's names, with a note on each activity
+where the conversion had to guess
 
 Revision ID: 0006
 Revises: 0005
@@ -28,6 +29,11 @@ depends_on: str | Sequence[str] | None = None
 # The values as this migration writes them; copied, not imported: the application's tables
 # may change after this migration, what it wrote may not.
 FEES = {"yes": "Yes", "free": "No, it's free"}
+DELIVERY = {
+    "in-person": ["in-person"],
+    "live-streamed": ["live-streamed"],
+    "hybrid": ["in-person", "live-streamed"],
+}
 _OPEN = re.compile(r"\b(open|all|public|anyone|everyone)\b", re.IGNORECASE)
 _LIMITED = re.compile(r"\b(limit\w*|restrict\w*|members?|invit\w*|closed|private)\b", re.I)
 
@@ -44,6 +50,21 @@ def convert(row: sa.Row[Any]) -> tuple[dict[str, Any], dict[str, str]]:
             f'The fee was ${amount:,.2f}: read as "{FEES[fee]}" (PARS asks only whether there is '
             "a fee; check that it is not Variable)"
         )
+    if row.delivery_method is not None:
+        # "hybrid" was the bot's own word for both methods: a definition, not a guess.
+        methods = DELIVERY.get(row.delivery_method)
+        values["methods"] = methods
+        if methods is None:
+            notes["delivery_method"] = (
+                f'The delivery method was "{row.delivery_method}": cleared; give '
+                "delivery=in-person, live-streamed or both"
+            )
+            values["active_fields_complete"] = False
+    if row.outcome_measures and "patient-outcomes" in row.outcome_measures:
+        # Renamed to PARS's label, the same measure: no guess.
+        values["outcome_measures"] = [
+            "patient-health" if m == "patient-outcomes" else m for m in row.outcome_measures
+        ]
     registration = (row.finder_registration or "").strip()
     if registration:
         code = _registration(registration)
@@ -79,6 +100,9 @@ activity = sa.table(
     sa.column("finder_fee", sa.Numeric(10, 2)),
     sa.column("passport_fee", sa.String(16)),
     sa.column("finder_registration", sa.String(200)),
+    sa.column("delivery_method", sa.String(32)),
+    sa.column("methods", sa.JSON),
+    sa.column("outcome_measures", sa.JSON),
     sa.column("active_fields_complete", sa.Boolean),
     sa.column("conversion_notes", sa.JSON),
 )
@@ -99,6 +123,7 @@ def upgrade() -> None:
     with op.batch_alter_table("activity") as batch:
         batch.add_column(sa.Column("passport_fee", sa.String(length=16), nullable=True))
         batch.add_column(sa.Column("conversion_notes", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("methods", sa.JSON(), nullable=True))
     connection = op.get_bind()
     rows = connection.execute(
         sa.select(
@@ -106,6 +131,8 @@ def upgrade() -> None:
             activity.c.cme_finder,
             activity.c.finder_fee,
             activity.c.finder_registration,
+            activity.c.delivery_method,
+            activity.c.outcome_measures,
         )
     ).all()
     for row in rows:
@@ -121,20 +148,33 @@ def upgrade() -> None:
             new_column_name="finder_fee",
             existing_type=sa.String(length=16),
         )
+        batch.drop_column("delivery_method")
+    # A column renamed to a name dropped in the same batch is lost: a batch of its own.
+    with _expression_index_kept(), op.batch_alter_table("activity") as batch:
+        batch.alter_column("methods", new_column_name="delivery_method", existing_type=sa.JSON())
 
 
 def downgrade() -> None:
     # The amounts are gone: "No, it's free" goes back as 0, a fee as unknown.
     with op.batch_alter_table("activity") as batch:
         batch.add_column(sa.Column("old_fee", sa.Numeric(precision=10, scale=2), nullable=True))
+        batch.add_column(sa.Column("old_delivery", sa.String(length=32), nullable=True))
     old = sa.table(
         "activity",
+        sa.column("id", sa.Integer),
+        sa.column("delivery_method", sa.JSON),
+        sa.column("old_delivery", sa.String(32)),
         sa.column("finder_fee", sa.String(16)),
         sa.column("old_fee", sa.Numeric(10, 2)),
         sa.column("finder_registration", sa.String(200)),
     )
     connection = op.get_bind()
     connection.execute(sa.update(old).where(old.c.finder_fee == "free").values(old_fee=0))
+    as_before = {tuple(methods): word for word, methods in DELIVERY.items()}
+    for pk, methods in connection.execute(sa.select(old.c.id, old.c.delivery_method)).all():
+        if methods:
+            word = as_before.get(tuple(methods))
+            connection.execute(sa.update(old).where(old.c.id == pk).values(old_delivery=word))
     for code, text in (("open", "Open to all"), ("limited", "Limited")):
         connection.execute(
             sa.update(old).where(old.c.finder_registration == code).values(finder_registration=text)
@@ -143,3 +183,8 @@ def downgrade() -> None:
         batch.drop_column("finder_fee")
         batch.drop_column("conversion_notes")
         batch.alter_column("old_fee", new_column_name="finder_fee", existing_type=sa.Numeric(10, 2))
+        batch.drop_column("delivery_method")
+    with _expression_index_kept(), op.batch_alter_table("activity") as batch:
+        batch.alter_column(
+            "old_delivery", new_column_name="delivery_method", existing_type=sa.String(32)
+        )

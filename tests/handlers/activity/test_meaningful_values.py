@@ -62,7 +62,7 @@ def test_a_live_streamed_in_person_course_is_a_contradiction(workspace: Workspac
         'add-activity id=LC-1 title="Update" format=C delivery=live-streamed '
         "start=2025-03-01 end=2025-03-01"
     )
-    assert "Activity type C means in person, but Delivery method says live-streamed" in reply.text
+    assert "Activity type C means in-person, but Delivery method says live-streamed" in reply.text
     assert rows(workspace, Activity) == []
 
 

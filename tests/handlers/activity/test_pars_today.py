@@ -87,3 +87,81 @@ def test_the_form_offers_the_passport_answers(workspace: Workspace) -> None:
     workspace.submit(view, values)
     stored = activity(workspace)
     assert (stored.finder_fee, stored.finder_registration) == ("variable", "limited")
+
+
+# --- delivery method -------------------------------------------------------------------------
+
+
+def test_a_course_in_the_room_and_streamed_is_one_activity_with_both(workspace: Workspace) -> None:
+    reply = workspace.pars(f"{ADD_GR} delivery=in-person,live-streamed")
+    assert "Added" in reply.text
+    assert activity(workspace).delivery_method == ["in-person", "live-streamed"]
+    shown = workspace.pars("show GR-2025").text
+    assert "*Delivery method:* In-Person, Live-Streamed" in shown
+    # In person is one of them: the place is needed.
+    assert "City" in shown and "Country" in shown
+    workspace.pars("edit GR-2025 delivery=live-streamed")
+    assert activity(workspace).delivery_method == ["live-streamed"]
+    workspace.pars("edit GR-2025 delivery=hybrid")
+    assert activity(workspace).delivery_method == ["in-person", "live-streamed"]
+
+
+def test_the_form_offers_the_methods_as_a_multi_select(workspace: Workspace) -> None:
+    workspace.pars(f"{ADD_GR} delivery=hybrid")
+    workspace.command("edit GR-2025")
+    view = workspace.opened_view()
+    element = next(b["element"] for b in view["blocks"] if b.get("block_id") == "delivery_method")
+    assert element["type"] == "multi_static_select"
+    assert [o["value"] for o in element["initial_options"]] == ["in-person", "live-streamed"]
+    workspace.submit(view, form_state(view, delivery_method=["live-streamed"]))
+    assert activity(workspace).delivery_method == ["live-streamed"]
+
+
+# --- outcome measures ------------------------------------------------------------------------
+
+
+def test_outcomes_with_objective_or_subjective_and_today_s_names(workspace: Workspace) -> None:
+    workspace.pars(f"{ADD_GR} outcomes=knowledge:objective,patient-health")
+    assert activity(workspace).outcome_measures == ["knowledge:objective", "patient-health"]
+    shown = workspace.pars("show GR-2025").text
+    assert "*Outcome measures:* Learner Knowledge (Objective), Patient Health" in shown
+    workspace.pars("edit GR-2025 outcomes=competence,patient-outcomes")
+    assert activity(workspace).outcome_measures == ["competence", "patient-health"]
+
+
+def test_the_form_offers_each_measure_and_its_kinds(workspace: Workspace) -> None:
+    workspace.pars(f"{ADD_GR} outcomes=knowledge:objective")
+    workspace.command("edit GR-2025")
+    view = workspace.opened_view()
+    element = next(b["element"] for b in view["blocks"] if b.get("block_id") == "outcome_measures")
+    labels = [o["text"]["text"] for o in element["options"]]
+    assert "Learner Knowledge (Objective, Subjective)" in labels and "Patient Health" in labels
+    assert [o["value"] for o in element["initial_options"]] == ["knowledge:objective"]
+    workspace.submit(
+        view, form_state(view, outcome_measures=["knowledge:subjective", "community-health"])
+    )
+    assert activity(workspace).outcome_measures == ["knowledge:subjective", "community-health"]
+
+
+# --- limits and forms ------------------------------------------------------------------------
+
+
+def test_help_and_the_form_say_an_rss_s_credits_are_for_the_whole_series(
+    workspace: Workspace,
+) -> None:
+    assert "a weekly one-hour series is about 52 credits" in workspace.pars("help fields").text
+    workspace.command("add-activity")
+    view = workspace.opened_view()
+    credits = next(b["element"] for b in view["blocks"] if b.get("block_id") == "credits")
+    assert "the whole series" in credits["placeholder"]["text"]
+
+
+def test_limits_refuse_with_a_message_and_save_nothing(workspace: Workspace) -> None:
+    for typed, words in (
+        ("accme-id=AB-12", "digits only"),
+        ('commercial-support=yes supporters="Acme:monetary:5000.50"', "whole dollars"),
+        ("description=" + "x" * 2501, "at most 2500 fit"),
+    ):
+        reply = workspace.pars(f"{ADD_GR} {typed}")
+        assert words in reply.text
+    assert rows(workspace, Activity) == []

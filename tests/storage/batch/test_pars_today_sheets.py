@@ -95,3 +95,39 @@ def test_the_export_writes_pars_answers_and_reads_back_unchanged(engine: Engine)
     assert row["CME Passport registration"] == "Limited"
     again = preview(engine, data, "PARS export 2025.xlsx")
     assert again.summary.unchanged == 1, again.first_errors
+
+
+def test_delivery_in_a_sheet_is_a_set_and_the_export_reads_back(engine: Engine) -> None:
+    added(
+        engine,
+        gr("BOTH", **{"Delivery method": "In-Person; Live-Streamed"}),
+        gr("HYB", **{"Delivery method": "Hybrid"}),
+        gr("STREAM", **{"Delivery method": "Live-streamed", "City": None, "State": None}),
+    )
+    for aid in ("BOTH", "HYB"):
+        found = load(engine, aid)
+        assert found is not None and found.delivery_method == ["in-person", "live-streamed"]
+    with session_scope(engine) as session:
+        data = export_workbook(session=session, team_id=TEAM, year=2025, today=TODAY).data
+    again = preview(engine, data, "PARS export 2025.xlsx")
+    assert again.summary.unchanged == 3, again.first_errors
+
+
+def test_outcomes_in_a_sheet_old_and_new_names_and_the_export_reads_back(engine: Engine) -> None:
+    added(
+        engine,
+        gr("NEW", **{"Outcome measures": "Learner Knowledge (Objective); Patient Health"}),
+        gr("OLD", **{"Outcome measures": "Knowledge; Patient outcomes"}),
+    )
+    assert (found := load(engine, "NEW")) is not None
+    assert found.outcome_measures == ["knowledge:objective", "patient-health"]
+    assert (found := load(engine, "OLD")) is not None
+    assert found.outcome_measures == ["knowledge", "patient-health"]
+    with session_scope(engine) as session:
+        data = export_workbook(session=session, team_id=TEAM, year=2025, today=TODAY).data
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    shown = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert shown["NEW"]["Outcome measures"] == "Learner Knowledge (Objective); Patient Health"
+    again = preview(engine, data, "PARS export 2025.xlsx")
+    assert again.summary.unchanged == 2, again.first_errors

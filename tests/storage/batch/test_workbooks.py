@@ -40,7 +40,7 @@ def test_the_template_has_pars_headers_drop_downs_instructions_and_an_example() 
     ]
     lists = {str(v.sqref).split(":")[0]: v.formula1 for v in sheet.data_validations.dataValidation}
     assert "Enduring material" in lists["C2"]  # Format
-    assert lists["D2"] == '"In person,Live-streamed,Hybrid (in person and live-streamed)"'
+    assert lists["D2"] == '"In-Person,Live-Streamed,In-Person; Live-Streamed"'
     assert '"Yes,No"' in lists.values()
     assert "A blank cell leaves the stored value" in " ".join(
         str(r[0].value) for r in book["Instructions"].iter_rows()

@@ -180,7 +180,7 @@ def test_every_problem_of_a_record_comes_at_once() -> None:
         (
             {"format": "C", "delivery_method": "live-streamed"},
             "delivery_method",
-            "Activity type C means in person, but Delivery method says live-streamed",
+            "Activity type C means in-person, but Delivery method says live-streamed",
         ),
         (
             {"providership": "direct", "joint_providers": "State Society"},
