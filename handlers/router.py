@@ -172,6 +172,10 @@ def fields_help() -> str:
     lines.append(
         f"Formats: {formats}. Old PARS activity-type codes (C, IL, RSS, EM, ...) work too."
     )
+    lines.append(
+        "Credits of a regularly scheduled series (RSS) are for the whole series, not one "
+        "session: a weekly one-hour series is about 52 credits."
+    )
     lines.append("Give a key with nothing after `=` to clear that field, e.g. `city=`.")
     return "\n".join(lines)
 

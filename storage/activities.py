@@ -418,6 +418,11 @@ def update_checked(
     written = {**values, "active_fields_complete": complete}
     if "title" in values:
         written["title_key"] = title_key(after.get("title"))
+    notes = activity.conversion_notes or {}
+    if any(name in notes for name in values):
+        # A field given again is no longer the migration's guess.
+        kept = {name: note for name, note in notes.items() if name not in values}
+        written["conversion_notes"] = kept or None
     try:
         _write(session, activity, written | {"updated_at": now, "updated_by": actor.user_id})
     except StaleDataError:

@@ -39,7 +39,8 @@ class Activity(SQLModel, table=True):
         default="", max_length=500, sa_column_kwargs={"server_default": sa.text("''")}
     )
     format: str = Field(max_length=32)
-    delivery_method: str | None = Field(default=None, max_length=32)
+    # A set of rules.DELIVERY_METHODS codes, in the table's order.
+    delivery_method: list[str] | None = Field(default=None, sa_column=Column(JSON))
     start_date: date
     end_date: date = Field(index=True)
     city: str | None = Field(default=None, max_length=100)
@@ -50,7 +51,8 @@ class Activity(SQLModel, table=True):
     providership: str | None = Field(default=None, max_length=16)
     joint_providers: list[str] | None = Field(default=None, sa_column=Column(JSON))
     cme_finder: bool | None = None
-    finder_fee: Decimal | None = Field(default=None, max_digits=10, decimal_places=2)
+    # CME Passport (formerly CME Finder): whether there is a fee, rules.PASSPORT_FEES.
+    finder_fee: str | None = Field(default=None, max_length=16)
     finder_registration: str | None = Field(default=None, max_length=200)
     finder_url: str | None = Field(default=None, max_length=1000)
     outcome_measures: list[str] | None = Field(default=None, sa_column=Column(JSON))
@@ -61,6 +63,9 @@ class Activity(SQLModel, table=True):
     moc_credit_type: str | None = Field(default=None, max_length=200)
     moc_credits: Decimal | None = Field(default=None, max_digits=7, decimal_places=2)
     owner_user_id: str | None = Field(default=None, max_length=32, index=True)
+    # What migration 0006 guessed when it converted the activity to today's PARS record,
+    # by field name: shown by `/pars show` until the field is given again.
+    conversion_notes: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
     # The ID PARS assigns once the activity is there (PARS.md, Batch files): kept, shown, exported.
     accme_activity_id: str | None = Field(default=None, max_length=32)
     # Kept by the service on every write (rules.missing_for_active is empty), so listing what

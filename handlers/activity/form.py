@@ -45,12 +45,21 @@ from storage.errors import (
 )
 from storage.models import Activity
 from storage.pars import rules
-from storage.pars.fields import BY_NAME, FIELDS, label, render
+from storage.pars.fields import BY_NAME, FIELDS, label, outcome_label, render
 
 CALLBACK_ID = "pars_activity_form"
 ACTION = "value"
 YES_NO = {"yes": "Yes", "no": "No"}
 _MULTILINE_LISTS = {"joint_providers", "supporters"}
+# Each measure alone, objective, subjective, or both: every value the field stores.
+OUTCOME_CHOICES = {
+    value: outcome_label(value)
+    for code in rules.OUTCOME_MEASURES
+    for value in (
+        code,
+        *(f"{code}:{k}" for k in (*rules.OUTCOME_KINDS, "+".join(rules.OUTCOME_KINDS))),
+    )
+}
 
 
 @dataclass
@@ -80,7 +89,7 @@ def form_values(activity: Activity) -> dict[str, str]:
         value = getattr(activity, spec.name)
         if spec.name in _MULTILINE_LISTS and value:
             values[spec.name] = render(value).replace("; ", "\n")
-        elif spec.name == "outcome_measures" and value:
+        elif spec.name in {"delivery_method", "outcome_measures"} and value:
             values[spec.name] = ",".join(value)
         else:
             values[spec.name] = render(value)
@@ -96,6 +105,14 @@ def _select(table: Mapping[str, str], current: str) -> StaticSelectElement:
     initial = next((o for o in options if o.value == current), None)
     return StaticSelectElement(
         action_id=ACTION, options=options, initial_option=initial, placeholder="Choose"
+    )
+
+
+def _multi(table: Mapping[str, str], current: str) -> StaticMultiSelectElement:
+    options = _options(table)
+    chosen = [o for o in options if o.value in current.split(",")]
+    return StaticMultiSelectElement(
+        action_id=ACTION, options=options, initial_options=chosen or None, placeholder="Choose"
     )
 
 
@@ -115,19 +132,19 @@ def _element(name: str, current: str, owner_default: str) -> Any:
     if name == "format":
         return _select({c: f.label for c, f in rules.FORMATS.items()}, current)
     if name == "delivery_method":
-        return _select(rules.DELIVERY_METHODS, current)
+        return _multi(rules.DELIVERY_METHODS, current)
     if name == "providership":
         return _select(rules.PROVIDERSHIP, current)
     if name in {"cme_finder", "commercial_support", "moc"}:
         return _select(YES_NO, current)
+    if name == "finder_fee":
+        return _select(rules.PASSPORT_FEES, current)
+    if name == "finder_registration":
+        return _select(rules.PASSPORT_REGISTRATION, current)
     if name in {"start_date", "end_date"}:
         return DatePickerElement(action_id=ACTION, initial_date=current or None)
     if name == "outcome_measures":
-        options = _options(rules.OUTCOME_MEASURES)
-        chosen = [o for o in options if o.value in current.split(",")]
-        return StaticMultiSelectElement(
-            action_id=ACTION, options=options, initial_options=chosen or None, placeholder="Choose"
-        )
+        return _multi(OUTCOME_CHOICES, current)
     if name == "owner_user_id":
         return UserSelectElement(action_id=ACTION, initial_user=current or owner_default)
     hints = {
@@ -136,8 +153,7 @@ def _element(name: str, current: str, owner_default: str) -> Any:
         "supporters": "One per line: Name:monetary:amount or Name:in-kind",
         "state": "2-letter code, e.g. IL",
         "country": "3-letter code, e.g. USA",
-        "credits": "e.g. 1.5 (a multiple of 0.25)",
-        "finder_fee": "Amount in dollars, 0 if free",
+        "credits": "e.g. 1.5 (a multiple of 0.25); an RSS: the whole series, weekly 1 h ≈ 52",
         "finder_url": "https://...",
     }
     multiline = name in _MULTILINE_LISTS or name == "description"

@@ -25,7 +25,7 @@ from storage.counts import CountsRecorded
 from storage.duplicates import Other
 from storage.models import Activity, LearnerCount
 from storage.pars import rules
-from storage.pars.fields import FIELDS, label, render
+from storage.pars.fields import BY_NAME, FIELDS, label, outcome_label, render
 from storage.pars.needs import needs_text
 from storage.queries import ActivityPage
 
@@ -67,15 +67,17 @@ def _shown_text(name: str, value: Any) -> str:
     if name == "format":
         return rules.format_label(value)
     if name == "delivery_method":
-        return rules.DELIVERY_METHODS.get(value, value)
+        return ", ".join(rules.DELIVERY_METHODS.get(v, v) for v in value)
     if name == "providership":
         return rules.PROVIDERSHIP.get(value, value)
     if name == "outcome_measures":
-        return ", ".join(rules.OUTCOME_MEASURES.get(v, v) for v in value)
+        return ", ".join(outcome_label(v) for v in value)
     if name == "description":
         return _clip(value, 300)
-    if name in {"finder_fee"}:
-        return f"${render(value)}"
+    if name == "finder_fee":
+        return rules.PASSPORT_FEES.get(value, value)
+    if name == "finder_registration":
+        return rules.PASSPORT_REGISTRATION.get(value, value)
     return render(value)
 
 
@@ -126,6 +128,11 @@ def activity_card(
         if f.name not in {"activity_id", "title"}
         # A field PARS does not ask for stays off the card, unless something was entered.
         and (rules.applies(f.name, activity) or getattr(activity, f.name) not in (None, []))
+    ]
+    lines += [
+        f"*Converted ({label(name)}):* {escape(note)}"
+        for name, note in (activity.conversion_notes or {}).items()
+        if name in BY_NAME
     ]
     for category, name in rules.LEARNER_CATEGORIES.items():
         row = counts.get(category)

@@ -18,6 +18,7 @@ from storage import duplicates
 from storage.db import session_scope
 from storage.errors import ActivityNotFound, CloseRefused, NotPermitted
 from storage.models import Activity
+from storage.pars.fields import input_notes
 
 
 def saved_message(
@@ -67,6 +68,7 @@ def save_activity(
                 if raw.get("activity_id")
                 else f"The bot assigned the ID `{activity.activity_id}`."
             )
+            note = "\n".join(filter(None, [note, *(escape(n) for n in input_notes(raw))]))
             return saved_message(
                 session=session, activity=activity, today=today, verb="Added", note=note
             )
@@ -90,6 +92,7 @@ def save_activity(
             today=today,
             verb="Updated" if update.changes else "No change to",
             changes=update.changes,
+            note="\n".join(escape(n) for n in input_notes(raw)),
         )
 
 

@@ -250,6 +250,43 @@ def parse_url(raw: str) -> str:
     return value
 
 
+_DELIVERY_LOOKUP = {_fold(code): [code] for code in rules.DELIVERY_METHODS} | {
+    _fold(label): [code] for code, label in rules.DELIVERY_METHODS.items()
+}
+_DELIVERY_LOOKUP |= {
+    _fold(alias): [code]
+    for alias, code in {
+        "in person": "in-person",
+        "live": "live-streamed",
+        "virtual": "live-streamed",
+        "online": "live-streamed",
+        "livestream": "live-streamed",
+        "streamed": "live-streamed",
+        "live streamed": "live-streamed",
+    }.items()
+}
+# What the bot offered until now ("Hybrid (in person and live-streamed)"): both methods.
+_DELIVERY_LOOKUP["hybrid"] = list(rules.HYBRID)
+_ASIDE = re.compile(r"\([^)]*\)")
+
+
+def parse_delivery(raw: str) -> list[str]:
+    """One or more delivery methods: `in-person,live-streamed`; `hybrid` is both."""
+    codes: set[str] = set()
+    for part in re.split(r"[;,+&/\n]|\band\b", _ASIDE.sub("", raw)):
+        if not part.strip():
+            continue
+        found = _DELIVERY_LOOKUP.get(_fold(part))
+        if found is None:
+            raise FieldError(
+                f'"{part.strip()}" is not a delivery method; use any of: '
+                + ", ".join(rules.DELIVERY_METHODS)
+                + " (hybrid for both)"
+            )
+        codes.update(found)
+    return [code for code in rules.DELIVERY_METHODS if code in codes]
+
+
 def parse_names(raw: str) -> list[str]:
     # Names of organizations often contain commas, so only ';' and new lines separate them.
     return [" ".join(n.split()) for n in re.split(r"[;\n]", raw) if n.strip()]
@@ -258,30 +295,62 @@ def parse_names(raw: str) -> list[str]:
 _OUTCOME_LOOKUP = {_fold(code): code for code in rules.OUTCOME_MEASURES} | {
     _fold(label): code for code, label in rules.OUTCOME_MEASURES.items()
 }
-_OUTCOME_LOOKUP |= {"patient": "patient-outcomes", "community": "community-health"}
-_OUTCOME_LOOKUP |= {
-    "population-health": "community-health",
-    "community-population-health": "community-health",
-}
+_OUTCOME_LOOKUP |= {_fold(alias): code for alias, code in rules.OUTCOME_ALIASES.items()}
+_KIND_WORDS = {"both": tuple(rules.OUTCOME_KINDS)} | {k: (k,) for k in rules.OUTCOME_KINDS}
+# "Learner Knowledge (Objective, Subjective)", as the bot shows and exports a measure.
+_SHOWN_KINDS = re.compile(r"\(([^)]*)\)\s*$")
+
+
+def _outcome_part(part: str) -> tuple[str, tuple[str, ...]]:
+    """One measure and its kinds: `knowledge:objective`, `Learner Knowledge (Objective)`."""
+    text, kinds_text = part, ""
+    if shown := _SHOWN_KINDS.search(text):
+        text, kinds_text = text[: shown.start()], shown.group(1)
+    elif ":" in text:
+        text, kinds_text = text.split(":", 1)
+    key = _fold(re.sub(r"^\s*((change in)\s+)+", "", text, flags=re.IGNORECASE))
+    key = key.replace("/", "-")
+    code = _OUTCOME_LOOKUP.get(key) or _OUTCOME_LOOKUP.get(key.removeprefix("learner-"))
+    kinds: list[str] = []
+    for word in re.split(r"[+&/,]|\band\b", kinds_text):
+        if not word.strip():
+            continue
+        found = _KIND_WORDS.get(word.strip().lower())
+        if found is None:
+            code = None
+            break
+        kinds += found
+    if code is None:
+        raise FieldError(
+            f'"{part.strip()}" is not an outcome measure; use any of: '
+            + ", ".join(rules.OUTCOME_MEASURES)
+            + ", each optionally :objective, :subjective or :both"
+        )
+    return code, tuple(kinds)
 
 
 def parse_outcomes(raw: str) -> list[str]:
-    codes: list[str] = []
-    for part in re.split(r"[;,\n]", raw):
+    chosen: dict[str, set[str]] = {}
+    # Commas separate measures, except inside a shown label's "(Objective, Subjective)".
+    for part in re.split(r"[;\n]|,(?![^(]*\))", raw):
         if not part.strip():
             continue
-        key = _fold(re.sub(r"^\s*((learner|change in)\s+)+", "", part, flags=re.IGNORECASE))
-        key = key.replace("/", "-")
-        code = _OUTCOME_LOOKUP.get(key)
-        if code is None:
-            raise FieldError(
-                f'"{part.strip()}" is not an outcome measure; use any of: '
-                + ", ".join(rules.OUTCOME_MEASURES)
-            )
-        if code not in codes:
-            codes.append(code)
-    # The table's order, so that the same choice made in another order is no change.
-    return [code for code in rules.OUTCOME_MEASURES if code in codes]
+        code, kinds = _outcome_part(part)
+        chosen.setdefault(code, set()).update(kinds)
+    # The tables' order, so that the same choice made in another order is no change.
+    return [
+        code + (":" + "+".join(k for k in rules.OUTCOME_KINDS if k in kinds) if kinds else "")
+        for code, kinds in ((c, chosen[c]) for c in rules.OUTCOME_MEASURES if c in chosen)
+    ]
+
+
+def outcome_label(stored: str) -> str:
+    """A stored measure as PARS names it: "Learner Knowledge (Objective)"."""
+    code, _, kinds = stored.partition(":")
+    name = rules.OUTCOME_MEASURES.get(code, code)
+    if not kinds:
+        return name
+    return f"{name} ({', '.join(rules.OUTCOME_KINDS.get(k, k) for k in kinds.split('+'))})"
 
 
 SUPPORTERS_HINT = 'e.g. "Acme Pharma:monetary:5000; Beta Devices:in-kind"'
@@ -312,11 +381,47 @@ def parse_supporters(raw: str) -> list[dict[str, Any]]:
             money = parse_money(pieces[2])
             if money <= 0:
                 raise FieldError(f'monetary support from "{name}" must be more than 0')
+            if rules.UNCONFIRMED.whole_dollar_support and money % 1:
+                raise FieldError(
+                    f'monetary support from "{name}" is given in whole dollars, not {money}'
+                )
             amount = str(money)
         elif len(pieces) == 3 and pieces[2]:
             raise FieldError(f'in-kind support from "{name}" takes no amount')
         supporters.append({"name": name, "kind": kind, "amount": amount})
     return supporters
+
+
+_parse_fee_answer = choice_parser(
+    rules.PASSPORT_FEES, {"no": "free", "none": "free", "no fee": "free", "varies": "variable"}
+)
+
+
+def parse_passport_fee(raw: str) -> str:
+    """Yes, free or variable; a dollar amount (what the bot took until now) says which."""
+    if (answer := _parse_fee_answer_or_none(raw)) is not None:
+        return answer
+    if not re.search(r"\d", raw):
+        raise FieldError(f'"{raw.strip()}" is not one of: {", ".join(rules.PASSPORT_FEES)}')
+    amount = parse_money(raw)  # a misread amount ("-5", "1,5") gets the money's own message
+    return "yes" if amount > 0 else "free"
+
+
+def fee_note(raw: str, value: Any) -> str | None:
+    """Why a fee given as an amount reads as it does: the amount itself is not kept."""
+    if _parse_fee_answer_or_none(raw) is not None:
+        return None
+    return (
+        f'CME Passport fee: "{raw.strip()}" read as *{rules.PASSPORT_FEES[value]}*; '
+        "PARS asks only whether there is a fee"
+    )
+
+
+def _parse_fee_answer_or_none(raw: str) -> str | None:
+    try:
+        return _parse_fee_answer(raw)
+    except FieldError:
+        return None
 
 
 def parse_user(raw: str) -> str:
@@ -333,8 +438,10 @@ def parse_accme_id(raw: str) -> str:
     value = raw.strip()
     if value.endswith(".0") and value[:-2].isdigit():  # a number a spreadsheet made a float
         value = value[:-2]
-    if not re.fullmatch(r"[A-Za-z0-9-]{1,32}", value):
-        raise FieldError(f'"{value}" is not an ACCME Activity ID (the number PARS assigned)')
+    if not re.fullmatch(r"[0-9]{1,32}", value):
+        raise FieldError(
+            f'"{value}" is not an ACCME Activity ID: the number PARS assigned, digits only'
+        )
     return value
 
 
@@ -366,6 +473,8 @@ class FieldSpec:
     parse: Callable[[str], Any]
     example: str
     aliases: tuple[str, ...] = ()
+    # What the bot read into a value it took in an older form, said back to the person.
+    note: Callable[[str, Any], str | None] | None = None
 
 
 FIELDS: tuple[FieldSpec, ...] = (
@@ -392,18 +501,8 @@ FIELDS: tuple[FieldSpec, ...] = (
         "delivery_method",
         "delivery",
         "Delivery method",
-        choice_parser(
-            rules.DELIVERY_METHODS,
-            {
-                "in person": "in-person",
-                "live": "live-streamed",
-                "virtual": "live-streamed",
-                "online": "live-streamed",
-                "livestream": "live-streamed",
-                "streamed": "live-streamed",
-            },
-        ),
-        "delivery=in-person",
+        parse_delivery,
+        "delivery=in-person,live-streamed",
         ("delivery-method", "method"),
     ),
     FieldSpec(
@@ -426,7 +525,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         "description",
         "description",
         "Description",
-        parse_text(3000),
+        parse_text(rules.UNCONFIRMED.description_max),
         'description="Weekly case conference"',
         ("desc", "activity-description"),
     ),
@@ -447,31 +546,47 @@ FIELDS: tuple[FieldSpec, ...] = (
         ("joint-provider", "joint"),
     ),
     FieldSpec(
-        "cme_finder", "finder", "Listed in CME Finder", parse_yes_no, "finder=no", ("cme-finder",)
+        "cme_finder",
+        "passport",
+        "Listed in CME Passport",
+        parse_yes_no,
+        "passport=no",
+        ("finder", "cme-finder", "cme-passport"),
     ),
-    FieldSpec("finder_fee", "fee", "CME Finder fee", parse_money, "fee=0", ("finder-fee",)),
+    FieldSpec(
+        "finder_fee",
+        "fee",
+        "CME Passport fee",
+        parse_passport_fee,
+        "fee=free",
+        ("finder-fee", "passport-fee"),
+        fee_note,
+    ),
     FieldSpec(
         "finder_registration",
         "registration",
-        "CME Finder registration",
-        parse_text(200),
-        'registration="Open to all"',
-        ("finder-registration",),
+        "CME Passport registration",
+        choice_parser(
+            rules.PASSPORT_REGISTRATION,
+            {"open-to-all": "open", "all": "open", "restricted": "limited"},
+        ),
+        "registration=open",
+        ("finder-registration", "passport-registration"),
     ),
     FieldSpec(
         "finder_url",
         "url",
-        "CME Finder activity URL",
+        "CME Passport activity URL",
         parse_url,
         "url=https://cme.example.org/gr",
-        ("finder-url", "activity-url", "link"),
+        ("finder-url", "passport-url", "activity-url", "link"),
     ),
     FieldSpec(
         "outcome_measures",
         "outcomes",
         "Outcome measures",
         parse_outcomes,
-        "outcomes=knowledge,competence",
+        "outcomes=knowledge:objective,patient-health",
         ("outcome-measures", "outcome", "measures"),
     ),
     FieldSpec(
@@ -542,7 +657,7 @@ def label(name: str) -> str:
 
 
 # Lists come back as copies: the cache must not hand one caller's list to the next.
-_MUTABLE = frozenset({"joint_providers", "outcome_measures", "supporters"})
+_MUTABLE = frozenset({"delivery_method", "joint_providers", "outcome_measures", "supporters"})
 
 
 def _copied(value: Any) -> Any:
@@ -579,6 +694,19 @@ def _parse_new(name: str, text: str) -> tuple[Any, str | None]:
     return found
 
 
+def input_notes(raw: Mapping[str, str]) -> list[str]:
+    """What the bot read into values given in an older form (a fee amount read as Yes)."""
+    notes = []
+    for name, text in raw.items():
+        spec = BY_NAME.get(name)
+        if spec is None or spec.note is None or not isinstance(text, str) or not text.strip():
+            continue
+        value, error = _PARSED[name].get(text) or _parse_new(name, text)
+        if error is None and (note := spec.note(text, value)) is not None:
+            notes.append(note)
+    return notes
+
+
 def parse_values(raw: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]:
     """Text by field name -> values by field name, and every problem found.
 
@@ -602,5 +730,5 @@ def parse_values(raw: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]
     if format_text := raw.get("format"):
         legacy = rules.LEGACY_ACTIVITY_TYPES.get(str(format_text).strip().upper())
         if legacy and legacy[1] and not (raw.get("delivery_method") or "").strip():
-            values["delivery_method"] = legacy[1]
+            values["delivery_method"] = [legacy[1]]
     return values, problems

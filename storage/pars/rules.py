@@ -65,15 +65,13 @@ def format_noun(code: str) -> str:
     return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 
-# Delivery methods of live courses and RSS. "hybrid" is not confirmed by ACCME's public pages;
-# it is accepted and treated like in-person (a location is required). Remove it here if PARS
-# turns out not to have it.
-DELIVERY_METHODS: dict[str, str] = {
-    "in-person": "In person",
-    "live-streamed": "Live-streamed",
-    "hybrid": "Hybrid (in person and live-streamed)",
-}
-DELIVERY_NEEDING_LOCATION = frozenset({"in-person", "hybrid"})
+# Delivery methods of live courses and RSS: a set. ACCME's FAQ: learners in the room and remote
+# learners in real time make one activity with both methods; there is no "hybrid" value, so
+# "hybrid" is read as shorthand for both. Further methods: see UNCONFIRMED.
+DELIVERY_METHODS: dict[str, str] = {"in-person": "In-Person", "live-streamed": "Live-Streamed"}
+HYBRID = ("in-person", "live-streamed")
+IN_PERSON = "in-person"
+
 
 # Older PARS "activity types", still found in providers' spreadsheets: code -> (format, delivery).
 LEGACY_ACTIVITY_TYPES: dict[str, tuple[str, str | None]] = {
@@ -112,14 +110,29 @@ FORMAT_ALIASES: dict[str, str] = {
 
 PROVIDERSHIP: dict[str, str] = {"direct": "Directly provided", "joint": "Jointly provided"}
 
-# Not confirmed against today's PARS (see PARS.md): the bot's list of outcome measures.
+# PARS's outcome measures (ACCME's FAQ); each may be measured objectively, subjectively or both
+# (stored as "knowledge:objective", "knowledge:objective+subjective"; no kind: "knowledge").
 OUTCOME_MEASURES: dict[str, str] = {
-    "knowledge": "Knowledge",
-    "competence": "Competence",
-    "performance": "Performance",
-    "patient-outcomes": "Patient outcomes",
-    "community-health": "Community/population health",
+    "knowledge": "Learner Knowledge",
+    "competence": "Learner Competence",
+    "performance": "Learner Performance",
+    "patient-health": "Patient Health",
+    "community-health": "Community Health",
 }
+OUTCOME_KINDS: dict[str, str] = {"objective": "Objective", "subjective": "Subjective"}
+# The bot's names until now, still read on every path in (and converted by migration 0006).
+OUTCOME_ALIASES: dict[str, str] = {
+    "patient-outcomes": "patient-health",
+    "patient": "patient-health",
+    "community": "community-health",
+    "population-health": "community-health",
+    "community-population-health": "community-health",
+}
+
+
+# CME Passport (formerly CME Finder): PARS asks whether there is a fee, not how much.
+PASSPORT_FEES: dict[str, str] = {"yes": "Yes", "free": "No, it's free", "variable": "Variable"}
+PASSPORT_REGISTRATION: dict[str, str] = {"open": "Open to all", "limited": "Limited"}
 
 SUPPORT_KINDS: dict[str, str] = {"monetary": "Monetary", "in-kind": "In-kind"}
 
@@ -156,7 +169,7 @@ class ActivityLike(Protocol):
 
     title: str | None
     format: str | None
-    delivery_method: str | None
+    delivery_method: list[str] | None
     start_date: date | None
     end_date: date | None
     city: str | None
@@ -199,7 +212,7 @@ def missing_for_active(a: ActivityLike) -> list[str]:
     if fmt and fmt.has_delivery_method:
         if _blank(a.delivery_method):
             missing.append("delivery_method")
-        elif a.delivery_method in DELIVERY_NEEDING_LOCATION:
+        elif IN_PERSON in a.delivery_method:
             missing += [f for f in ("city", "country") if _blank(getattr(a, f))]
             if (a.country or US) == US and _blank(a.state):
                 missing.append("state")
@@ -268,7 +281,9 @@ def applies(name: str, a: ActivityLike) -> bool:
     if name == "delivery_method":
         return bool(fmt and fmt.has_delivery_method)
     if name in {"city", "state", "country"}:
-        return bool(fmt and fmt.has_delivery_method) and a.delivery_method != "live-streamed"
+        # Unless the methods are known and none of them is in person.
+        methods = a.delivery_method
+        return bool(fmt and fmt.has_delivery_method) and (not methods or IN_PERSON in methods)
     if name in {"finder_fee", "finder_registration", "finder_url"}:
         return bool(a.cme_finder)
     if name == "supporters":
@@ -355,6 +370,27 @@ def add_years(d: date, years: int) -> date:
         return d.replace(year=d.year + years)
     except ValueError:  # 29 February
         return d.replace(year=d.year + years, day=28)
+
+
+@dataclass(frozen=True)
+class Unconfirmed:
+    """Every rule of today's activity record that ACCME's FAQ does not confirm (most come from
+    the 2025 draft schema, see PARS.md): one place to correct when PARS says otherwise."""
+
+    # Draft schema: description maxLength 2500 (the bot took 3,000 until now).
+    description_max: int = 2500
+    # Draft schema: commercial support amounts are whole dollars.
+    whole_dollar_support: bool = True
+    # Draft schema: further delivery methods; for which formats PARS asks them is not known,
+    # so no format takes them yet (list format codes in further_delivery_formats to allow).
+    further_delivery_methods: tuple[tuple[str, str], ...] = (
+        ("online", "Online"),
+        ("print-other", "Print/Other"),
+    )
+    further_delivery_formats: frozenset[str] = frozenset()
+
+
+UNCONFIRMED = Unconfirmed()
 
 
 # Not confirmed: PARS says "a maximum one-year period" (three for enduring materials). Read as

@@ -201,15 +201,17 @@ def _contradictions(
         and legacy[1]
         and _given(raw, "delivery_method")
         and "delivery_method" not in unreadable
-        and record.get("delivery_method") != legacy[1]
+        and record.get("delivery_method") != [legacy[1]]
     ):
         code = str(raw["format"]).strip().upper()
+        said = " and ".join(
+            rules.DELIVERY_METHODS.get(m, m) for m in record.get("delivery_method") or []
+        )
         problems.append(
             Problem(
                 "delivery_method",
                 f"Activity type {code} means {rules.DELIVERY_METHODS[legacy[1]].lower()}, but "
-                f"Delivery method says "
-                f"{rules.DELIVERY_METHODS.get(record.get('delivery_method'), '').lower()}",
+                f"Delivery method says {said.lower()}",
             )
         )
     return problems

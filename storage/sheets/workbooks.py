@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from storage.pars import rules
-from storage.pars.fields import label, render
+from storage.pars.fields import label, outcome_label, render
 from storage.sheets.headers import EXAMPLE_ID
 
 HEADER_FILL = PatternFill("solid", fgColor="1D4F91")
@@ -32,7 +32,7 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 
 YES_NO_FIELDS = {"cme_finder", "commercial_support", "moc"}
 DATE_FIELDS = {"start_date", "end_date"}
-NUMBER_FIELDS = {"credits", "finder_fee", "moc_credits"}
+NUMBER_FIELDS = {"credits", "moc_credits"}
 
 # The activities sheet, in the order of PARS's activity record; labels are PARS field names.
 EXPORT_FIELDS = (
@@ -108,11 +108,15 @@ def shown_value(name: str, value: Any) -> Any:
     if name == "format":
         return rules.FORMATS[value].label if value in rules.FORMATS else value
     if name == "delivery_method":
-        return rules.DELIVERY_METHODS.get(value, value)
+        return "; ".join(rules.DELIVERY_METHODS.get(v, v) for v in value)
     if name == "providership":
         return rules.PROVIDERSHIP.get(value, value)
+    if name == "finder_fee":
+        return rules.PASSPORT_FEES.get(value, value)
+    if name == "finder_registration":
+        return rules.PASSPORT_REGISTRATION.get(value, value)
     if name == "outcome_measures":
-        return "; ".join(rules.OUTCOME_MEASURES.get(v, v) for v in value)
+        return "; ".join(outcome_label(v) for v in value)
     if name in YES_NO_FIELDS:
         return "Yes" if value else "No"
     if name in DATE_FIELDS or isinstance(value, date):
@@ -188,17 +192,18 @@ EXAMPLE_ROW: dict[str, Any] = {
     "activity_id": EXAMPLE_ID,
     "title": "Medicine Grand Rounds",
     "format": "rss",
-    "delivery_method": "in-person",
+    "delivery_method": ["in-person"],
     "start_date": date(2025, 1, 7),
     "end_date": date(2025, 12, 16),
     "city": "Chicago",
     "state": "IL",
     "country": "USA",
-    "credits": Decimal("1"),
+    # An RSS's credits are for the whole series (PARS.md): weekly one-hour sessions, about 52.
+    "credits": Decimal("52"),
     "description": "Weekly case conference for internal medicine staff",
     "providership": "direct",
     "cme_finder": False,
-    "outcome_measures": ["knowledge", "competence"],
+    "outcome_measures": ["knowledge:objective", "competence:subjective"],
     "commercial_support": False,
     "moc": False,
 }
@@ -210,9 +215,15 @@ INSTRUCTIONS = (
     "GR-2025): a row whose ID the bot knows updates that activity, a new ID adds one.",
     "A blank cell leaves the stored value as it is; to change a value, type the new one.",
     "Dates: a date cell, or YYYY-MM-DD, or M/D/YYYY.",
-    "Format, delivery method, providership and the yes/no columns offer drop-down lists.",
-    "Outcome measures: any of Knowledge, Competence, Performance, Patient outcomes, "
-    "Community/population health, separated by ;",
+    "Credits of a regularly scheduled series are for the whole series, not one session: a "
+    "weekly one-hour series is about 52 credits.",
+    "Format, delivery method, providership, the CME Passport fee and registration and the "
+    "yes/no columns offer drop-down lists.",
+    "CME Passport fee: Yes, No, it's free, or Variable (an amount in dollars is read as Yes, "
+    "0 as No, it's free). Registration: Open to all or Limited.",
+    "Outcome measures: any of Learner Knowledge, Learner Competence, Learner Performance, "
+    "Patient Health, Community Health, separated by ;, each optionally followed by "
+    "(Objective), (Subjective) or (Objective, Subjective).",
     "Joint providers: names separated by ;. Commercial supporters: "
     "Name:monetary:amount or Name:in-kind, separated by ;",
     "Learner counts: physicians and other learners; for enduring materials the cumulative "
@@ -226,7 +237,11 @@ INSTRUCTIONS = (
 
 
 def _add_list(sheet: Any, column: int, choices: Sequence[str], rows: int = 5000) -> None:
-    formula = '"' + ",".join(choices) + '"'
+    if any("," in choice for choice in choices):
+        # An inline list splits at commas ("No, it's free"): such a list lives on a hidden sheet.
+        formula = _listed_on_sheet(sheet.parent, choices)
+    else:
+        formula = '"' + ",".join(choices) + '"'
     if len(formula) > 255:  # Excel's limit for an inline list
         return
     validation = DataValidation(type="list", formula1=formula, allow_blank=True)
@@ -235,6 +250,24 @@ def _add_list(sheet: Any, column: int, choices: Sequence[str], rows: int = 5000)
     letter = get_column_letter(column)
     validation.add(f"{letter}2:{letter}{rows}")
     sheet.add_data_validation(validation)
+
+
+LISTS_SHEET = "Lists"
+
+
+def _listed_on_sheet(workbook: Workbook, choices: Sequence[str]) -> str:
+    """The choices in a new column of the hidden Lists sheet, as a range formula."""
+    if LISTS_SHEET in workbook.sheetnames:
+        lists = workbook[LISTS_SHEET]
+        column = lists.max_column + 1
+    else:
+        lists = workbook.create_sheet(LISTS_SHEET)
+        lists.sheet_state = "hidden"
+        column = 1
+    for row, choice in enumerate(choices, start=1):
+        set_text(lists.cell(row=row, column=column), choice)
+    letter = get_column_letter(column)
+    return f"{LISTS_SHEET}!${letter}$1:${letter}${len(choices)}"
 
 
 def template_workbook(kind: str = "activities") -> bytes:
@@ -267,9 +300,14 @@ def template_workbook(kind: str = "activities") -> bytes:
     sheet.freeze_panes = "A2"
     lists = {
         label("format"): [f.label for f in rules.FORMATS.values()],
-        label("delivery_method"): list(rules.DELIVERY_METHODS.values()),
+        label("delivery_method"): [
+            *rules.DELIVERY_METHODS.values(),
+            "; ".join(rules.DELIVERY_METHODS[m] for m in rules.HYBRID),
+        ],
         label("providership"): list(rules.PROVIDERSHIP.values()),
         label("cme_finder"): ["Yes", "No"],
+        label("finder_fee"): list(rules.PASSPORT_FEES.values()),
+        label("finder_registration"): list(rules.PASSPORT_REGISTRATION.values()),
         label("commercial_support"): ["Yes", "No"],
         label("moc"): ["Yes", "No"],
         STATUS_HEADER: ["Closed"],
@@ -277,7 +315,7 @@ def template_workbook(kind: str = "activities") -> bytes:
     for column, text in enumerate(headers, start=1):
         if text in lists:
             _add_list(sheet, column, lists[text])
-    notes = workbook.create_sheet("Instructions")
+    notes = workbook.create_sheet("Instructions", index=1)
     notes.column_dimensions["A"].width = 110
     for line in INSTRUCTIONS:
         notes.append([line])

@@ -205,7 +205,7 @@ def test_create_with_an_id_keeps_it_and_stores_every_field(
     assert stored.format == "rss"
     assert (stored.start_date, stored.end_date) == (date(2026, 1, 7), date(2026, 11, 18))
     assert (stored.delivery_method, stored.city, stored.state, stored.country) == (
-        "in-person",
+        ["in-person"],
         "Chicago",
         "IL",
         "USA",
@@ -335,7 +335,7 @@ def test_an_unreadable_date_is_reported_once(session: Session) -> None:
 
 def test_create_takes_a_legacy_code(session: Session) -> None:
     activity = create(session, format="IL")
-    assert (activity.format, activity.delivery_method) == ("live-course", "live-streamed")
+    assert (activity.format, activity.delivery_method) == ("live-course", ["live-streamed"])
 
 
 # --- team scoping ----------------------------------------------------------------------------
@@ -671,7 +671,7 @@ def test_close_refused_lists_exactly_what_is_missing(session: Session) -> None:
     ]
     assert refused.value.message == (
         "`GR-2026` can't be closed yet. PARS still needs for *Active*: Delivery method, "
-        "AMA PRA Category 1 credits, Description, Providership, Listed in CME Finder; "
+        "AMA PRA Category 1 credits, Description, Providership, Listed in CME Passport; "
         "for *Closed*: Outcome measures, Commercial support, Physician learners, Other learners."
     )
     assert snapshot(session) == before

@@ -32,7 +32,7 @@ def rows(workspace: Workspace, model: Any) -> list[Any]:
         ("credits=$1", "is an amount of money"),
         ("country=CA", "for Canada write CAN"),
         ("hours=2", "`hours` is not a field I know"),
-        ("fee=25 finder=no", "CME Finder fee is given, but Listed in CME Finder is no"),
+        ("fee=25 finder=no", "CME Passport fee is given, but Listed in CME Passport is no"),
         (
             'commercial-support=no supporters="Acme:monetary:5000"',
             "Commercial supporters is given, but Commercial support is no",
@@ -62,7 +62,7 @@ def test_a_live_streamed_in_person_course_is_a_contradiction(workspace: Workspac
         'add-activity id=LC-1 title="Update" format=C delivery=live-streamed '
         "start=2025-03-01 end=2025-03-01"
     )
-    assert "Activity type C means in person, but Delivery method says live-streamed" in reply.text
+    assert "Activity type C means in-person, but Delivery method says live-streamed" in reply.text
     assert rows(workspace, Activity) == []
 
 
@@ -159,9 +159,9 @@ def test_the_form_puts_a_misread_number_under_its_input(workspace: Workspace) ->
 def test_answering_no_clears_what_followed_the_yes_and_says_so(workspace: Workspace) -> None:
     workspace.pars(f'{ADD_GR} finder=yes fee=0 registration="Open to all" url=https://x.org')
     reply = workspace.pars("edit GR-2025 finder=no").text
-    assert "• Listed in CME Finder: yes → no" in reply
-    assert "• CME Finder fee: 0 → —" in reply
-    assert "• CME Finder activity URL: https://x.org → —" in reply
+    assert "• Listed in CME Passport: yes → no" in reply
+    assert "• CME Passport fee: free → —" in reply
+    assert "• CME Passport activity URL: https://x.org → —" in reply
     [activity] = rows(workspace, Activity)
     assert (activity.finder_fee, activity.finder_url) == (None, None)
 

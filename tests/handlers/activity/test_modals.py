@@ -93,7 +93,14 @@ def test_add_without_arguments_opens_a_form_with_every_field(workspace: Workspac
     assert owner == {**owner, "type": "users_select", "initial_user": ALICE}
     outcomes = fields["outcome_measures"]["element"]
     assert outcomes["type"] == "multi_static_select"
-    assert [o["value"] for o in outcomes["options"]] == list(rules.OUTCOME_MEASURES)
+    # Each measure alone, objective, subjective or both.
+    assert [o["value"] for o in outcomes["options"]][:4] == [
+        "knowledge",
+        "knowledge:objective",
+        "knowledge:subjective",
+        "knowledge:objective+subjective",
+    ]
+    assert len(outcomes["options"]) == 4 * len(rules.OUTCOME_MEASURES)
     assert "e.g. 2025-0042" in fields["activity_id"]["element"]["placeholder"]["text"]
     # Opening the form is the whole answer to the command: no message yet.
     assert not workspace.calls("response_url")
@@ -218,7 +225,7 @@ def test_edit_opens_the_form_filled_in(workspace: Workspace) -> None:
     assert el["activity_id"]["initial_value"] == "GR-2025"
     assert el["title"]["initial_value"] == "Medicine Grand Rounds"
     assert el["format"]["initial_option"]["value"] == "rss"
-    assert el["delivery_method"]["initial_option"]["value"] == "in-person"
+    assert [o["value"] for o in el["delivery_method"]["initial_options"]] == ["in-person"]
     assert el["start_date"]["initial_date"] == "2025-01-07"
     assert el["end_date"]["initial_date"] == "2025-12-16"
     assert el["credits"]["initial_value"] == "1"

@@ -25,7 +25,7 @@ def test_a_complete_row_adds_an_activity_and_the_same_file_again_changes_nothing
     assert first.first_errors == []
     apply(engine, first.batch_id)
     stored = load(engine, "GR-2025")
-    assert stored is not None and stored.format == "rss" and stored.delivery_method == "in-person"
+    assert stored is not None and stored.format == "rss" and stored.delivery_method == ["in-person"]
     again = preview(engine, data)
     assert summary(again) == {"unchanged": 1}
     assert not again.changes_anything
@@ -62,7 +62,7 @@ def test_hours_are_never_taken_for_credits(engine: Engine) -> None:
 @pytest.mark.parametrize(
     ("header", "value", "field", "expected"),
     [
-        ("Activity Type", "IL", "delivery_method", "live-streamed"),
+        ("Activity Type", "IL", "delivery_method", "['live-streamed']"),
         ("Activity Format", "Live course", "format", "live-course"),
         ("AMA PRA Category 1 Credits Designated", 1.5, "credits", "1.50"),
         ("Credits", "20.25", "credits", "20.25"),

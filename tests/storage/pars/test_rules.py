@@ -17,7 +17,7 @@ from storage.pars.validation import check_record
 ACTIVE_LIVE_COURSE: dict[str, Any] = {
     "title": "Cardiology Update 2026",
     "format": "live-course",
-    "delivery_method": "in-person",
+    "delivery_method": ["in-person"],
     "start_date": date(2026, 3, 5),
     "end_date": date(2026, 3, 6),
     "city": "Chicago",
@@ -128,15 +128,15 @@ def test_only_live_course_and_rss_have_a_delivery_method() -> None:
     assert {c for c, f in rules.FORMATS.items() if f.has_delivery_method} == {"live-course", "rss"}
 
 
-@pytest.mark.parametrize("delivery", ["in-person", "hybrid"])
-def test_in_person_and_hybrid_need_city_state_and_country(delivery: str) -> None:
+@pytest.mark.parametrize("delivery", [["in-person"], ["in-person", "live-streamed"]])
+def test_in_person_and_hybrid_need_city_state_and_country(delivery: list[str]) -> None:
     a = activity(delivery_method=delivery, city=None, state=None, country=None)
     missing = rules.missing_for_active(a)
     assert set(missing) == {"city", "state", "country"}
 
 
 def test_live_streamed_needs_no_location() -> None:
-    a = activity(delivery_method="live-streamed", city=None, state=None, country=None)
+    a = activity(delivery_method=["live-streamed"], city=None, state=None, country=None)
     assert rules.missing_for_active(a) == []
 
 

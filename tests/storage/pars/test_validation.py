@@ -166,21 +166,21 @@ def test_every_problem_of_a_record_comes_at_once() -> None:
             "supporters",
             "Commercial supporters is given, but Commercial support is no",
         ),
-        ({"cme_finder": "no", "finder_fee": "25"}, "finder_fee", "CME Finder fee is given, but"),
+        ({"cme_finder": "no", "finder_fee": "25"}, "finder_fee", "CME Passport fee is given, but"),
         (
             {"cme_finder": "no", "finder_registration": "Open"},
             "finder_registration",
-            "Listed in CME Finder is no",
+            "Listed in CME Passport is no",
         ),
         (
             {"cme_finder": "no", "finder_url": "https://x.org"},
             "finder_url",
-            "CME Finder activity URL is given",
+            "CME Passport activity URL is given",
         ),
         (
             {"format": "C", "delivery_method": "live-streamed"},
             "delivery_method",
-            "Activity type C means in person, but Delivery method says live-streamed",
+            "Activity type C means in-person, but Delivery method says live-streamed",
         ),
         (
             {"providership": "direct", "joint_providers": "State Society"},

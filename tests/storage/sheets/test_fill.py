@@ -136,10 +136,12 @@ def test_the_modern_template_keeps_its_drop_downs_and_gets_their_words(year: Eng
     )
     assert conf["MOC Board 2"].value is None and gr["MIPS"].value is None
     # What fits no entry: as the bot has it, highlighted, and reported.
-    assert conf["Delivery Method"].value == "Hybrid (in person and live-streamed)"
+    # Both methods, in a one-entry list: as the bot has it, highlighted.
+    assert conf["Delivery Method"].value == "In-Person; Live-Streamed"
     assert highlighted(conf["Delivery Method"]) and not highlighted(gr["Delivery Method"])
-    assert conf["Fee"].value == 0 and highlighted(conf["Fee"])
-    assert conf["Outcome Measures"].value == "Knowledge; Patient outcomes"
+    # A fee is whether there is one: the list's own words, nothing to highlight.
+    assert conf["Fee"].value == "No, it's free" and not highlighted(conf["Fee"])
+    assert conf["Outcome Measures"].value == "Learner Knowledge; Patient Health"
     assert em["Outcome Measures"].value == "Learner Knowledge; Learner Competence"
     assert highlighted(em["Outcome Measures"])  # two entries in a one-entry cell
 
@@ -148,12 +150,11 @@ def test_the_modern_template_keeps_its_drop_downs_and_gets_their_words(year: Eng
     assert report.empty_columns == ["MOC Board 2", "MIPS"]
     assert [(m.activity_id, m.column, m.value) for m in report.misfits] == [
         ("EM-2024-03", "Outcome Measures", "Learner Knowledge; Learner Competence"),
-        ("CONF-2025", "Delivery Method", "Hybrid (in person and live-streamed)"),
-        ("CONF-2025", "Fee", "0"),
-        ("CONF-2025", "Outcome Measures", "Knowledge; Patient outcomes"),
+        ("CONF-2025", "Delivery Method", "In-Person; Live-Streamed"),
+        ("CONF-2025", "Outcome Measures", "Learner Knowledge; Patient Health"),
     ]
-    assert report.misfits[2].entries == ("Yes", "No, it's free", "Variable")
-    assert [m.several for m in report.misfits] == [True, False, False, False]
+    # Both delivery methods, two measures: entries of the list, several in a one-entry cell.
+    assert [m.several for m in report.misfits] == [True, True, True]
     read_back(year, filled.data, "PARS activities filled.xlsx")
 
 
