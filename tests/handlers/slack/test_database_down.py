@@ -156,7 +156,7 @@ def test_a_command_while_the_database_stops_answering_is_told_so_and_the_bot_rec
 def test_the_health_check_answers_503_while_the_database_stops_answering(
     proxy: StallingProxy, stalling: Workspace
 ) -> None:
-    application = create_wsgi_app(stalling.app, stalling.engine)
+    application = create_wsgi_app(stalling.app, stalling.engine, signing_secret=SECRET)
     answered: list[str] = []
 
     def health() -> bytes:
