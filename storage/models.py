@@ -14,6 +14,17 @@ from sqlmodel import JSON, Column, Field, SQLModel
 # edits can never silently overwrite each other.
 _activity_version = Column("version", sa.Integer, nullable=False, default=1)
 
+# Partial indexes of open and of closed activities. A query uses one when its WHERE holds the
+# same condition, written the same way: `closed_at IS NULL` / `IS NOT NULL`.
+_OPEN = {
+    "sqlite_where": sa.text("closed_at IS NULL"),
+    "postgresql_where": sa.text("closed_at IS NULL"),
+}
+_CLOSED = {
+    "sqlite_where": sa.text("closed_at IS NOT NULL"),
+    "postgresql_where": sa.text("closed_at IS NOT NULL"),
+}
+
 
 class Activity(SQLModel, table=True):
     __tablename__ = "activity"
@@ -22,7 +33,32 @@ class Activity(SQLModel, table=True):
         # Open work by end date: `list ready|unclosed`, reminders, the checklist.
         sa.Index("ix_activity_team_closed_end", "team_id", "closed_at", "end_date"),
         # One person's activities by end date: App Home, `list mine`, reminders per owner.
-        sa.Index("ix_activity_team_owner_end", "team_id", "owner_user_id", "end_date"),
+        sa.Index(
+            "ix_activity_team_owner_end", "team_id", "owner_user_id", "end_date", "activity_id"
+        ),
+        # Each list reads its page from an index in list order (end date, then ID), and
+        # counts no further than it must (storage/queries.py): a page costs the same at 10,000
+        # activities as at 1,000,000. Open work and closed work each have their own, so that
+        # neither is read past the other; "ready" has the flag the service keeps.
+        sa.Index("ix_activity_team_end", "team_id", "end_date", "activity_id"),
+        sa.Index("ix_activity_open_end", "team_id", "end_date", "activity_id", **_OPEN),
+        sa.Index(
+            "ix_activity_ready_end",
+            "team_id",
+            "active_fields_complete",
+            "end_date",
+            "activity_id",
+            **_OPEN,
+        ),
+        sa.Index("ix_activity_closed_end", "team_id", "end_date", "activity_id", **_CLOSED),
+        sa.Index(
+            "ix_activity_owner_open_end",
+            "team_id",
+            "owner_user_id",
+            "end_date",
+            "activity_id",
+            **_OPEN,
+        ),
         # "gr-2025" finds "GR-2025" without scanning the workspace.
         sa.Index("ix_activity_team_folded_id", "team_id", sa.text("lower(activity_id)")),
     )

@@ -19,14 +19,31 @@ from storage.models import Activity, LearnerCount
 from storage.pars import rules
 
 LIST_VIEWS = ("open", "ready", "closed", "unclosed", "mine", "all")
+# A list counts this many rows at most, then says "more than": a page costs the same however
+# many activities match.
+COUNT_LIMIT = 1_000
+
+# Where a page starts or ends in list order (by end date, then ID): the next page is read
+# from there, so turning a page costs the same on page 500 as on page 2.
+PageKey = tuple[date, str]
 
 
 @dataclass(frozen=True)
 class ActivityPage:
     rows: list[tuple[Activity, rules.Status]]
+    # How many activities the list holds: exact up to the count limit; above it, the limit
+    # plus one, and `more_than` is the limit.
     total: int
     page: int
+    # The pages `total` makes; when the count stopped early, the pages known so far.
     pages: int
+    has_previous: bool = False
+    has_next: bool = False
+    more_than: int | None = None
+
+
+def page_key(activity: Activity) -> PageKey:
+    return (activity.end_date, activity.activity_id)
 
 
 def list_activities(
@@ -40,47 +57,140 @@ def list_activities(
     owner_user_id: str | None = None,
     page: int = 1,
     per_page: int = 20,
+    after: PageKey | None = None,
+    before: PageKey | None = None,
+    count_limit: int | None = COUNT_LIMIT,
 ) -> ActivityPage:
     """Activities of a workspace filtered the way `/pars list` names them, one page at a time.
 
     `year` keeps activities that ran during that year (for enduring materials spanning years).
     Besides the list views, `running` keeps open activities whose end date has not passed.
+    A page is read from the key of the last row of the page before it (`after`) or the first
+    row of the page after it (`before`); without either, by its number (`page=N` typed).
     """
-    query = select(Activity).where(Activity.team_id == team_id)
+    where = _list_filter(team_id, today, views, year, format_code, owner_user_id)
+    total = _count(session, where, count_limit)
+    more_than = count_limit if count_limit is not None and total > count_limit else None
+    known_pages = None if more_than is not None else max(1, -(-total // per_page))
+    found: _Found | None = None
+    if after is not None:
+        found = _after(session, where, after, per_page)
+    elif before is not None and page > 1:
+        found = _before(session, where, before, per_page)
+        page = page if found is not None else 1
+    if found is None:  # by number, or the rows past the key are gone
+        found, page = _numbered(session, where, page, per_page, known_pages)
+    page = max(page, 2) if found.has_previous else 1
+    pages = known_pages if known_pages is not None else page + found.has_next
+    rows = [
+        (a, rules.derive_status(a, closed=a.closed_at is not None, today=today)) for a in found.rows
+    ]
+    return ActivityPage(
+        rows,
+        total,
+        page,
+        max(pages, page + found.has_next),  # rows added since the count
+        has_previous=found.has_previous,
+        has_next=found.has_next,
+        more_than=more_than,
+    )
+
+
+def _list_filter(
+    team_id: str,
+    today: date,
+    views: Sequence[str],
+    year: int | None,
+    format_code: str | None,
+    owner_user_id: str | None,
+) -> list[sa.ColumnElement[bool]]:
+    """The list's conditions, written as the list indexes of storage/models.py expect them."""
+    where = [col(Activity.team_id) == team_id]
     chosen = set(views)
     if "closed" in chosen:
-        query = query.where(col(Activity.closed_at).is_not(None))
+        where.append(col(Activity.closed_at).is_not(None))
     elif chosen & {"open", "ready", "unclosed", "running"}:
-        query = query.where(col(Activity.closed_at).is_(None))
+        where.append(col(Activity.closed_at).is_(None))
     if chosen & {"ready", "unclosed"}:
-        query = query.where(Activity.end_date < today)
+        where.append(col(Activity.end_date) < today)
     if "running" in chosen:
-        query = query.where(Activity.end_date >= today)
+        where.append(col(Activity.end_date) >= today)
     if "ready" in chosen:
-        query = query.where(col(Activity.active_fields_complete).is_(True))
+        where.append(col(Activity.active_fields_complete) == sa.true())
     if "mine" in chosen and owner_user_id:
-        query = query.where(Activity.owner_user_id == owner_user_id)
+        where.append(col(Activity.owner_user_id) == owner_user_id)
     if year is not None:
-        query = query.where(
-            Activity.start_date <= date(year, 12, 31), Activity.end_date >= date(year, 1, 1)
-        )
+        where += [
+            col(Activity.start_date) <= date(year, 12, 31),
+            col(Activity.end_date) >= date(year, 1, 1),
+        ]
     if format_code:
-        query = query.where(Activity.format == format_code)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    page, pages = _page_bounds(page, per_page, total)
-    query = query.order_by(col(Activity.end_date), col(Activity.activity_id))
-    chosen_rows = session.exec(query.offset((page - 1) * per_page).limit(per_page)).all()
-    rows = [
-        (a, rules.derive_status(a, closed=a.closed_at is not None, today=today))
-        for a in chosen_rows
-    ]
-    return ActivityPage(rows, total, page, pages)
+        where.append(col(Activity.format) == format_code)
+    return where
 
 
-def _page_bounds(page: int, per_page: int, total: int) -> tuple[int, int]:
-    """The page asked for, kept within the pages there are, and how many there are."""
-    pages = max(1, -(-total // per_page))
-    return min(max(page, 1), pages), pages
+def _count(session: Session, where: list[sa.ColumnElement[bool]], limit: int | None) -> int:
+    """How many rows match, counting no further than `limit` + 1."""
+    matching = select(sa.literal(1)).select_from(Activity).where(*where)
+    if limit is not None:
+        matching = matching.limit(limit + 1)
+    return session.exec(select(func.count()).select_from(matching.subquery())).one()
+
+
+@dataclass
+class _Found:
+    rows: list[Activity]
+    has_previous: bool
+    has_next: bool
+
+
+def _list_key() -> sa.Tuple:
+    return sa.tuple_(col(Activity.end_date), col(Activity.activity_id))
+
+
+_ORDER = (col(Activity.end_date), col(Activity.activity_id))
+_BACKWARDS = (col(Activity.end_date).desc(), col(Activity.activity_id).desc())
+
+
+def _after(
+    session: Session, where: list[sa.ColumnElement[bool]], key: PageKey, per_page: int
+) -> _Found | None:
+    query = select(Activity).where(*where, _list_key() > sa.tuple_(*key)).order_by(*_ORDER)
+    rows = list(session.exec(query.limit(per_page + 1)).all())
+    if not rows:
+        return None
+    return _Found(rows[:per_page], has_previous=True, has_next=len(rows) > per_page)
+
+
+def _before(
+    session: Session, where: list[sa.ColumnElement[bool]], key: PageKey, per_page: int
+) -> _Found | None:
+    query = select(Activity).where(*where, _list_key() < sa.tuple_(*key)).order_by(*_BACKWARDS)
+    rows = list(session.exec(query.limit(per_page + 1)).all())
+    if len(rows) < per_page:
+        return None  # fewer than a page before it: the first page, read afresh
+    return _Found(rows[:per_page][::-1], has_previous=len(rows) > per_page, has_next=True)
+
+
+def _numbered(
+    session: Session,
+    where: list[sa.ColumnElement[bool]],
+    page: int,
+    per_page: int,
+    known_pages: int | None,
+) -> tuple[_Found, int]:
+    """The page by its number, kept within the pages there are: for `page=N` typed."""
+    if known_pages is not None:
+        page = min(page, known_pages)
+    page = max(page, 1)
+    query = select(Activity).where(*where).order_by(*_ORDER).limit(per_page + 1)
+    rows = list(session.exec(query.offset((page - 1) * per_page)).all())
+    if not rows and page > 1:
+        # Past the end of a list too long to count: count it all once, for its last page.
+        last = max(1, -(-_count(session, where, None) // per_page))
+        return _numbered(session, where, last, per_page, last)
+    found = _Found(rows[:per_page], has_previous=page > 1, has_next=len(rows) > per_page)
+    return found, page
 
 
 def counts_on_file(

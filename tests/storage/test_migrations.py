@@ -259,3 +259,39 @@ def test_the_suite_refuses_a_database_not_named_for_tests(tmp_path: Path) -> Non
     assert run.returncode == 2
     assert "names the database 'pars_production'" in run.stdout + run.stderr
     assert "passed" not in run.stdout
+
+
+# --- 0006: list indexes ------------------
+
+LIST_INDEXES = {
+    "ix_activity_team_end",
+    "ix_activity_open_end",
+    "ix_activity_ready_end",
+    "ix_activity_closed_end",
+    "ix_activity_owner_open_end",
+}
+
+
+def test_0006_indexes_the_lists(empty_engine: Engine) -> None:
+    config = alembic_config(empty_engine)
+    command.upgrade(config, "0001")
+    columns = {
+        "team_id": "T1", "title": "Grand Rounds", "format": "rss",
+        "start_date": date(2026, 1, 7), "end_date": date(2026, 3, 1), "created_at": NOW,
+        "created_by": "U1", "updated_at": NOW, "updated_by": "U1", "version": 1,
+    }  # fmt: skip
+    table = sa.table("activity", *(sa.column(c) for c in [*columns, "activity_id"]))
+    with empty_engine.begin() as connection:
+        connection.execute(table.insert(), [columns | {"activity_id": f"A-{n}"} for n in range(60)])
+    command.upgrade(config, "0005")
+
+    upgrade(empty_engine)
+    indexes = {i["name"] for i in sa.inspect(empty_engine).get_indexes("activity")}
+    assert indexes >= LIST_INDEXES
+    with Session(empty_engine) as session:
+        assert len(session.exec(select(Activity)).all()) == 60
+
+    command.downgrade(config, "0005")
+    indexes = {i["name"] for i in sa.inspect(empty_engine).get_indexes("activity")}
+    assert not LIST_INDEXES & indexes
+    assert "ix_activity_team_owner_end" in indexes

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -251,3 +252,145 @@ def test_the_migration_decides_the_flag_for_activities_stored_before_it(tmp_path
         }
     assert flags == {"OLD-DRAFT": False, "OLD-READY": True}
     engine.dispose()
+
+
+# -- pages that cost the same at any size (issue 15, item 2) ------------------------------------
+
+LIST_CASES = [
+    ["open"], ["ready"], ["unclosed"], ["closed"], ["all"], ["running"], ["mine"],
+    ["open", "mine"], ["ready", "mine"], ["unclosed", "mine"], ["running", "mine"],
+]  # fmt: skip
+
+
+@contextmanager
+def recording(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    """The statements run, with their parameters, to ask the database how it plans them."""
+    statements: list[tuple[str, Any]] = []
+
+    def record(_conn, _cursor, statement, parameters, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def skipping(engine: Engine) -> Iterator[list[int]]:
+    """The OFFSETs of the SELECTs run (SQLite's dialect writes OFFSET 0 for none)."""
+    offsets: list[int] = []
+
+    def record(_conn, clause, *_args) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(clause, sa.Select) and clause._offset:
+            offsets.append(clause._offset)
+
+    sa.event.listen(engine, "before_execute", record)
+    try:
+        yield offsets
+    finally:
+        sa.event.remove(engine, "before_execute", record)
+
+
+def query_plan(engine: Engine, statement: str, parameters: Any) -> str:
+    """How the database would run `statement`. On PostgreSQL, scans of the whole table and
+    sorts are priced out of reach, so a plan still holding one means no index serves it."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            return "\n".join(str(row[-1]) for row in rows)
+        for setting in ("seqscan", "sort", "incremental_sort", "bitmapscan"):
+            connection.exec_driver_sql(f"SET enable_{setting} = off")
+        rows = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+        return "\n".join(str(row[0]) for row in rows)
+
+
+def assert_served_by_an_index(plan: str, dialect: str) -> None:
+    if dialect == "sqlite":
+        assert "TEMP B-TREE" not in plan, plan  # rows sorted after they are read
+        reads = [line for line in plan.splitlines() if " activity" in f" {line}"]
+        assert reads and all(line.startswith("SEARCH activity USING") for line in reads), plan
+    else:
+        assert "Sort" not in plan and "Seq Scan" not in plan, plan
+
+
+@pytest.mark.parametrize("views", LIST_CASES, ids="+".join)
+def test_every_list_page_is_read_from_an_index_in_list_order(
+    engine: Engine, views: list[str]
+) -> None:
+    with Session(engine) as session:
+        seed(session)
+        session.commit()
+        common = {"session": session, "team_id": TEAM, "today": TODAY, "views": views}
+        common |= {"owner_user_id": "U0JANE", "per_page": 1}
+        with recording(engine) as first:
+            queries.list_activities(**common)
+        with recording(engine) as turned, skipping(engine) as offsets:
+            queries.list_activities(**common, page=2, after=(date(2026, 1, 1), "A"))
+            queries.list_activities(**common, page=3, before=(date(2026, 12, 31), "Z"))
+    assert not offsets  # pages turn by key, not by skipping rows
+    listed = [(s, p) for s, p in first + turned if "FROM activity" in s]
+    assert len(listed) >= 5  # the counts and the pages
+    for statement, parameters in listed:
+        assert_served_by_an_index(query_plan(engine, statement, parameters), engine.dialect.name)
+
+
+def insert_ready(engine: Engine, count: int, *, prefix: str = "R", month: int = 3) -> None:
+    """`count` activities ready to close, written directly: far quicker than the service."""
+    rows = [
+        {
+            "team_id": TEAM, "activity_id": f"{prefix}-{n:05d}", "title": f"Ready {n}",
+            "format": "rss", "delivery_method": "live-streamed",
+            "start_date": date(2026, 1, 1), "end_date": date(2026, month, 1 + n % 28),
+            "credits": 1, "description": "d", "providership": "direct", "cme_finder": False,
+            "active_fields_complete": True, "owner_user_id": "U0JANE",
+            "created_at": NOW, "created_by": "U0JANE", "updated_at": NOW,
+            "updated_by": "U0JANE", "version": 1,
+        }
+        for n in range(count)
+    ]  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(sa.insert(Activity.__table__), rows)
+
+
+def test_the_count_stops_after_a_thousand(engine: Engine) -> None:
+    insert_ready(engine, 1_005)
+    with Session(engine) as session:
+        page = queries.list_activities(
+            session=session, team_id=TEAM, today=TODAY, views=["ready"], per_page=10
+        )
+    assert page.more_than == 1_000
+    assert (page.page, page.has_previous, page.has_next, len(page.rows)) == (1, False, True, 10)
+
+
+def test_a_count_of_a_thousand_or_fewer_is_exact(engine: Engine) -> None:
+    insert_ready(engine, 1_000)
+    with Session(engine) as session:
+        page = queries.list_activities(
+            session=session, team_id=TEAM, today=TODAY, views=["ready"], per_page=10
+        )
+    assert (page.more_than, page.total, page.pages) == (None, 1_000, 100)
+
+
+def test_pages_turn_from_the_last_row_shown_not_by_position(engine: Engine) -> None:
+    insert_ready(engine, 30)
+    with Session(engine) as session:
+
+        def listed(**where: Any) -> queries.ActivityPage:
+            return queries.list_activities(
+                session=session, team_id=TEAM, today=TODAY, views=["ready"], per_page=10, **where
+            )
+
+        first = listed()
+        keys = [queries.page_key(a) for a, _s in first.rows]
+        # An activity that sorts first arrives while page 1 is read: page 2 goes on from the
+        # last row shown, neither repeating it nor skipping one.
+        insert_ready(engine, 1, prefix="EARLY", month=2)
+        second = listed(page=2, after=keys[-1])
+        third = listed(page=3, after=queries.page_key(second.rows[-1][0]))
+        back = listed(page=2, before=queries.page_key(third.rows[0][0]))
+    assert [a.activity_id for a, _s in second.rows] == [a.activity_id for a, _s in back.rows]
+    seen = [a.activity_id for p in (first, second, third) for a, _s in p.rows]
+    assert seen == [f"R-{n:05d}" for n in sorted(range(30), key=lambda n: (n % 28, n))]
+    assert (third.has_next, third.page, back.has_previous, back.has_next) == (False, 3, True, True)

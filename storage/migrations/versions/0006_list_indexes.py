@@ -1,0 +1,59 @@
+"""indexes that read each list's page in list order
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-27 09:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_LIST_ORDER = ["team_id", "end_date", "activity_id"]
+_OWNER_ORDER = ["team_id", "owner_user_id", "end_date", "activity_id"]
+
+
+def _where(condition: str) -> dict[str, sa.TextClause]:
+    return {"sqlite_where": sa.text(condition), "postgresql_where": sa.text(condition)}
+
+
+def upgrade() -> None:
+    # Plain CREATE/DROP INDEX, no batch copy of the table: a copy would lose the expression
+    # and partial indexes, which SQLite does not reflect.
+    op.drop_index("ix_activity_team_owner_end", table_name="activity")
+    op.create_index("ix_activity_team_owner_end", "activity", _OWNER_ORDER)
+    op.create_index("ix_activity_team_end", "activity", _LIST_ORDER)
+    op.create_index("ix_activity_open_end", "activity", _LIST_ORDER, **_where("closed_at IS NULL"))
+    op.create_index(
+        "ix_activity_ready_end",
+        "activity",
+        ["team_id", "active_fields_complete", "end_date", "activity_id"],
+        **_where("closed_at IS NULL"),
+    )
+    op.create_index(
+        "ix_activity_closed_end", "activity", _LIST_ORDER, **_where("closed_at IS NOT NULL")
+    )
+    op.create_index(
+        "ix_activity_owner_open_end", "activity", _OWNER_ORDER, **_where("closed_at IS NULL")
+    )
+
+
+def downgrade() -> None:
+    for name in (
+        "ix_activity_owner_open_end",
+        "ix_activity_closed_end",
+        "ix_activity_ready_end",
+        "ix_activity_open_end",
+        "ix_activity_team_end",
+        "ix_activity_team_owner_end",
+    ):
+        op.drop_index(name, table_name="activity")
+    op.create_index(
+        "ix_activity_team_owner_end", "activity", ["team_id", "owner_user_id", "end_date"]
+    )
