@@ -7,6 +7,7 @@ the commit leaves everything, the status included, as it was.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,6 +18,7 @@ from sqlmodel import Session
 
 from storage import activities as service
 from storage import counts as learner_counts
+from storage import table_stats
 from storage.activities import Actor
 from storage.batch.plan import ADD, ERROR, UPDATE, Plan, RowPlan, Tally, data_mark, plan_rows
 from storage.batch.store import (
@@ -30,6 +32,8 @@ from storage.collector import collector_paused
 from storage.errors import ParsError
 from storage.models import BatchPlan
 from storage.sheets.rows import BatchRow
+
+logger = logging.getLogger(__name__)
 
 
 class ApplyRefused(ParsError):
@@ -119,7 +123,28 @@ def apply_plan(
     plan.result = result.dump()
     session.add(plan)
     session.flush()
+    _analyze_once_committed(session, done)
     return result
+
+
+def _analyze_once_committed(session: Session, done: Tally) -> None:
+    """After an Apply of many rows, once the caller commits, the planner's statistics of the
+    tables it wrote (storage/table_stats.py): pages of a workspace just imported are planned
+    from its real size, not from an empty table's."""
+    changed = done.added + done.updated + done.closed
+    if changed + done.counts <= table_stats.MANY_ROWS:
+        return
+    tables = {"audit_event"} | ({"activity"} if changed else set())
+    tables |= {"learner_count"} if done.counts else set()
+    engine = session.get_bind()
+
+    def analyze(_session: Session) -> None:
+        try:
+            table_stats.analyze_after_commit(engine, tables)  # type: ignore[arg-type]
+        except sa.exc.SQLAlchemyError:  # the rows are committed; this only speeds reading
+            logger.warning("could not analyze %s after an apply", sorted(tables), exc_info=True)
+
+    sa.event.listen(session, "after_commit", analyze, once=True)
 
 
 def rows_to_check(session: Session, team_id: str, plan: BatchPlan) -> tuple[list[BatchRow], int]:

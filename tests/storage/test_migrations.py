@@ -261,7 +261,7 @@ def test_the_suite_refuses_a_database_not_named_for_tests(tmp_path: Path) -> Non
     assert "passed" not in run.stdout
 
 
-# --- 0006: list indexes ------------------
+# --- 0006: list indexes, and statistics after a migration that fills in data ------------------
 
 LIST_INDEXES = {
     "ix_activity_team_end",
@@ -272,7 +272,24 @@ LIST_INDEXES = {
 }
 
 
-def test_0006_indexes_the_lists(empty_engine: Engine) -> None:
+def analyzed_tables(engine: Engine) -> set[str]:
+    """The tables the planner has statistics of."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            if not sa.inspect(connection).has_table("sqlite_stat1"):
+                return set()
+            return set(connection.exec_driver_sql("SELECT tbl FROM sqlite_stat1").scalars())
+        return set(
+            connection.execute(
+                sa.text(
+                    "SELECT relname FROM pg_stat_user_tables WHERE schemaname = "
+                    "current_schema() AND last_analyze IS NOT NULL"
+                )
+            ).scalars()
+        )
+
+
+def test_0006_indexes_the_lists_and_analyzes_what_0002_filled_in(empty_engine: Engine) -> None:
     config = alembic_config(empty_engine)
     command.upgrade(config, "0001")
     columns = {
@@ -284,10 +301,12 @@ def test_0006_indexes_the_lists(empty_engine: Engine) -> None:
     with empty_engine.begin() as connection:
         connection.execute(table.insert(), [columns | {"activity_id": f"A-{n}"} for n in range(60)])
     command.upgrade(config, "0005")
+    assert "activity" not in analyzed_tables(empty_engine)
 
     upgrade(empty_engine)
     indexes = {i["name"] for i in sa.inspect(empty_engine).get_indexes("activity")}
     assert indexes >= LIST_INDEXES
+    assert "activity" in analyzed_tables(empty_engine)
     with Session(empty_engine) as session:
         assert len(session.exec(select(Activity)).all()) == 60
 
