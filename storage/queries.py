@@ -1,4 +1,5 @@
-"""Reading many activities at once: pages of lists, and status with missing fields in bulk.
+"""Reading many activities at once: pages of lists, learner counts on file in bulk, and the
+columns the rules read (for reminders).
 
 A workspace may hold 100,000 activities; nothing here loads one row per query or decides in
 Python what an index can decide in the database.
@@ -9,12 +10,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from storage.collector import collector_paused
 from storage.models import Activity, LearnerCount
 from storage.pars import rules
 
@@ -211,53 +210,6 @@ def counts_on_file(
     return found
 
 
-@dataclass(frozen=True)
-class ActivityState:
-    """One activity's PARS status, the status after it and what that one still needs."""
-
-    # A row with the activity's columns as attributes; its `description` only says whether
-    # one is filled in ("yes" or None).
-    activity: Any
-    status: rules.Status
-    next_status: rules.Status
-    missing: tuple[str, ...]
-
-
-def activity_states(
-    *,
-    session: Session,
-    team_id: str,
-    today: date,
-    unclosed_only: bool = False,
-    owner_user_id: str | None = None,
-) -> list[ActivityState]:
-    """The status of every activity of a workspace (or of its open ones, or one owner's).
-
-    Rows are read as plain tuples, not ORM objects, and learner counts in one grouped query:
-    the status of 100,000 activities takes about a second, not a query each.
-    """
-    table = Activity.__table__
-    query = select(*STATE_COLUMNS).where(table.c.team_id == team_id)
-    if unclosed_only:
-        query = query.where(table.c.closed_at.is_(None))
-    if owner_user_id is not None:
-        query = query.where(table.c.owner_user_id == owner_user_id)
-    with collector_paused():  # 100,000 rows and states: see storage/collector.py
-        rows = session.connection().execute(query).all()
-        counted = counts_on_file(session=session, team_id=team_id)
-        states = []
-        for row in rows:
-            status, nxt, missing = rules.assess(
-                row,  # type: ignore[arg-type]
-                closed=row.closed_at is not None,
-                counted=counted.get(row.id, _NONE_COUNTED),
-                today=today,
-            )
-            states.append(ActivityState(row, status, nxt, tuple(missing)))
-    return states
-
-
-_NONE_COUNTED: dict[str, date] = {}
 _TABLE = Activity.__table__
 # What the rules and a reminder read. Not the bookkeeping columns, and of the description only
 # whether it is filled in: reading 100,000 long texts to test them for blankness costs seconds.

@@ -4,7 +4,7 @@
 
 Seeds a fresh SQLite file (and, with PARS_TEST_DATABASE_URL set, that PostgreSQL database,
 whose schema it replaces) and prints, for each: a page of `/pars list ready`, App Home for one
-owner, a lookup of an unknown ID, and the status of every activity, each as the median of
+owner and a lookup of an unknown ID, each as the median of
 several runs, next to its goal and, where there is one, the old way measured in the same run.
 """
 
@@ -162,15 +162,6 @@ def measure(engine: Engine, runs: int) -> list[tuple[str, float, float, float | 
                 ),
                 200.0,
                 median_ms(lambda: lookup_the_old_way(session), runs),
-            ),
-            (
-                "status of every activity",
-                median_ms(
-                    lambda: queries.activity_states(session=session, team_id=TEAM, today=TODAY),
-                    max(1, runs // 2),
-                ),
-                2000.0,
-                None,
             ),
         ]
     return results

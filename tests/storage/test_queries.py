@@ -125,32 +125,6 @@ def test_running_lists_open_activities_not_yet_ended(session: Session) -> None:
     assert ids(page) == ["RUNNING", "DRAFT-RUNNING"]
 
 
-def test_states_in_bulk_match_one_activity_at_a_time(session: Session) -> None:
-    seed(session)
-    states = queries.activity_states(session=session, team_id=TEAM, today=TODAY)
-    assert len(states) == 6
-    for state in states:
-        one = svc.get_activity(
-            session=session, team_id=TEAM, activity_id=state.activity.activity_id
-        )
-        assert state.status == svc.status_of(one, today=TODAY)
-        next_status, missing = svc.missing_for_next_status(
-            session=session, activity=one, today=TODAY
-        )
-        assert (state.next_status, list(state.missing)) == (next_status, missing)
-    by_id = {s.activity.activity_id: s for s in states}
-    assert by_id["READY-2"].missing == ()
-    assert by_id["READY-1"].missing[-2:] == ("learners_physician", "learners_other")
-
-
-def test_states_can_be_narrowed_to_open_work_of_one_owner(session: Session) -> None:
-    seed(session)
-    states = queries.activity_states(
-        session=session, team_id=TEAM, today=TODAY, unclosed_only=True, owner_user_id="U0BOB"
-    )
-    assert [s.activity.activity_id for s in states] == ["READY-2"]
-
-
 @contextmanager
 def counting_statements(engine: Engine) -> Iterator[list[str]]:
     statements: list[str] = []
@@ -163,24 +137,6 @@ def counting_statements(engine: Engine) -> Iterator[list[str]]:
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
-
-
-@pytest.mark.parametrize("copies", [1, 4])
-def test_states_take_the_same_few_queries_for_any_number_of_activities(
-    engine: Engine, copies: int
-) -> None:
-    with Session(engine) as session:
-        for n in range(copies):
-            add(session, f"A-{n}", "2026-03-01", **ACTIVE_FIELDS)
-            learner_counts.record_counts(
-                session=session, team_id=TEAM, actor=JANE, activity_id=f"A-{n}",
-                counts={"physician": "3"}, as_of=None, now=NOW, today=TODAY,
-            )  # fmt: skip
-        session.commit()
-        with counting_statements(engine) as statements:
-            states = queries.activity_states(session=session, team_id=TEAM, today=TODAY)
-        assert len(states) == copies
-        assert len(statements) == 2  # the activities, and their counts grouped
 
 
 def test_home_and_list_pages_read_one_page_whatever_the_total(engine: Engine) -> None:
