@@ -3,10 +3,11 @@
     .venv/bin/python tests/bench_batch.py [--rows N] [--runs R]
 
 Generates an activity workbook and prints, each the median of several runs and next to its
-goal (issue 6): read + validate + plan against bare python-calamine reading the same file;
-applying every row as a new activity to SQLite; a re-upload of the same file (all unchanged);
-the export against bare openpyxl write_only writing the same cells; the peak memory (RSS) of
-a whole import in a process of its own.
+goal (issues 6 and 15): read + validate + plan against bare python-calamine reading the same
+file; applying every row as a new activity to SQLite; a re-upload of the same file (all
+unchanged); the three of them in an empty workspace and in one of 100,000 activities already
+stored (--workspaces); the export against bare openpyxl write_only writing the same cells;
+the peak memory (RSS) of a whole import in a process of its own.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import io
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -26,9 +28,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import python_calamine
+import sqlalchemy as sa
 from openpyxl import Workbook
 from sqlmodel import Session
 
+from storage import table_stats
 from storage.activities import Actor
 from storage.batch.annotate import annotated_workbook
 from storage.batch.apply import apply_plan
@@ -36,6 +40,8 @@ from storage.batch.export import export_workbook
 from storage.batch.preview import Checked, check_file, preview_file
 from storage.batch.store import claim_file
 from storage.db import create_db_engine, session_scope, upgrade
+from storage.models import Activity, AuditEvent
+from tests.bench_store import seed
 
 TEAM = "T0BENCH"
 TODAY = date(2026, 11, 25)
@@ -130,10 +136,77 @@ def memory_child(path: str, database: str) -> None:
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 
 
+def seed_workspace(engine, count: int) -> None:  # type: ignore[no-untyped-def]
+    """`count` activities already in the workspace (tests/bench_store.py's mix, other IDs than
+    the workbook's), each with the audit entry its import wrote, and their planner statistics
+    as a large Apply leaves them."""
+    if count:
+        seed(engine, count)
+        log = AuditEvent.__table__
+        with engine.begin() as connection:
+            ids = connection.execute(sa.select(Activity.__table__.c.id, Activity.activity_id))
+            entries = [
+                {"team_id": TEAM, "activity_pk": pk, "activity_id": activity_id,
+                 "action": "create", "user_id": "U0BENCH", "at": NOW, "changes": {},
+                 "batch_id": "B-SEED", "version": 1}
+                for pk, activity_id in ids
+            ]  # fmt: skip
+            connection.execute(sa.insert(log), entries)
+    with engine.begin() as connection:
+        table_stats.analyze(connection, {"activity", "learner_count", "audit_event"})
+
+
+def workspace_copy(template: Path, path: Path):  # type: ignore[no-untyped-def]
+    """A copy of the seeded workspace's database file, to apply to afresh."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(template, path)
+    return create_db_engine(f"sqlite:///{path}")
+
+
+def in_workspace(data: bytes, rows: int, size: int, runs: int, folder: Path) -> None:
+    """Check, apply and re-upload the workbook in a workspace of `size` activities."""
+    where = f"in a workspace of {size:,}" if size else "in an empty workspace"
+    print(f"-- {where}")
+    template = folder / f"workspace-{size}.db"
+    engine = new_database(folder, template.name)
+    started = time.perf_counter()
+    seed_workspace(engine, size)
+    if size:
+        print(f"   (seeded {size:,} activities in {time.perf_counter() - started:.0f} s)")
+    bare = median(runs, lambda: bare_read(data))
+    ours = median(runs, lambda: read_and_plan(data, engine))
+    print(f"read+validate+plan   {ours:7.3f} s   bare calamine {bare:6.3f} s   "
+          f"ratio {ours / bare:5.2f}x   (goal <= 3x)")  # fmt: skip
+    engine.dispose()
+
+    state: dict[str, object] = {}
+
+    def fresh_plan() -> None:
+        engine = workspace_copy(template, folder / "apply.db")
+        state["engine"], state["plan"] = engine, previewed(engine, data)
+
+    applied = median(max(3, runs // 2), lambda: apply(state["engine"], state["plan"]), fresh_plan)  # type: ignore[arg-type]
+    print(f"apply {rows:,} new         {applied:7.3f} s   (goal < 2 s; ANALYZE included)")
+    engine = state["engine"]
+    reupload = median(runs, lambda: read_and_plan(data, engine))
+
+    def preview_again() -> None:
+        state["again"] = previewed(engine, data)
+
+    unchanged_apply = median(runs, lambda: apply(engine, state["again"]), preview_again)  # type: ignore[arg-type]
+    print(f"re-upload unchanged  {reupload + unchanged_apply:7.3f} s   (read+plan "
+          f"{reupload:.3f} + apply {unchanged_apply:.3f}; goal < 1 s)")  # fmt: skip
+    engine.dispose()  # type: ignore[attr-defined]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--workspaces", default="0,100000", help="activities already stored, for each run"
+    )
     parser.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -141,13 +214,10 @@ def main() -> None:
         return
     data = workbook_bytes(args.rows)
     print(f"{args.rows:,}-row workbook, {len(data) / 1024:.0f} KiB; median of {args.runs} runs")
+    print(f"load average before: {Path('/proc/loadavg').read_text().strip()}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         engine = new_database(folder, "plan.db")
-        bare = median(args.runs, lambda: bare_read(data))
-        ours = median(args.runs, lambda: read_and_plan(data, engine))
-        print(f"read+validate+plan   {ours:7.3f} s   bare calamine {bare:6.3f} s   "
-              f"ratio {ours / bare:5.2f}x   (goal <= 3x)")  # fmt: skip
         checked = read_and_plan(data, engine)
         annotate = median(
             args.runs,
@@ -155,30 +225,10 @@ def main() -> None:
         )
         print(f"annotated copy       {annotate:7.3f} s   (written once per preview)")
         engine.dispose()
-
-        state: dict[str, object] = {}
-
-        def fresh_plan() -> None:
-            engine = new_database(folder, "apply.db")
-            state["engine"], state["plan"] = engine, previewed(engine, data)
-
-        runs = max(3, args.runs // 2)
-        applied = median(runs, lambda: apply(state["engine"], state["plan"]), fresh_plan)  # type: ignore[arg-type]
-        print(f"apply {args.rows:,} new         {applied:7.3f} s   (goal < 2 s)")
-        engine = state["engine"]
-
-        reupload = median(args.runs, lambda: read_and_plan(data, engine))
-
-        def preview_again() -> None:
-            state["again"] = previewed(engine, data)
-
-        unchanged_apply = median(
-            args.runs,
-            lambda: apply(engine, state["again"]),  # type: ignore[arg-type]
-            preview_again,
-        )
-        print(f"re-upload unchanged  {reupload + unchanged_apply:7.3f} s   (read+plan "
-              f"{reupload:.3f} + apply {unchanged_apply:.3f}; goal < 1 s)")  # fmt: skip
+        for size in (int(s) for s in args.workspaces.split(",")):
+            in_workspace(data, args.rows, size, args.runs, folder)
+        engine = workspace_copy(folder / "workspace-0.db", folder / "export.db")
+        apply(engine, previewed(engine, data))
 
         def export() -> bytes:
             with session_scope(engine) as session:  # type: ignore[arg-type]
@@ -208,6 +258,7 @@ def main() -> None:
         )  # fmt: skip
         print(f"peak memory, import  {int(child.stdout.strip()):7d} MB   (goal < 300 MB; RSS of "
               "the whole process: read, plan, annotated copy, apply)")  # fmt: skip
+    print(f"load average after: {Path('/proc/loadavg').read_text().strip()}")
 
 
 if __name__ == "__main__":

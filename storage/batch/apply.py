@@ -132,17 +132,21 @@ def _analyze_once_committed(session: Session, done: Tally) -> None:
     tables it wrote (storage/table_stats.py): pages of a workspace just imported are planned
     from its real size, not from an empty table's."""
     changed = done.added + done.updated + done.closed
-    if changed + done.counts <= table_stats.MANY_ROWS:
+    written = {
+        "activity": changed,
+        # About two categories a row, and an audit entry for each change.
+        "learner_count": 2 * done.counts,
+        "audit_event": changed + done.counts,
+    }
+    if max(written.values()) <= table_stats.MANY_ROWS:
         return
-    tables = {"audit_event"} | ({"activity"} if changed else set())
-    tables |= {"learner_count"} if done.counts else set()
     engine = session.get_bind()
 
     def analyze(_session: Session) -> None:
         try:
-            table_stats.analyze_after_commit(engine, tables)  # type: ignore[arg-type]
+            table_stats.analyze_after_writes(engine, written)  # type: ignore[arg-type]
         except sa.exc.SQLAlchemyError:  # the rows are committed; this only speeds reading
-            logger.warning("could not analyze %s after an apply", sorted(tables), exc_info=True)
+            logger.warning("could not analyze the tables after an apply", exc_info=True)
 
     sa.event.listen(session, "after_commit", analyze, once=True)
 

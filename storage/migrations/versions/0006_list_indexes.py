@@ -1,4 +1,4 @@
-"""indexes that read each list's page in list order, and statistics for the planner
+"""indexes that read each list's page in list order, none unused, and planner statistics
 
 Revision ID: 0006
 Revises: 0005
@@ -15,6 +15,12 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_UNUSED = {
+    "ix_activity_team_closed_end": ["team_id", "closed_at", "end_date"],
+    "ix_activity_team_id": ["team_id"],
+    "ix_activity_end_date": ["end_date"],
+    "ix_activity_owner_user_id": ["owner_user_id"],
+}
 _LIST_ORDER = ["team_id", "end_date", "activity_id"]
 _OWNER_ORDER = ["team_id", "owner_user_id", "end_date", "activity_id"]
 
@@ -26,6 +32,9 @@ def _where(condition: str) -> dict[str, sa.TextClause]:
 def upgrade() -> None:
     # Plain CREATE/DROP INDEX, no batch copy of the table: a copy would lose the expression
     # and partial indexes, which SQLite does not reflect.
+    # Replaced by those below, or never used: every query names the workspace.
+    for name in _UNUSED:
+        op.drop_index(name, table_name="activity")
     op.drop_index("ix_activity_team_owner_end", table_name="activity")
     op.create_index("ix_activity_team_owner_end", "activity", _OWNER_ORDER)
     op.create_index("ix_activity_team_end", "activity", _LIST_ORDER)
@@ -71,3 +80,5 @@ def downgrade() -> None:
     op.create_index(
         "ix_activity_team_owner_end", "activity", ["team_id", "owner_user_id", "end_date"]
     )
+    for name, columns in _UNUSED.items():
+        op.create_index(name, "activity", columns)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from storage import table_stats
 from storage.activities import Actor, update_activity
 from storage.batch.apply import ApplyRefused
 from storage.batch.plan import Tally
@@ -479,3 +480,20 @@ def test_an_apply_of_many_rows_brings_the_planner_statistics_up_to_date(engine: 
     big = xlsx(table([grand_rounds(f"B-{i:04d}", **counted) for i in range(1_001)]))
     apply(engine, preview(engine, big).batch_id)
     assert {"activity", "learner_count", "audit_event"} <= moved(before, analyses(engine))
+
+
+def test_an_apply_small_beside_the_workspace_leaves_its_statistics_be(engine: Engine) -> None:
+    # As autovacuum does: a tenth of the rows changed makes statistics stale, less does not.
+    stored = [
+        {"team_id": TEAM, "activity_id": f"S-{n:05d}", "title": "Stored", "format": "rss",
+         "start_date": NOW.date(), "end_date": NOW.date(), "created_at": NOW,
+         "created_by": "U1", "updated_at": NOW, "updated_by": "U1", "version": 1}
+        for n in range(10_100)
+    ]  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(sa.insert(Activity.__table__), stored)
+        table_stats.analyze(connection, ["activity"])
+    before = analyses(engine)
+    apply(engine, preview(engine, many(1_001, "B")).batch_id)
+    assert "activity" not in moved(before, analyses(engine))
+    assert "audit_event" in moved(before, analyses(engine))  # from none to 1,001 rows
