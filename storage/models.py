@@ -41,7 +41,8 @@ class Activity(SQLModel, table=True):
         # activities as at 1,000,000. Open work and closed work each have their own, so that
         # neither is read past the other; "ready" has the flag the service keeps. Reminders
         # and the checklist read open work by end date from the same ones.
-        sa.Index("ix_activity_team_end", "team_id", "end_date", "activity_id"),
+        # closed_at last: the checklist counts a year's ended and still-open ones from it.
+        sa.Index("ix_activity_team_end", "team_id", "end_date", "activity_id", "closed_at"),
         sa.Index("ix_activity_open_end", "team_id", "end_date", "activity_id", **_OPEN),
         sa.Index(
             "ix_activity_ready_end",
@@ -52,6 +53,16 @@ class Activity(SQLModel, table=True):
             **_OPEN,
         ),
         sa.Index("ix_activity_closed_end", "team_id", "end_date", "activity_id", **_CLOSED),
+        # `format=` of open work (`list unclosed format=journal`): open rows are the newest,
+        # and a format's open ones would otherwise be found past all its closed ones.
+        sa.Index(
+            "ix_activity_format_open_end",
+            "team_id",
+            "format",
+            "end_date",
+            "activity_id",
+            **_OPEN,
+        ),
         sa.Index(
             "ix_activity_owner_open_end",
             "team_id",

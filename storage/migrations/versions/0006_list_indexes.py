@@ -37,7 +37,7 @@ def upgrade() -> None:
         op.drop_index(name, table_name="activity")
     op.drop_index("ix_activity_team_owner_end", table_name="activity")
     op.create_index("ix_activity_team_owner_end", "activity", _OWNER_ORDER)
-    op.create_index("ix_activity_team_end", "activity", _LIST_ORDER)
+    op.create_index("ix_activity_team_end", "activity", [*_LIST_ORDER, "closed_at"])
     op.create_index("ix_activity_open_end", "activity", _LIST_ORDER, **_where("closed_at IS NULL"))
     op.create_index(
         "ix_activity_ready_end",
@@ -50,6 +50,12 @@ def upgrade() -> None:
     )
     op.create_index(
         "ix_activity_owner_open_end", "activity", _OWNER_ORDER, **_where("closed_at IS NULL")
+    )
+    op.create_index(
+        "ix_activity_format_open_end",
+        "activity",
+        ["team_id", "format", "end_date", "activity_id"],
+        **_where("closed_at IS NULL"),
     )
     _analyze_what_is_there()
 
@@ -69,6 +75,7 @@ def _analyze_what_is_there() -> None:
 
 def downgrade() -> None:
     for name in (
+        "ix_activity_format_open_end",
         "ix_activity_owner_open_end",
         "ix_activity_closed_end",
         "ix_activity_ready_end",
