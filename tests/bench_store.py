@@ -59,6 +59,7 @@ LISTS: list[tuple[str, list[str], dict[str, Any]]] = [
     ("list ready mine", ["ready", "mine"], {}),
     ("list unclosed year=2025", ["unclosed"], {"year": 2025}),
     ("list open format=enduring", ["open"], {"format_code": "enduring"}),
+    ("list all format=enduring", ["all"], {"format_code": "enduring"}),
 ]
 
 
@@ -195,9 +196,12 @@ def cases(session: Session) -> dict[str, Callable[[], object]]:
     return found
 
 
-def measure(engines: dict[int, Engine], runs: int) -> dict[int, dict[str, float]]:
-    """Median ms of each case at each size, the sizes taken in turn within each round so that
-    a busy neighbour on this shared machine weighs on all of them alike."""
+Figures = dict[int, dict[str, tuple[float, float]]]  # size -> label -> (median, best) ms
+
+
+def measure(engines: dict[int, Engine], runs: int) -> Figures:
+    """The median and best ms of each case at each size, the sizes taken in turn within each
+    round so that a busy neighbour on this shared machine weighs on all of them alike."""
     sessions = {size: Session(engine) for size, engine in engines.items()}
     work = {size: cases(session) for size, session in sessions.items()}
     times: dict[int, dict[str, list[float]]] = {size: {} for size in engines}
@@ -214,7 +218,7 @@ def measure(engines: dict[int, Engine], runs: int) -> dict[int, dict[str, float]
     for session in sessions.values():
         session.close()
     return {
-        size: {label: statistics.median(t) for label, t in by_label.items()}
+        size: {label: (statistics.median(t), min(t)) for label, t in by_label.items()}
         for size, by_label in times.items()
     }
 
@@ -261,25 +265,27 @@ def run(backend: str, sizes: list[int], runs: int, folder: Path) -> None:
     report(backend, sizes, raw, analyzed)
 
 
-def report(
-    backend: str,
-    sizes: list[int],
-    raw: dict[int, dict[str, float]],
-    analyzed: dict[int, dict[str, float]],
-) -> None:
+def report(backend: str, sizes: list[int], raw: Figures, analyzed: Figures) -> None:
+    """Median ms (best in brackets) at each size; the ratio of the best figures, which the
+    load of a shared machine disturbs least; the goal judged on the median and that ratio."""
     base, big = sizes[0], (100_000 if 100_000 in sizes else sizes[-1])
-    heads = "".join(f"{f'{s:,}':>10}" for s in sizes)
-    print(f"\n{backend}: median ms, analyzed (no statistics in brackets, largest size)")
-    print(f"  {'':45}{heads} {f'{big:,}/{base:,}':>15} {'goal':>6}")
+    heads = "".join(f"{f'{s:,}':>17}" for s in sizes)
+    print(f"\n{backend}, analyzed: median ms (best)")
+    print(f"  {'':46}{heads} {f'{big:,}/{base:,}':>15} {'goal':>7} {'no stats':>16}")
     for label in analyzed[base]:
-        figures = "".join(f"{analyzed[s].get(label, float('nan')):10.1f}" for s in sizes)
-        ratio = analyzed[big][label] / analyzed[base][label]
-        ok = analyzed[big][label] < GOAL_MS and ratio <= GOAL_RATIO
+        figures = "".join(
+            f"{analyzed[s][label][0]:9.1f} ({analyzed[s][label][1]:5.1f})"
+            if label in analyzed[s] else f"{'':17}"
+            for s in sizes
+        )  # fmt: skip
+        ratio = analyzed[big][label][1] / analyzed[base][label][1]
+        ok = analyzed[big][label][0] < GOAL_MS and ratio <= GOAL_RATIO
         if label.startswith(("App Home", "lookup")):
-            ok = analyzed[big][label] < 200  # README's goal for these
-        unanalyzed = raw[sizes[-1]].get(label, float("nan"))
-        print(f"  {label:45}{figures} {ratio:14.2f}x {'met' if ok else 'MISSED':>6}"
-              f"   ({unanalyzed:.1f})")  # fmt: skip
+            ok = analyzed[big][label][0] < 200  # README's goal for these
+        median, best = raw[sizes[-1]].get(label, (float("nan"), float("nan")))
+        print(f"  {label:46}{figures} {ratio:14.2f}x {'met' if ok else 'MISSED':>7} "
+              f"{median:8.1f} ({best:5.1f})")  # fmt: skip
+    print(f"  (no stats: the largest size before ANALYZE, {sizes[-1]:,})")
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ the commit leaves everything, the status included, as it was.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,8 +31,6 @@ from storage.collector import collector_paused
 from storage.errors import ParsError
 from storage.models import BatchPlan
 from storage.sheets.rows import BatchRow
-
-logger = logging.getLogger(__name__)
 
 
 class ApplyRefused(ParsError):
@@ -129,8 +126,8 @@ def apply_plan(
 
 def _analyze_once_committed(session: Session, done: Tally) -> None:
     """After an Apply of many rows, once the caller commits, the planner's statistics of the
-    tables it wrote (storage/table_stats.py): pages of a workspace just imported are planned
-    from its real size, not from an empty table's."""
+    tables it wrote, in the background (storage/table_stats.py): pages of a workspace just
+    imported are planned from its real size, not from an empty table's."""
     changed = done.added + done.updated + done.closed
     written = {
         "activity": changed,
@@ -143,10 +140,7 @@ def _analyze_once_committed(session: Session, done: Tally) -> None:
     engine = session.get_bind()
 
     def analyze(_session: Session) -> None:
-        try:
-            table_stats.analyze_after_writes(engine, written)  # type: ignore[arg-type]
-        except sa.exc.SQLAlchemyError:  # the rows are committed; this only speeds reading
-            logger.warning("could not analyze the tables after an apply", exc_info=True)
+        table_stats.analyze_in_background(engine, written)  # type: ignore[arg-type]
 
     sa.event.listen(session, "after_commit", analyze, once=True)
 

@@ -452,7 +452,8 @@ def test_a_count_that_did_not_change_adds_no_second_history_line(engine: Engine)
 
 def analyses(engine: Engine) -> dict[str, object]:
     """Per table, a mark that moves each time it is analyzed (PostgreSQL) or its statistics
-    change (SQLite)."""
+    change (SQLite), once the analyses an Apply started in the background are done."""
+    table_stats.wait(timeout=60)
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             rows = connection.exec_driver_sql(
