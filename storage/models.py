@@ -53,8 +53,10 @@ class Activity(SQLModel, table=True):
             **_OPEN,
         ),
         sa.Index("ix_activity_closed_end", "team_id", "end_date", "activity_id", **_CLOSED),
-        # `format=` of open work (`list unclosed format=journal`): open rows are the newest,
-        # and a format's open ones would otherwise be found past all its closed ones.
+        # `format=` (`list all format=journal`), and of open work (`list unclosed
+        # format=journal`): open rows are the newest, and a format's open ones would
+        # otherwise be found past all its closed ones.
+        sa.Index("ix_activity_team_format_end", "team_id", "format", "end_date", "activity_id"),
         sa.Index(
             "ix_activity_format_open_end",
             "team_id",

@@ -67,17 +67,21 @@ def list_activities(
     A page is read from the key of the last row of the page before it (`after`) or the first
     row of the page after it (`before`); without either, by its number (`page=N` typed).
     """
-    where = _list_filter(team_id, today, views, year, format_code, owner_user_id)
+    listed = _list_filter(team_id, today, views, year, format_code, owner_user_id)
+    where = listed.where()
     total = _count(session, where, count_limit)
     more_than = count_limit if count_limit is not None and total > count_limit else None
     known_pages = None if more_than is not None else max(1, -(-total // per_page))
     found: _Found | None = None
     if after is not None:
-        found = _after(session, where, after, per_page)
+        found = _after(session, listed.where(after=after), per_page)
     elif before is not None and page > 1:
-        found = _before(session, where, before, per_page)
+        found = _before(session, listed.where(before=before), per_page)
         page = page if found is not None else 1
-    if found is None:  # by number, or the rows past the key are gone
+    if found is None and after is not None:  # the rows past the key are gone
+        found = _last(session, where, per_page, total if more_than is None else None)
+        page = known_pages or page
+    if found is None:  # by number
         found, page = _numbered(session, where, page, per_page, known_pages)
     page = max(page, 2) if found.has_previous else 1
     pages = known_pages if known_pages is not None else page + found.has_next
@@ -95,6 +99,31 @@ def list_activities(
     )
 
 
+@dataclass(frozen=True)
+class _Filter:
+    """A list's conditions, with its bounds on the end date apart: a page turned from a key
+    leaves out the bound the key already implies, since SQLite starts an index range from one
+    bound only, and would otherwise read from the start of the year to the key."""
+
+    rest: list[sa.ColumnElement[bool]]
+    end_from: date | None = None  # end_date >= this
+    end_before: date | None = None  # end_date < this
+
+    def where(
+        self, after: PageKey | None = None, before: PageKey | None = None
+    ) -> list[sa.ColumnElement[bool]]:
+        where = list(self.rest)
+        if self.end_from is not None and not (after is not None and after[0] >= self.end_from):
+            where.append(col(Activity.end_date) >= self.end_from)
+        if self.end_before is not None and not (before is not None and before[0] < self.end_before):
+            where.append(col(Activity.end_date) < self.end_before)
+        if after is not None:
+            where.append(_list_key() > sa.tuple_(*after))
+        if before is not None:
+            where.append(_list_key() < sa.tuple_(*before))
+        return where
+
+
 def _list_filter(
     team_id: str,
     today: date,
@@ -102,30 +131,31 @@ def _list_filter(
     year: int | None,
     format_code: str | None,
     owner_user_id: str | None,
-) -> list[sa.ColumnElement[bool]]:
+) -> _Filter:
     """The list's conditions, written as the list indexes of storage/models.py expect them."""
     where = [col(Activity.team_id) == team_id]
+    starts: list[date] = []
     chosen = set(views)
     if "closed" in chosen:
         where.append(col(Activity.closed_at).is_not(None))
     elif chosen & {"open", "ready", "unclosed", "running"}:
         where.append(col(Activity.closed_at).is_(None))
-    if chosen & {"ready", "unclosed"}:
-        where.append(col(Activity.end_date) < today)
     if "running" in chosen:
-        where.append(col(Activity.end_date) >= today)
+        starts.append(today)
     if "ready" in chosen:
         where.append(col(Activity.active_fields_complete) == sa.true())
     if "mine" in chosen and owner_user_id:
         where.append(col(Activity.owner_user_id) == owner_user_id)
     if year is not None:
-        where += [
-            col(Activity.start_date) <= date(year, 12, 31),
-            col(Activity.end_date) >= date(year, 1, 1),
-        ]
+        where.append(col(Activity.start_date) <= date(year, 12, 31))
+        starts.append(date(year, 1, 1))
     if format_code:
         where.append(col(Activity.format) == format_code)
-    return where
+    return _Filter(
+        where,
+        end_from=max(starts) if starts else None,
+        end_before=today if chosen & {"ready", "unclosed"} else None,
+    )
 
 
 def _count(session: Session, where: list[sa.ColumnElement[bool]], limit: int | None) -> int:
@@ -151,24 +181,31 @@ _ORDER = (col(Activity.end_date), col(Activity.activity_id))
 _BACKWARDS = (col(Activity.end_date).desc(), col(Activity.activity_id).desc())
 
 
-def _after(
-    session: Session, where: list[sa.ColumnElement[bool]], key: PageKey, per_page: int
-) -> _Found | None:
-    query = select(Activity).where(*where, _list_key() > sa.tuple_(*key)).order_by(*_ORDER)
+def _after(session: Session, where: list[sa.ColumnElement[bool]], per_page: int) -> _Found | None:
+    query = select(Activity).where(*where).order_by(*_ORDER)
     rows = list(session.exec(query.limit(per_page + 1)).all())
     if not rows:
         return None
     return _Found(rows[:per_page], has_previous=True, has_next=len(rows) > per_page)
 
 
-def _before(
-    session: Session, where: list[sa.ColumnElement[bool]], key: PageKey, per_page: int
-) -> _Found | None:
-    query = select(Activity).where(*where, _list_key() < sa.tuple_(*key)).order_by(*_BACKWARDS)
+def _before(session: Session, where: list[sa.ColumnElement[bool]], per_page: int) -> _Found | None:
+    query = select(Activity).where(*where).order_by(*_BACKWARDS)
     rows = list(session.exec(query.limit(per_page + 1)).all())
     if len(rows) < per_page:
         return None  # fewer than a page before it: the first page, read afresh
     return _Found(rows[:per_page][::-1], has_previous=len(rows) > per_page, has_next=True)
+
+
+def _last(
+    session: Session, where: list[sa.ColumnElement[bool]], per_page: int, total: int | None
+) -> _Found:
+    """The last page, read backwards from the end of the list: as many rows as the count
+    leaves on it, or a page's worth when the count stopped early."""
+    shown = per_page if not total else (total - 1) % per_page + 1
+    query = select(Activity).where(*where).order_by(*_BACKWARDS).limit(shown + 1)
+    rows = list(session.exec(query).all())
+    return _Found(rows[:shown][::-1], has_previous=len(rows) > shown, has_next=False)
 
 
 def _numbered(

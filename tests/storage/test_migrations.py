@@ -270,6 +270,7 @@ LIST_INDEXES = {
     "ix_activity_closed_end",
     "ix_activity_owner_open_end",
     "ix_activity_format_open_end",
+    "ix_activity_team_format_end",
 }
 
 # Indexes of one column, or of open work with closed_at first, that no query needs now.

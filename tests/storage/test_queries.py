@@ -215,7 +215,8 @@ def test_the_migration_decides_the_flag_for_activities_stored_before_it(tmp_path
 LIST_CASES = [
     ["open"], ["ready"], ["unclosed"], ["closed"], ["all"], ["running"], ["mine"],
     ["open", "mine"], ["ready", "mine"], ["unclosed", "mine"], ["running", "mine"],
-    ["unclosed", "format=rss"], ["open", "format=rss"],
+    ["unclosed", "format=rss"], ["open", "format=rss"], ["all", "format=rss"],
+    ["unclosed", "year=2025"], ["running", "year=2026"],
 ]  # fmt: skip
 
 
@@ -286,23 +287,33 @@ def test_every_list_page_is_read_from_an_index_in_list_order(
         seed(session)
         session.commit()
         spread(engine, 3_000)
-        listed_views = [v for v in views if not v.startswith("format=")]
+        listed_views = [v for v in views if "=" not in v]
         common = {"session": session, "team_id": TEAM, "today": TODAY, "views": listed_views}
         common |= {"owner_user_id": "U0JANE", "per_page": 1}
         for view in views:
             if view.startswith("format="):
                 common["format_code"] = view.removeprefix("format=")
+            if view.startswith("year="):
+                common["year"] = int(view.removeprefix("year="))
         with recording(engine) as first:
             queries.list_activities(**common)
         with recording(engine) as turned, skipping(engine) as offsets:
-            queries.list_activities(**common, page=2, after=(date(2026, 1, 1), "A"))
-            queries.list_activities(**common, page=3, before=(date(2026, 12, 31), "Z"))
+            queries.list_activities(**common, page=2, after=(date(2025, 1, 14), "X-00000"))
+            with recording(engine) as backwards:
+                queries.list_activities(**common, page=3, before=(date(2026, 12, 31), "Z"))
     assert not offsets  # pages turn by key, not by skipping rows
     listed = [(s, p) for s, p in first + turned if "FROM activity" in s]
     assert len(listed) >= 5  # the counts and the pages
     for statement, parameters in listed:
         plan = query_plan(engine, statement, parameters)
-        assert_served_by_an_index(plan, engine.dialect.name, looked_up(views))
+        # The page after a key reads on from it, unless the list starts later (running
+        # lists start today, this key is in 2025).
+        from_key = "> (" in statement and not {"running", "year=2026"} & set(views)
+        key = ["(end_date,activity_id)>" if engine.dialect.name == "sqlite" else "ROW(end_date"]
+        assert_served_by_an_index(
+            plan, engine.dialect.name, looked_up(views) + (key if from_key else [])
+        )
+    assert backwards
 
 
 def spread(engine: Engine, count: int) -> None:
@@ -391,3 +402,16 @@ def test_pages_turn_from_the_last_row_shown_not_by_position(engine: Engine) -> N
     seen = [a.activity_id for p in (first, second, third) for a, _s in p.rows]
     assert seen == [f"R-{n:05d}" for n in sorted(range(30), key=lambda n: (n % 28, n))]
     assert (third.has_next, third.page, back.has_previous, back.has_next) == (False, 3, True, True)
+
+
+def test_next_after_the_last_rows_went_shows_the_last_page(engine: Engine) -> None:
+    insert_ready(engine, 25)
+    with Session(engine) as session:
+        # The rows after the key of a page 3 were closed meanwhile, say.
+        page = queries.list_activities(
+            session=session, team_id=TEAM, today=TODAY, views=["ready"], per_page=10,
+            page=4, after=(date(2026, 3, 31), "R-99999"),
+        )  # fmt: skip
+    assert (page.page, page.pages, page.has_previous, page.has_next) == (3, 3, True, False)
+    assert [a.activity_id for a, _s in page.rows][-1] == "R-00024"
+    assert len(page.rows) == 5

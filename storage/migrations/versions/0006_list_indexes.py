@@ -52,6 +52,9 @@ def upgrade() -> None:
         "ix_activity_owner_open_end", "activity", _OWNER_ORDER, **_where("closed_at IS NULL")
     )
     op.create_index(
+        "ix_activity_team_format_end", "activity", ["team_id", "format", "end_date", "activity_id"]
+    )
+    op.create_index(
         "ix_activity_format_open_end",
         "activity",
         ["team_id", "format", "end_date", "activity_id"],
@@ -76,6 +79,7 @@ def _analyze_what_is_there() -> None:
 def downgrade() -> None:
     for name in (
         "ix_activity_format_open_end",
+        "ix_activity_team_format_end",
         "ix_activity_owner_open_end",
         "ix_activity_closed_end",
         "ix_activity_ready_end",
