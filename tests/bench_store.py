@@ -132,12 +132,12 @@ def seed(engine: Engine, count: int) -> float:
             else:
                 connection.execute(sa.insert(Activity.__table__), rows)
         pks = list(connection.execute(sa.select(Activity.__table__.c.id)).scalars())
-        counts = list(count_rows(pks))
-        for start in range(0, len(counts), CHUNK):
+        for start in range(0, len(pks), CHUNK):
+            counts = list(count_rows(pks[start : start + CHUNK]))
             if postgres:
-                copy(connection, LearnerCount.__table__, counts[start : start + CHUNK])
+                copy(connection, LearnerCount.__table__, counts)
             else:
-                connection.execute(sa.insert(LearnerCount.__table__), counts[start : start + CHUNK])
+                connection.execute(sa.insert(LearnerCount.__table__), counts)
     return time.perf_counter() - started
 
 
