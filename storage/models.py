@@ -43,7 +43,10 @@ class Activity(SQLModel, table=True):
         # and the checklist read open work by end date from the same ones.
         # closed_at last: the checklist counts a year's ended and still-open ones from it.
         sa.Index("ix_activity_team_end", "team_id", "end_date", "activity_id", "closed_at"),
-        sa.Index("ix_activity_open_end", "team_id", "end_date", "activity_id", **_OPEN),
+        # start_date last: `year=` keeps those that started by the year's end, read from here.
+        sa.Index(
+            "ix_activity_open_end", "team_id", "end_date", "activity_id", "start_date", **_OPEN
+        ),
         sa.Index(
             "ix_activity_ready_end",
             "team_id",

@@ -38,7 +38,12 @@ def upgrade() -> None:
     op.drop_index("ix_activity_team_owner_end", table_name="activity")
     op.create_index("ix_activity_team_owner_end", "activity", _OWNER_ORDER)
     op.create_index("ix_activity_team_end", "activity", [*_LIST_ORDER, "closed_at"])
-    op.create_index("ix_activity_open_end", "activity", _LIST_ORDER, **_where("closed_at IS NULL"))
+    op.create_index(
+        "ix_activity_open_end",
+        "activity",
+        [*_LIST_ORDER, "start_date"],
+        **_where("closed_at IS NULL"),
+    )
     op.create_index(
         "ix_activity_ready_end",
         "activity",
