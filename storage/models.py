@@ -14,15 +14,68 @@ from sqlmodel import JSON, Column, Field, SQLModel
 # edits can never silently overwrite each other.
 _activity_version = Column("version", sa.Integer, nullable=False, default=1)
 
+# Partial indexes of open and of closed activities. A query uses one when its WHERE holds the
+# same condition, written the same way: `closed_at IS NULL` / `IS NOT NULL`.
+_OPEN = {
+    "sqlite_where": sa.text("closed_at IS NULL"),
+    "postgresql_where": sa.text("closed_at IS NULL"),
+}
+_CLOSED = {
+    "sqlite_where": sa.text("closed_at IS NOT NULL"),
+    "postgresql_where": sa.text("closed_at IS NOT NULL"),
+}
+
 
 class Activity(SQLModel, table=True):
     __tablename__ = "activity"
     __table_args__ = (
         sa.UniqueConstraint("team_id", "activity_id", name="uq_activity_team_activity_id"),
-        # Open work by end date: `list ready|unclosed`, reminders, the checklist.
-        sa.Index("ix_activity_team_closed_end", "team_id", "closed_at", "end_date"),
+        # Every query names the workspace, so every index starts with team_id; each one costs
+        # every write (an Apply of 10,000 rows) and every ANALYZE, so there are no others.
         # One person's activities by end date: App Home, `list mine`, reminders per owner.
-        sa.Index("ix_activity_team_owner_end", "team_id", "owner_user_id", "end_date"),
+        sa.Index(
+            "ix_activity_team_owner_end", "team_id", "owner_user_id", "end_date", "activity_id"
+        ),
+        # Each list reads its page from an index in list order (end date, then ID), and
+        # counts no further than it must (storage/queries.py): a page costs the same at 10,000
+        # activities as at 1,000,000. Open work and closed work each have their own, so that
+        # neither is read past the other; "ready" has the flag the service keeps. Reminders
+        # and the checklist read open work by end date from the same ones.
+        # closed_at last: the checklist counts a year's ended and still-open ones from it.
+        sa.Index("ix_activity_team_end", "team_id", "end_date", "activity_id", "closed_at"),
+        # start_date last: `year=` keeps those that started by the year's end, read from here.
+        sa.Index(
+            "ix_activity_open_end", "team_id", "end_date", "activity_id", "start_date", **_OPEN
+        ),
+        sa.Index(
+            "ix_activity_ready_end",
+            "team_id",
+            "active_fields_complete",
+            "end_date",
+            "activity_id",
+            **_OPEN,
+        ),
+        sa.Index("ix_activity_closed_end", "team_id", "end_date", "activity_id", **_CLOSED),
+        # `format=` (`list all format=journal`), and of open work (`list unclosed
+        # format=journal`): open rows are the newest, and a format's open ones would
+        # otherwise be found past all its closed ones.
+        sa.Index("ix_activity_team_format_end", "team_id", "format", "end_date", "activity_id"),
+        sa.Index(
+            "ix_activity_format_open_end",
+            "team_id",
+            "format",
+            "end_date",
+            "activity_id",
+            **_OPEN,
+        ),
+        sa.Index(
+            "ix_activity_owner_open_end",
+            "team_id",
+            "owner_user_id",
+            "end_date",
+            "activity_id",
+            **_OPEN,
+        ),
         # "gr-2025" finds "GR-2025" without scanning the workspace.
         sa.Index("ix_activity_team_folded_id", "team_id", sa.text("lower(activity_id)")),
         # Probable duplicates (same folded title, same start): storage/duplicates.py.
@@ -31,7 +84,7 @@ class Activity(SQLModel, table=True):
     __mapper_args__ = {"version_id_col": _activity_version}
 
     id: int | None = Field(default=None, primary_key=True)
-    team_id: str = Field(max_length=32, index=True)
+    team_id: str = Field(max_length=32)
     activity_id: str = Field(max_length=64)
     title: str = Field(max_length=500)
     # The title folded as duplicates compare it (duplicates.title_key), kept by the service.
@@ -42,7 +95,7 @@ class Activity(SQLModel, table=True):
     # A set of rules.DELIVERY_METHODS codes, in the table's order.
     delivery_method: list[str] | None = Field(default=None, sa_column=Column(JSON))
     start_date: date
-    end_date: date = Field(index=True)
+    end_date: date
     city: str | None = Field(default=None, max_length=100)
     state: str | None = Field(default=None, max_length=2)
     country: str | None = Field(default=None, max_length=3)
@@ -62,8 +115,8 @@ class Activity(SQLModel, table=True):
     moc_board: str | None = Field(default=None, max_length=200)
     moc_credit_type: str | None = Field(default=None, max_length=200)
     moc_credits: Decimal | None = Field(default=None, max_digits=7, decimal_places=2)
-    owner_user_id: str | None = Field(default=None, max_length=32, index=True)
-    # What migration 0006 guessed when it converted the activity to today's PARS record,
+    owner_user_id: str | None = Field(default=None, max_length=32)
+    # What migration 0007 guessed when it converted the activity to today's PARS record,
     # by field name: shown by `/pars show` until the field is given again.
     conversion_notes: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
     # The ID PARS assigns once the activity is there (PARS.md, Batch files): kept, shown, exported.

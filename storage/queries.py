@@ -1,4 +1,5 @@
-"""Reading many activities at once: pages of lists, and status with missing fields in bulk.
+"""Reading many activities at once: pages of lists, learner counts on file in bulk, and the
+columns the rules read (for reminders).
 
 A workspace may hold 100,000 activities; nothing here loads one row per query or decides in
 Python what an index can decide in the database.
@@ -9,24 +10,39 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from storage.collector import collector_paused
 from storage.models import Activity, LearnerCount
 from storage.pars import rules
 
 LIST_VIEWS = ("open", "ready", "closed", "unclosed", "mine", "all")
+# A list counts this many rows at most, then says "more than": a page costs the same however
+# many activities match.
+COUNT_LIMIT = 1_000
+
+# Where a page starts or ends in list order (by end date, then ID): the next page is read
+# from there, so turning a page costs the same on page 500 as on page 2.
+PageKey = tuple[date, str]
 
 
 @dataclass(frozen=True)
 class ActivityPage:
     rows: list[tuple[Activity, rules.Status]]
+    # How many activities the list holds: exact up to the count limit; above it, the limit
+    # plus one, and `more_than` is the limit.
     total: int
     page: int
+    # The pages `total` makes; when the count stopped early, the pages known so far.
     pages: int
+    has_previous: bool = False
+    has_next: bool = False
+    more_than: int | None = None
+
+
+def page_key(activity: Activity) -> PageKey:
+    return (activity.end_date, activity.activity_id)
 
 
 def list_activities(
@@ -40,47 +56,177 @@ def list_activities(
     owner_user_id: str | None = None,
     page: int = 1,
     per_page: int = 20,
+    after: PageKey | None = None,
+    before: PageKey | None = None,
+    count_limit: int | None = COUNT_LIMIT,
 ) -> ActivityPage:
     """Activities of a workspace filtered the way `/pars list` names them, one page at a time.
 
     `year` keeps activities that ran during that year (for enduring materials spanning years).
     Besides the list views, `running` keeps open activities whose end date has not passed.
+    A page is read from the key of the last row of the page before it (`after`) or the first
+    row of the page after it (`before`); without either, by its number (`page=N` typed).
     """
-    query = select(Activity).where(Activity.team_id == team_id)
+    listed = _list_filter(team_id, today, views, year, format_code, owner_user_id)
+    where = listed.where()
+    total = _count(session, where, count_limit)
+    more_than = count_limit if count_limit is not None and total > count_limit else None
+    known_pages = None if more_than is not None else max(1, -(-total // per_page))
+    found: _Found | None = None
+    if after is not None:
+        found = _after(session, listed.where(after=after), per_page)
+    elif before is not None and page > 1:
+        found = _before(session, listed.where(before=before), per_page)
+        page = page if found is not None else 1
+    if found is None and after is not None:  # the rows past the key are gone
+        found = _last(session, where, per_page, total if more_than is None else None)
+        page = known_pages or page
+    if found is None:  # by number
+        found, page = _numbered(session, where, page, per_page, known_pages)
+    page = max(page, 2) if found.has_previous else 1
+    pages = known_pages if known_pages is not None else page + found.has_next
+    rows = [
+        (a, rules.derive_status(a, closed=a.closed_at is not None, today=today)) for a in found.rows
+    ]
+    return ActivityPage(
+        rows,
+        total,
+        page,
+        max(pages, page + found.has_next),  # rows added since the count
+        has_previous=found.has_previous,
+        has_next=found.has_next,
+        more_than=more_than,
+    )
+
+
+@dataclass(frozen=True)
+class _Filter:
+    """A list's conditions, with its bounds on the end date apart: a page turned from a key
+    leaves out the bound the key already implies, since SQLite starts an index range from one
+    bound only, and would otherwise read from the start of the year to the key."""
+
+    rest: list[sa.ColumnElement[bool]]
+    end_from: date | None = None  # end_date >= this
+    end_before: date | None = None  # end_date < this
+
+    def where(
+        self, after: PageKey | None = None, before: PageKey | None = None
+    ) -> list[sa.ColumnElement[bool]]:
+        where = list(self.rest)
+        if self.end_from is not None and not (after is not None and after[0] >= self.end_from):
+            where.append(col(Activity.end_date) >= self.end_from)
+        if self.end_before is not None and not (before is not None and before[0] < self.end_before):
+            where.append(col(Activity.end_date) < self.end_before)
+        if after is not None:
+            where.append(_list_key() > sa.tuple_(*after))
+        if before is not None:
+            where.append(_list_key() < sa.tuple_(*before))
+        return where
+
+
+def _list_filter(
+    team_id: str,
+    today: date,
+    views: Sequence[str],
+    year: int | None,
+    format_code: str | None,
+    owner_user_id: str | None,
+) -> _Filter:
+    """The list's conditions, written as the list indexes of storage/models.py expect them."""
+    where = [col(Activity.team_id) == team_id]
+    starts: list[date] = []
     chosen = set(views)
     if "closed" in chosen:
-        query = query.where(col(Activity.closed_at).is_not(None))
+        where.append(col(Activity.closed_at).is_not(None))
     elif chosen & {"open", "ready", "unclosed", "running"}:
-        query = query.where(col(Activity.closed_at).is_(None))
-    if chosen & {"ready", "unclosed"}:
-        query = query.where(Activity.end_date < today)
+        where.append(col(Activity.closed_at).is_(None))
     if "running" in chosen:
-        query = query.where(Activity.end_date >= today)
+        starts.append(today)
     if "ready" in chosen:
-        query = query.where(col(Activity.active_fields_complete).is_(True))
+        where.append(col(Activity.active_fields_complete) == sa.true())
     if "mine" in chosen and owner_user_id:
-        query = query.where(Activity.owner_user_id == owner_user_id)
+        where.append(col(Activity.owner_user_id) == owner_user_id)
     if year is not None:
-        query = query.where(
-            Activity.start_date <= date(year, 12, 31), Activity.end_date >= date(year, 1, 1)
-        )
+        where.append(col(Activity.start_date) <= date(year, 12, 31))
+        starts.append(date(year, 1, 1))
     if format_code:
-        query = query.where(Activity.format == format_code)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    page, pages = _page_bounds(page, per_page, total)
-    query = query.order_by(col(Activity.end_date), col(Activity.activity_id))
-    chosen_rows = session.exec(query.offset((page - 1) * per_page).limit(per_page)).all()
-    rows = [
-        (a, rules.derive_status(a, closed=a.closed_at is not None, today=today))
-        for a in chosen_rows
-    ]
-    return ActivityPage(rows, total, page, pages)
+        where.append(col(Activity.format) == format_code)
+    return _Filter(
+        where,
+        end_from=max(starts) if starts else None,
+        end_before=today if chosen & {"ready", "unclosed"} else None,
+    )
 
 
-def _page_bounds(page: int, per_page: int, total: int) -> tuple[int, int]:
-    """The page asked for, kept within the pages there are, and how many there are."""
-    pages = max(1, -(-total // per_page))
-    return min(max(page, 1), pages), pages
+def _count(session: Session, where: list[sa.ColumnElement[bool]], limit: int | None) -> int:
+    """How many rows match, counting no further than `limit` + 1."""
+    matching = select(sa.literal(1)).select_from(Activity).where(*where)
+    if limit is not None:
+        matching = matching.limit(limit + 1)
+    return session.exec(select(func.count()).select_from(matching.subquery())).one()
+
+
+@dataclass
+class _Found:
+    rows: list[Activity]
+    has_previous: bool
+    has_next: bool
+
+
+def _list_key() -> sa.Tuple:
+    return sa.tuple_(col(Activity.end_date), col(Activity.activity_id))
+
+
+_ORDER = (col(Activity.end_date), col(Activity.activity_id))
+_BACKWARDS = (col(Activity.end_date).desc(), col(Activity.activity_id).desc())
+
+
+def _after(session: Session, where: list[sa.ColumnElement[bool]], per_page: int) -> _Found | None:
+    query = select(Activity).where(*where).order_by(*_ORDER)
+    rows = list(session.exec(query.limit(per_page + 1)).all())
+    if not rows:
+        return None
+    return _Found(rows[:per_page], has_previous=True, has_next=len(rows) > per_page)
+
+
+def _before(session: Session, where: list[sa.ColumnElement[bool]], per_page: int) -> _Found | None:
+    query = select(Activity).where(*where).order_by(*_BACKWARDS)
+    rows = list(session.exec(query.limit(per_page + 1)).all())
+    if len(rows) < per_page:
+        return None  # fewer than a page before it: the first page, read afresh
+    return _Found(rows[:per_page][::-1], has_previous=len(rows) > per_page, has_next=True)
+
+
+def _last(
+    session: Session, where: list[sa.ColumnElement[bool]], per_page: int, total: int | None
+) -> _Found:
+    """The last page, read backwards from the end of the list: as many rows as the count
+    leaves on it, or a page's worth when the count stopped early."""
+    shown = per_page if not total else (total - 1) % per_page + 1
+    query = select(Activity).where(*where).order_by(*_BACKWARDS).limit(shown + 1)
+    rows = list(session.exec(query).all())
+    return _Found(rows[:shown][::-1], has_previous=len(rows) > shown, has_next=False)
+
+
+def _numbered(
+    session: Session,
+    where: list[sa.ColumnElement[bool]],
+    page: int,
+    per_page: int,
+    known_pages: int | None,
+) -> tuple[_Found, int]:
+    """The page by its number, kept within the pages there are: for `page=N` typed."""
+    if known_pages is not None:
+        page = min(page, known_pages)
+    page = max(page, 1)
+    query = select(Activity).where(*where).order_by(*_ORDER).limit(per_page + 1)
+    rows = list(session.exec(query.offset((page - 1) * per_page)).all())
+    if not rows and page > 1:
+        # Past the end of a list too long to count: count it all once, for its last page.
+        last = max(1, -(-_count(session, where, None) // per_page))
+        return _numbered(session, where, last, per_page, last)
+    found = _Found(rows[:per_page], has_previous=page > 1, has_next=len(rows) > per_page)
+    return found, page
 
 
 def counts_on_file(
@@ -101,52 +247,6 @@ def counts_on_file(
     return found
 
 
-@dataclass(frozen=True)
-class ActivityState:
-    """One activity's PARS status and what PARS still needs of it (rules.still_needs)."""
-
-    # A row with the activity's columns as attributes; its `description` only says whether
-    # one is filled in ("yes" or None).
-    activity: Any
-    status: rules.Status
-    missing: tuple[rules.Need, ...]
-
-
-def activity_states(
-    *,
-    session: Session,
-    team_id: str,
-    today: date,
-    unclosed_only: bool = False,
-    owner_user_id: str | None = None,
-) -> list[ActivityState]:
-    """The status of every activity of a workspace (or of its open ones, or one owner's).
-
-    Rows are read as plain tuples, not ORM objects, and learner counts in one grouped query:
-    the status of 100,000 activities takes about a second, not a query each.
-    """
-    table = Activity.__table__
-    query = select(*STATE_COLUMNS).where(table.c.team_id == team_id)
-    if unclosed_only:
-        query = query.where(table.c.closed_at.is_(None))
-    if owner_user_id is not None:
-        query = query.where(table.c.owner_user_id == owner_user_id)
-    with collector_paused():  # 100,000 rows and states: see storage/collector.py
-        rows = session.connection().execute(query).all()
-        counted = counts_on_file(session=session, team_id=team_id)
-        states = []
-        for row in rows:
-            status, missing = rules.status_and_needs(
-                row,  # type: ignore[arg-type]
-                closed=row.closed_at is not None,
-                counted=counted.get(row.id, _NONE_COUNTED),
-                today=today,
-            )
-            states.append(ActivityState(row, status, tuple(missing)))
-    return states
-
-
-_NONE_COUNTED: dict[str, date] = {}
 _TABLE = Activity.__table__
 # What the rules and a reminder read. Not the bookkeeping columns, and of the description only
 # whether it is filled in: reading 100,000 long texts to test them for blankness costs seconds.

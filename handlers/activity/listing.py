@@ -78,6 +78,8 @@ def render_list(*, deps: Deps, team_id: str, user_id: str, state: dict[str, Any]
             owner_user_id=user_id,
             page=state.get("page", 1),
             per_page=blocks.READY_PAGE_SIZE if selectable else blocks.LIST_PAGE_SIZE,
+            after=blocks.page_key_of(state.get("after")),
+            before=blocks.page_key_of(state.get("before")),
         )
         needs = service.needs_of_many(
             session=session, team_id=team_id, activities=[a for a, _s in page.rows]

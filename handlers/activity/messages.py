@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,7 +28,7 @@ from storage.models import Activity, LearnerCount
 from storage.pars import rules
 from storage.pars.fields import BY_NAME, FIELDS, label, outcome_label, render
 from storage.pars.needs import needs_text
-from storage.queries import ActivityPage
+from storage.queries import ActivityPage, PageKey, page_key
 
 OPEN_EDIT = "pars_open_edit"
 CLOSE_SELECTED = "pars_close_selected"
@@ -236,9 +237,12 @@ def list_message(
     selectable = selectable and interactive
     if page.total == 0:
         return plain(f"{title}: none.")
-    heading = f"*{title}* — {page.total} activit{'y' if page.total == 1 else 'ies'}"
-    if page.pages > 1:
-        heading += f", page {page.page} of {page.pages}"
+    if page.more_than is not None:
+        heading = f"*{title}* — more than {page.more_than:,} activities, page {page.page}"
+    else:
+        heading = f"*{title}* — {page.total} activit{'y' if page.total == 1 else 'ies'}"
+        if page.pages > 1:
+            heading += f", page {page.page} of {page.pages}"
     blocks: list[Block] = [section(heading)]
     needs = needs or {}
     lines = [activity_summary_line(a, s, needs.get(a.id or 0, ())) for a, s in page.rows]
@@ -272,26 +276,48 @@ def list_message(
                 value=json.dumps(state),
             )
         )
-    if page.page > 1 and interactive:
-        buttons.append(
-            ButtonElement(
-                text="← Previous",
-                action_id=f"{LIST_PAGE}_prev",
-                value=json.dumps(state | {"page": page.page - 1}),
-            )
-        )
-    if page.page < page.pages and interactive:
-        buttons.append(
-            ButtonElement(
-                text="Next →",
-                action_id=f"{LIST_PAGE}_next",
-                value=json.dumps(state | {"page": page.page + 1}),
-            )
-        )
+    if interactive:
+        buttons += _page_buttons(page, state)
     if buttons:
         blocks.append(ActionsBlock(elements=buttons))
     text = heading.replace("*", "") + "\n" + "\n".join(lines)
     return compose(text, blocks)
+
+
+def _page_buttons(page: ActivityPage, state: dict[str, Any]) -> list[ButtonElement]:
+    """Previous and Next, each carrying where its page starts or ends (storage.queries reads
+    the page from there rather than counting rows from the start)."""
+    plain_state = {k: v for k, v in state.items() if k not in ("after", "before")}
+    buttons = []
+    if page.has_previous:
+        earlier = plain_state | {"page": page.page - 1}
+        if page.page > 2:  # page 1 is read from the start
+            earlier["before"] = _key_value(page.rows[0][0])
+        buttons.append(
+            ButtonElement(
+                text="← Previous", action_id=f"{LIST_PAGE}_prev", value=json.dumps(earlier)
+            )
+        )
+    if page.has_next:
+        later = plain_state | {"page": page.page + 1, "after": _key_value(page.rows[-1][0])}
+        buttons.append(
+            ButtonElement(text="Next →", action_id=f"{LIST_PAGE}_next", value=json.dumps(later))
+        )
+    return buttons
+
+
+def _key_value(activity: Activity) -> list[str]:
+    end, activity_id = page_key(activity)
+    return [end.isoformat(), activity_id]
+
+
+def page_key_of(value: Any) -> PageKey | None:
+    """A page key as a button carries it, or None when it is not one (an older message)."""
+    try:
+        end, activity_id = value
+        return (date.fromisoformat(end), str(activity_id))
+    except (TypeError, ValueError):
+        return None
 
 
 def confirm_lower_counts(

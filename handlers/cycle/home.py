@@ -34,8 +34,10 @@ def home_view(
     return View(type="home", blocks=sections)
 
 
-def _more(shown: int, total: int, command: str) -> list[str]:
-    return [f"…and {total - shown} more: `{command}`"] if total > shown else []
+def _more(shown: int, page: queries.ActivityPage, command: str) -> list[str]:
+    if page.more_than is not None:  # the count stopped there
+        return [f"…and over {page.more_than - shown:,} more: `{command}`"]
+    return [f"…and {page.total - shown} more: `{command}`"] if page.total > shown else []
 
 
 def publish_home(
@@ -71,10 +73,10 @@ def publish_for(client: WebClient, deps: Deps, team_id: str, user_id: str) -> No
         unclosed = queries.list_activities(views=["unclosed", "mine"], per_page=HOME_ROWS, **common)
         running = queries.list_activities(views=["running", "mine"], per_page=HOME_ROWS, **common)
     rows_unclosed = [blocks.activity_summary_line(a, s) for a, s in unclosed.rows]
-    rows_unclosed += _more(len(rows_unclosed), unclosed.total, "/pars list unclosed mine")
+    rows_unclosed += _more(len(rows_unclosed), unclosed, "/pars list unclosed mine")
     rows_open = [blocks.activity_summary_line(a, s) for a, s in running.rows]
     # `list open mine` shows these along with the ended ones above.
-    rows_open += _more(len(rows_open), running.total, "/pars list open mine")
+    rows_open += _more(len(rows_open), running, "/pars list open mine")
     view = home_view(
         rows_unclosed=rows_unclosed,
         rows_open=rows_open,

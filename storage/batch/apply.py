@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from storage import activities as service
 from storage import counts as learner_counts
+from storage import table_stats
 from storage.activities import Actor
 from storage.batch.plan import ADD, ERROR, UPDATE, Plan, RowPlan, Tally, data_mark, plan_rows
 from storage.batch.store import (
@@ -119,7 +120,29 @@ def apply_plan(
     plan.result = result.dump()
     session.add(plan)
     session.flush()
+    _analyze_once_committed(session, done)
     return result
+
+
+def _analyze_once_committed(session: Session, done: Tally) -> None:
+    """After an Apply of many rows, once the caller commits, the planner's statistics of the
+    tables it wrote, in the background (storage/table_stats.py): pages of a workspace just
+    imported are planned from its real size, not from an empty table's."""
+    changed = done.added + done.updated + done.closed
+    written = {
+        "activity": changed,
+        # About two categories a row, and an audit entry for each change.
+        "learner_count": 2 * done.counts,
+        "audit_event": changed + done.counts,
+    }
+    if max(written.values()) <= table_stats.MANY_ROWS:
+        return
+    engine = session.get_bind()
+
+    def analyze(_session: Session) -> None:
+        table_stats.analyze_in_background(engine, written)  # type: ignore[arg-type]
+
+    sa.event.listen(session, "after_commit", analyze, once=True)
 
 
 def rows_to_check(session: Session, team_id: str, plan: BatchPlan) -> tuple[list[BatchRow], int]:

@@ -260,3 +260,69 @@ def test_the_suite_refuses_a_database_not_named_for_tests(tmp_path: Path) -> Non
     assert run.returncode == 2
     assert "names the database 'pars_production'" in run.stdout + run.stderr
     assert "passed" not in run.stdout
+
+
+# --- 0008: list indexes, and statistics after a migration that fills in data ------------------
+
+LIST_INDEXES = {
+    "ix_activity_team_end",
+    "ix_activity_open_end",
+    "ix_activity_ready_end",
+    "ix_activity_closed_end",
+    "ix_activity_owner_open_end",
+    "ix_activity_format_open_end",
+    "ix_activity_team_format_end",
+}
+
+# Indexes of one column, or of open work with closed_at first, that no query needs now.
+UNUSED_INDEXES = {
+    "ix_activity_team_closed_end",
+    "ix_activity_team_id",
+    "ix_activity_end_date",
+    "ix_activity_owner_user_id",
+}
+
+
+def analyzed_tables(engine: Engine) -> set[str]:
+    """The tables the planner has statistics of."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            if not sa.inspect(connection).has_table("sqlite_stat1"):
+                return set()
+            return set(connection.exec_driver_sql("SELECT tbl FROM sqlite_stat1").scalars())
+        return set(
+            connection.execute(
+                sa.text(
+                    "SELECT relname FROM pg_stat_user_tables WHERE schemaname = "
+                    "current_schema() AND last_analyze IS NOT NULL"
+                )
+            ).scalars()
+        )
+
+
+def test_0008_indexes_the_lists_and_analyzes_what_0002_filled_in(empty_engine: Engine) -> None:
+    config = alembic_config(empty_engine)
+    command.upgrade(config, "0001")
+    columns = {
+        "team_id": "T1", "title": "Grand Rounds", "format": "rss",
+        "start_date": date(2026, 1, 7), "end_date": date(2026, 3, 1), "created_at": NOW,
+        "created_by": "U1", "updated_at": NOW, "updated_by": "U1", "version": 1,
+    }  # fmt: skip
+    table = sa.table("activity", *(sa.column(c) for c in [*columns, "activity_id"]))
+    with empty_engine.begin() as connection:
+        connection.execute(table.insert(), [columns | {"activity_id": f"A-{n}"} for n in range(60)])
+    command.upgrade(config, "0005")
+    assert "activity" not in analyzed_tables(empty_engine)
+
+    upgrade(empty_engine)
+    indexes = {i["name"] for i in sa.inspect(empty_engine).get_indexes("activity")}
+    assert indexes >= LIST_INDEXES
+    assert not indexes & UNUSED_INDEXES
+    assert "activity" in analyzed_tables(empty_engine)
+    with Session(empty_engine) as session:
+        assert len(session.exec(select(Activity)).all()) == 60
+
+    command.downgrade(config, "0005")
+    indexes = {i["name"] for i in sa.inspect(empty_engine).get_indexes("activity")}
+    assert not LIST_INDEXES & indexes
+    assert indexes >= UNUSED_INDEXES | {"ix_activity_team_owner_end"}

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from storage import activities as service
 from storage.db import session_scope
 from storage.models import Activity, LearnerCount
+from tests.conftest import NOW
 from tests.handlers.conftest import ALICE, BOB, COMPLETE, Reply, Workspace, ack_body, form_state
 
 
@@ -371,3 +374,49 @@ def test_a_forged_record_lower_counts_is_refused_and_changes_nothing(
     assert "Something went wrong" not in answer.text
     assert (counts_of(workspace, "EM-1"), counts_of(workspace, "EM-OTHER")) == before
     assert "Physician learners:* 120" in workspace.pars("show EM-1").text
+
+
+def test_next_goes_on_from_the_last_row_shown_even_when_activities_arrive(
+    workspace: Workspace,
+) -> None:
+    workspace.seed(
+        *(
+            {"activity_id": f"RSS-{n:02d}", "title": f"Series {n}", "format": "rss"}
+            | {"start_date": "2026-01-06", "end_date": f"2026-12-{n:02d}"}
+            for n in range(1, 24)
+        )
+    )
+    first = workspace.pars("list")
+    # Someone adds an activity that sorts first while page 1 is being read.
+    workspace.seed({"activity_id": "EARLY", "title": "Early", "format": "rss"} | {
+        "start_date": "2026-01-06", "end_date": "2026-11-30"
+    })  # fmt: skip
+    second = workspace.reply(workspace.click(first, "Next →"))
+    assert "*Open activities* — 24 activities, page 2 of 2" in second.text
+    # Not RSS-20 again, which counting rows from the start would show.
+    assert [f"`RSS-{n}`" in second.text for n in (20, 21, 23)] == [False, True, True]
+    typed = workspace.pars("list page=2")  # a typed page is still a page by number
+    assert [f"`RSS-{n}`" in typed.text for n in (19, 20, 23)] == [False, True, True]
+
+
+def test_a_list_of_over_a_thousand_says_so_and_still_pages(workspace: Workspace) -> None:
+    rows = [
+        {
+            "team_id": workspace.team_id, "activity_id": f"JN-{n:04d}", "title": f"Journal {n}",
+            "format": "journal", "start_date": date(2025, 1, 1),
+            "end_date": date(2025, 1, 1) + timedelta(days=n % 300), "owner_user_id": ALICE,
+            "created_at": NOW, "created_by": ALICE, "updated_at": NOW, "updated_by": ALICE,
+            "version": 1,
+        }
+        for n in range(1_001)
+    ]  # fmt: skip
+    with workspace.engine.begin() as connection:
+        connection.execute(sa.insert(Activity.__table__), rows)
+    first = workspace.pars("list unclosed")
+    assert "*Ended but not closed* — more than 1,000 activities, page 1" in first.text
+    assert first.buttons == ["Next →"]
+    second = workspace.reply(workspace.click(first, "Next →"))
+    assert "more than 1,000 activities, page 2" in second.text
+    assert second.buttons == ["← Previous", "Next →"]
+    back = workspace.reply(workspace.click(second, "← Previous"))
+    assert back.text == first.text

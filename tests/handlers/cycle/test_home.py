@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
+
+from storage.models import Activity
+from tests.conftest import NOW
 from tests.handlers.conftest import ALICE, BOB, COMPLETE, GUEST, Workspace, section_texts
 
 
@@ -95,6 +100,23 @@ def test_app_home_with_many_long_titles_is_still_published(workspace: Workspace)
     assert "…and 5 more: `/pars list unclosed mine`" in shown
     # Many ended activities do not crowd out the running one.
     assert "`LC-RUN` *Board Review Course*" in section_of(view, "*Still running*")
+
+
+def test_over_a_thousand_ended_says_over_and_how_to_see_them(workspace: Workspace) -> None:
+    rows = [
+        {
+            "team_id": workspace.team_id, "activity_id": f"JN-{n:04d}", "title": "Journal",
+            "format": "journal", "start_date": date(2025, 1, 1), "end_date": date(2025, 6, 1),
+            "owner_user_id": ALICE, "created_at": NOW, "created_by": ALICE, "updated_at": NOW,
+            "updated_by": ALICE, "version": 1,
+        }
+        for n in range(1_030)
+    ]  # fmt: skip
+    with workspace.engine.begin() as connection:
+        connection.execute(sa.insert(Activity.__table__), rows)
+    shown = " ".join(section_texts(open_home(workspace)))
+    # The count stops at a thousand: the rest is "over", never a wrong number.
+    assert "…and over 975 more: `/pars list unclosed mine`" in shown
 
 
 def test_the_messages_tab_publishes_nothing(workspace: Workspace) -> None:

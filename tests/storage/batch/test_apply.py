@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from storage import table_stats
 from storage.activities import Actor, update_activity
 from storage.batch.apply import ApplyRefused
 from storage.batch.plan import Tally
@@ -447,3 +448,53 @@ def test_a_count_that_did_not_change_adds_no_second_history_line(engine: Engine)
     ]
     same = preview(engine, xlsx(table([grand_rounds("GR-1", **(first | {"Other learners": 15}))])))
     assert same.summary.counts == 0 and same.summary.unchanged == 1
+
+
+def analyses(engine: Engine) -> dict[str, object]:
+    """Per table, a mark that moves each time it is analyzed (PostgreSQL) or its statistics
+    change (SQLite), once the analyses an Apply started in the background are done."""
+    table_stats.wait(timeout=60)
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            rows = connection.exec_driver_sql(
+                "SELECT relname, analyze_count FROM pg_stat_user_tables"
+            ).all()
+            return {name: count for name, count in rows}
+        if not sa.inspect(connection).has_table("sqlite_stat1"):
+            return {}
+        marks: dict[str, object] = {}
+        for table, index, stat in connection.exec_driver_sql("SELECT * FROM sqlite_stat1"):
+            marks[table] = (*marks.get(table, ()), (index, stat))  # type: ignore[misc]
+        return marks
+
+
+def moved(before: dict[str, object], after: dict[str, object]) -> set[str]:
+    return {name for name, mark in after.items() if before.get(name) != mark}
+
+
+def test_an_apply_of_many_rows_brings_the_planner_statistics_up_to_date(engine: Engine) -> None:
+    # Until then PostgreSQL plans a page of 100,000 activities as if the table were empty.
+    before = analyses(engine)
+    apply(engine, preview(engine, many(20)).batch_id)
+    assert moved(before, analyses(engine)) == set()  # a few rows change nothing much
+    counted = {"Physician learners": 40, "Other learners": 2}
+    big = xlsx(table([grand_rounds(f"B-{i:04d}", **counted) for i in range(1_001)]))
+    apply(engine, preview(engine, big).batch_id)
+    assert {"activity", "learner_count", "audit_event"} <= moved(before, analyses(engine))
+
+
+def test_an_apply_small_beside_the_workspace_leaves_its_statistics_be(engine: Engine) -> None:
+    # As autovacuum does: a tenth of the rows changed makes statistics stale, less does not.
+    stored = [
+        {"team_id": TEAM, "activity_id": f"S-{n:05d}", "title": "Stored", "format": "rss",
+         "start_date": NOW.date(), "end_date": NOW.date(), "created_at": NOW,
+         "created_by": "U1", "updated_at": NOW, "updated_by": "U1", "version": 1}
+        for n in range(10_100)
+    ]  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(sa.insert(Activity.__table__), stored)
+        table_stats.analyze(connection, ["activity"])
+    before = analyses(engine)
+    apply(engine, preview(engine, many(1_001, "B")).batch_id)
+    assert "activity" not in moved(before, analyses(engine))
+    assert "audit_event" in moved(before, analyses(engine))  # from none to 1,001 rows

@@ -5,11 +5,17 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
-from storage.sheets.rows import NoHeaders
+from storage.batch.plan import CHUNK, load_workspace
+from storage.models import Activity, LearnerCount
+from storage.sheets.rows import BatchRow, NoHeaders
+from tests.conftest import NOW
 from tests.storage.batch.files import grand_rounds, table, text_file, xlsx
-from tests.storage.batch.helpers import ADMIN, BOB, apply, counts, ids, load, preview
+from tests.storage.batch.helpers import ADMIN, ALICE, BOB, TEAM, apply, counts, ids, load, preview
+from tests.storage.test_queries import recording
 
 
 def summary(p) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -400,3 +406,60 @@ def test_every_row_message_names_its_activity(engine: Engine) -> None:
     assert shown.first_errors == [
         'row 2, End date: "2025-02-30" is not a real date (activity `GR-9`)'
     ]
+
+
+# -- a file costs its own size, not the workspace's (issue 15, item 4) --------------------------
+
+
+def stored_with_counts(engine: Engine, count: int) -> None:
+    """`count` activities W-0000… of the workspace, each with a physician count on file."""
+    rows = [
+        {
+            "team_id": TEAM, "activity_id": f"W-{n:04d}", "title": "Stored", "format": "rss",
+            "start_date": date(2025, 1, 7), "end_date": date(2025, 12, 16),
+            "owner_user_id": ALICE.user_id, "created_at": NOW, "created_by": "U1",
+            "updated_at": NOW, "updated_by": "U1", "version": 1,
+        }
+        for n in range(count)
+    ]  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(sa.insert(Activity.__table__), rows)
+        pks = connection.execute(sa.select(Activity.__table__.c.id)).scalars().all()
+        connection.execute(
+            sa.insert(LearnerCount.__table__),
+            [
+                {"team_id": TEAM, "activity_pk": pk, "category": "physician", "count": 3,
+                 "as_of": date(2025, 12, 31), "recorded_by": "U1", "recorded_at": NOW}
+                for pk in pks
+            ],
+        )  # fmt: skip
+
+
+def test_checking_a_file_reads_only_the_activities_it_names(engine: Engine) -> None:
+    stored_with_counts(engine, 40)
+    rows = [
+        BatchRow("Activities", 2, " w-0001", fields={"city": "Evanston"}),
+        BatchRow("Activities", 3, "W-0002", counts={"physician": "5"}),
+        BatchRow("Activities", 4, "NEW-1", fields={"title": "New"}),
+    ]
+    with Session(engine) as session:
+        workspace = load_workspace(session, TEAM, rows)
+    assert sorted(workspace.by_id) == ["w-0001", "w-0002"]
+    assert set(workspace.history) == {workspace.by_id[k].id for k in ("w-0001", "w-0002")}
+    # What the preview says of such a file is unchanged by reading less.
+    data = xlsx(table([{"Activity ID": "w-0001", "City": "Evanston"}]))
+    assert summary(preview(engine, data)) == {"updated": 1}
+
+
+def test_a_file_naming_thousands_of_ids_reads_them_in_chunks(engine: Engine) -> None:
+    stored_with_counts(engine, 30)
+    named = [f"W-{n:04d}" for n in range(2_500)]  # 30 stored, the rest new
+    rows = [
+        BatchRow("Activities", n + 2, i, counts={"physician": "5"}) for n, i in enumerate(named)
+    ]
+    with Session(engine) as session, recording(engine) as statements:
+        workspace = load_workspace(session, TEAM, rows)
+    assert len(workspace.by_id) == 30 and len(workspace.history) == 30
+    reads = [p for s, p in statements if "FROM activity" in s or "FROM learner_count" in s]
+    assert 3 <= len(reads) <= 6  # the activities in chunks, and their counts
+    assert all(len(p) <= CHUNK + 1 for p in reads)
