@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
 from storage.db import create_db_engine, upgrade
+from tests.storage.stall_proxy import CLEARS_AFTER, StallingProxy, upstream_url
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("PARS_TEST_DATABASE_URL") else [])
 
@@ -76,3 +77,14 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 def session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+@pytest.fixture
+def proxy() -> Iterator[StallingProxy]:
+    """A proxy to the test PostgreSQL that can stop forwarding (skips without one)."""
+    url = upstream_url()
+    if not url:
+        pytest.skip("a stalled PostgreSQL needs PARS_TEST_DATABASE_URL")
+    through = StallingProxy.to_database(url, longest_stall=CLEARS_AFTER)
+    yield through
+    through.close()

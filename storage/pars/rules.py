@@ -120,7 +120,7 @@ OUTCOME_MEASURES: dict[str, str] = {
     "community-health": "Community Health",
 }
 OUTCOME_KINDS: dict[str, str] = {"objective": "Objective", "subjective": "Subjective"}
-# The bot's names until now, still read on every path in (and converted by migration 0006).
+# The bot's names until now, still read on every path in (and converted by migration 0007).
 OUTCOME_ALIASES: dict[str, str] = {
     "patient-outcomes": "patient-health",
     "patient": "patient-health",

@@ -36,19 +36,7 @@ from storage.db import (
 )
 from storage.models import Activity
 from tests.conftest import NOW, guarded_database_url
-from tests.storage.stall_proxy import StallingProxy, cleared_after, upstream_url
-
-CLEARS_AFTER = 15.0
-
-
-@pytest.fixture
-def proxy() -> Iterator[StallingProxy]:
-    url = upstream_url()
-    if not url:
-        pytest.skip("a stalled PostgreSQL needs PARS_TEST_DATABASE_URL")
-    through = StallingProxy.to_database(url, longest_stall=CLEARS_AFTER)
-    yield through
-    through.close()
+from tests.storage.stall_proxy import CLEARS_AFTER, StallingProxy, cleared_after
 
 
 @pytest.fixture

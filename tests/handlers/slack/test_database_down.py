@@ -35,9 +35,7 @@ from tests.handlers.conftest import (
     ack_body,
     form_state,
 )
-from tests.storage.stall_proxy import StallingProxy, cleared_after, upstream_url
-
-CLEARS_AFTER = 15.0
+from tests.storage.stall_proxy import CLEARS_AFTER, StallingProxy, cleared_after
 
 
 @contextmanager
@@ -101,16 +99,6 @@ def test_a_form_saved_while_a_lock_is_held_stays_open_with_the_reason(
         "errors": {"title": DATABASE_UNREACHABLE},
     }
     assert activity_ids(workspace.engine) == []
-
-
-@pytest.fixture
-def proxy() -> Iterator[StallingProxy]:
-    url = upstream_url()
-    if not url:
-        pytest.skip("a stalled PostgreSQL needs PARS_TEST_DATABASE_URL")
-    through = StallingProxy.to_database(url, longest_stall=CLEARS_AFTER)
-    yield through
-    through.close()
 
 
 @pytest.fixture
