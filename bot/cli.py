@@ -16,6 +16,7 @@ from bot.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+    from sqlalchemy.exc import OperationalError
 
     from bot.settings import Settings
 
@@ -31,6 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     # What a command needs is imported once it runs: `pars-bot --help` stays instant.
     from pydantic import ValidationError
+    from sqlalchemy.exc import OperationalError
 
     from bot.settings import Settings
 
@@ -49,6 +51,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as error:
         print(f"pars-bot: {error}", file=sys.stderr)
         return 2
+    except OperationalError as error:
+        # Nothing was written: say which database and why in a line, not with a traceback.
+        print(_database_problem(settings, error), file=sys.stderr)
+        return 1
+
+
+def _database_problem(settings: Settings, error: OperationalError) -> str:
+    from sqlalchemy.engine import make_url
+
+    from storage.db import is_unreachable
+
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    reason = str(error.orig or error).strip().splitlines()[0]
+    what = "is not answering (or is locked)" if is_unreachable(error) else "cannot be used"
+    return f"pars-bot: the database {where} {what}: {reason}. Nothing was changed."
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:

@@ -74,6 +74,26 @@ def test_a_workspace_the_database_does_not_hold_is_named(tmp_path: Path) -> None
         assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        # A port nothing listens on: the server is down.
+        ("postgresql+psycopg://pars:s3cret@127.0.0.1:9/pars", "is not answering"),
+        ("sqlite:////no/such/folder/pars.db", "cannot be used"),
+    ],
+)
+def test_a_database_the_program_cannot_use_is_one_line_not_a_traceback(
+    tmp_path: Path, url: str, said: str
+) -> None:
+    for args in (("db", "upgrade"), ("export", "--out", "x.xlsx")):
+        done = run(tmp_path, *args, DATABASE_URL=url)
+        assert done.returncode == 1, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+        assert said in done.stderr and "Nothing was changed." in done.stderr
+        assert "s3cret" not in done.stderr  # the password is not printed
+        assert not (tmp_path / "x.xlsx").exists()
+
+
 def test_reminders_at_a_date_alone_is_refused_with_the_form_to_use(tmp_path: Path) -> None:
     done = run(tmp_path, "reminders", "preview", "--at", "2026-04-06")
     assert done.returncode == 2
