@@ -23,6 +23,7 @@ from scheduler import jobs, send
 from scheduler.plan import Reminder
 from storage.db import session_scope
 from storage.deliveries import CLAIMED, FAILED, SENT, DeliveryKey, Logged
+from storage.pars.rules import accepted_years
 from storage.reminders import PROFILE_FRESH
 from storage.settings import workspace_zone
 
@@ -41,6 +42,12 @@ def parse_instant(text: str, zone: ZoneInfo) -> datetime:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ConfigurationError(usage) from None
+    years = accepted_years(datetime.now(zone).date())
+    if moment.year not in years:
+        # The calendar ends at 9999: a pass there would compute past its end.
+        raise ConfigurationError(
+            f"--at {text!r}: give a year from {years[0]} to {years[-1]}, the years the bot takes."
+        )
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 

@@ -23,6 +23,7 @@ from bot.console import payloads
 from bot.console.render import CHANNEL_NAMES, Control, Rendered, render_blocks
 from bot.local_slack import Call, LocalSlack
 from handlers.slack.mrkdwn import escape
+from storage.pars.rules import accepted_years
 
 HELP = """Type a slash command as in Slack, e.g. /pars help, or:
   click LABEL [VALUE]   click a button of the last message (VALUE picks among equal labels)
@@ -41,6 +42,13 @@ CHANNELS = {name: channel_id for channel_id, name in CHANNEL_NAMES.items()}
 _CHANNEL = re.compile(r"(?<![\w<&#])#([a-z0-9][a-z0-9_-]*)")
 
 
+TIME_USAGE = "Give a date and time such as 2026-04-01T09:00 (provider's time zone)."
+
+
+class YearOutOfRange(ValueError):
+    """A `time` the bot could not compute with (its dates end at the calendar's end)."""
+
+
 class ConsoleClock:
     """The console's notion of now: the real clock until `time` sets it."""
 
@@ -53,6 +61,9 @@ class ConsoleClock:
 
     def set(self, text: str) -> datetime:
         moment = datetime.fromisoformat(text)
+        years = accepted_years(datetime.now(self.timezone).date())
+        if moment.year not in years:
+            raise YearOutOfRange(f"{TIME_USAGE[:-1]}, in a year from {years[0]} to {years[-1]}.")
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=self.timezone)
         self.fixed = moment
@@ -224,8 +235,8 @@ class Console:
             return
         try:
             moment = self.clock.set(rest.strip())
-        except ValueError:
-            self._say("Give a date and time such as 2026-04-01T09:00 (provider's time zone).")
+        except ValueError as error:
+            self._say(f"{error}" if isinstance(error, YearOutOfRange) else TIME_USAGE)
             return
         self._say(f"It is now {moment.astimezone(self.clock.timezone):%Y-%m-%d %H:%M %Z}.")
         if self._on_time is not None:

@@ -195,3 +195,9 @@ def test_quit_and_time_in_a_form_are_not_taken_as_values(tmp_path: Path) -> None
     assert stored(tmp_path, "select count(*) from activity") == [(0,)]
     out = console(tmp_path, "/pars add-activity\nGR-1\nquit\n/pars help\n")
     assert "(form closed without saving)" in out and "Subcommands" not in out
+
+
+def test_a_time_past_the_years_the_bot_takes_is_refused_and_now_stays(tmp_path: Path) -> None:
+    out = console(tmp_path, "time 2026-01-05T09:00\ntime 9999-12-31T09:00\ntime\n")
+    assert "in a year from 2000 to" in out and "Traceback" not in out
+    assert out.rstrip().endswith("It is 2026-01-05 09:00 CST.")

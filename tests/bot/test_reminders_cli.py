@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.local_slack import TEAM_ID, LocalSlack
 from bot.reminders import describe
 from storage import activities as service
@@ -390,3 +392,13 @@ def test_preview_names_a_claim_never_confirmed_sent() -> None:
         "(failed: ratelimited; tried again on the next pass)"
     )
     assert describe(reminder, None, CHICAGO).endswith("deadline countdown, 1 day left")
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T09:00", "0001-01-01T09:00"])
+def test_an_instant_past_the_years_the_bot_takes_is_refused_with_the_years(
+    tmp_path: Path, at: str
+) -> None:
+    seed(tmp_path)
+    done = run(tmp_path, "reminders", "preview", "--at", at)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "give a year from 2000 to" in done.stderr
