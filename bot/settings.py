@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from storage.pars.calendar import known_zone, suggest_zone
 
 
 class Settings(BaseSettings):
@@ -30,11 +32,14 @@ class Settings(BaseSettings):
     @field_validator("pars_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not a time zone name such as America/Chicago") from None
-        return value
+        # The IANA list only: a host's own `localtime` names that host's setting, which the
+        # next host (or the scheduler's process elsewhere) may not share.
+        zone = known_zone(value)
+        if zone is None:
+            suggestion = suggest_zone(value)
+            hint = f" (did you mean {suggestion}?)" if suggestion else ""
+            raise ValueError(f"{value!r} is not a time zone name such as America/Chicago{hint}")
+        return zone.key
 
     @field_validator("slack_api_url")
     @classmethod

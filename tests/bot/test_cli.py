@@ -120,10 +120,17 @@ def test_socket_mode_needs_the_app_token(tmp_path: Path) -> None:
     assert "SLACK_APP_TOKEN is not set" in done.stderr
 
 
-def test_a_bad_time_zone_is_named(tmp_path: Path) -> None:
-    done = run(tmp_path, "db", "upgrade", PARS_TIMEZONE="Central")
+@pytest.mark.parametrize("zone", ["Central", "localtime", "America/Chicgo"])
+def test_a_bad_time_zone_is_named(tmp_path: Path, zone: str) -> None:
+    done = run(tmp_path, "db", "upgrade", PARS_TIMEZONE=zone)
     assert done.returncode == 2
     assert "PARS_TIMEZONE" in done.stderr and "America/Chicago" in done.stderr
+    assert not (tmp_path / "pars.db").exists()
+
+
+def test_a_time_zone_in_any_case_is_read_as_its_iana_name(tmp_path: Path) -> None:
+    done = run(tmp_path, "db", "upgrade", PARS_TIMEZONE="america/new_york")
+    assert done.returncode == 0, done.stderr
 
 
 @pytest.fixture
