@@ -35,8 +35,13 @@ class ControlCharacter(FieldError):
 # PostgreSQL cannot store a NUL and neither database can encode a lone surrogate; the others
 # are invisible in Slack and in a spreadsheet, and the C1 ones only come from text decoded with
 # the wrong code page. A value holding one is refused, never quietly cleaned: what else was
-# lost with it is for the person who typed it to say.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# lost with it is for the person who typed it to say. The bidirectional embeddings, overrides
+# and isolates (U+202A-U+202E, U+2066-U+2069) are refused too: they make a value display in
+# another order than it is stored (an ID or title that reads as another). Zero-width joiners
+# and the marks LRM/RLM stay: emoji and right-to-left names need them.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 def control_character(text: str) -> str | None:

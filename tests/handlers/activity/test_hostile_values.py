@@ -93,6 +93,11 @@ NEW = "add-activity format=rss start=2025-01-07 end=2025-12-16"
         ),
         (f'{NEW} id=E title="Caf\x85"', "Title: holds an invisible control character (U+0085"),
         (f"{NEW} id=GR\x0c1 title=t", "Activity ID: holds an invisible control character (U+000C"),
+        # An override that would show "Grand Rounds" reversed, the stored text unchanged.
+        (
+            f'{NEW} id=F title="\u202eGrand Rounds"',
+            "Title: holds an invisible control character (U+202E, character 1)",
+        ),
     ],
 )
 def test_control_characters_are_refused_naming_the_field(
@@ -101,6 +106,15 @@ def test_control_characters_are_refused_naming_the_field(
     reply = workspace.pars(typed)
     assert words in reply.text
     assert rows(workspace, Activity) == []
+
+
+def test_joiners_and_direction_marks_are_text(workspace: Workspace) -> None:
+    # A health-worker emoji is three characters joined by U+200D; RLM sits in Hebrew names.
+    title = "Nursing \U0001f469\u200d\u2695\ufe0f rounds \u05d3\u05e8\u200f"
+    reply = workspace.pars(f'{NEW} id=GR-2025 title="{title}"')
+    assert "Added `GR-2025`" in reply.text
+    [activity] = rows(workspace, Activity)
+    assert activity.title == title
 
 
 def test_tabs_and_new_lines_are_text(workspace: Workspace) -> None:
