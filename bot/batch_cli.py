@@ -22,6 +22,7 @@ from storage.batch.preview import preview_file
 from storage.batch.store import claim_file
 from storage.db import session_scope, upgrade
 from storage.errors import ParsError
+from storage.pars.rules import accepted_years
 from storage.settings import workspace_zone
 from storage.sheets.fill import report_lines, tsv_bytes
 from storage.sheets.workbooks import template_workbook
@@ -67,6 +68,9 @@ def _export(
     team = resolve_team(engine, args.team)
     today = _workspace_today(engine, team, now, zone)
     year = args.year or default_year(today)
+    years = accepted_years(today)
+    if year not in years:
+        raise CliError(f"--year {year}: give a data year from {years[0]} to {years[-1]}")
     if into is not None:
         return _export_into(args, into, engine, team, year, today, out)
     with session_scope(engine) as session:

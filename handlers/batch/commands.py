@@ -13,6 +13,7 @@ from handlers.slack.messages import plain, plural
 from storage.batch.export import default_year, export_workbook
 from storage.batch.undo import undo_batch as undo
 from storage.db import session_scope
+from storage.pars.rules import accepted_years
 from storage.sheets.workbooks import template_workbook
 
 TEMPLATE_KINDS = {"activities": "activities", "activity": "activities", "counts": "counts"}
@@ -68,10 +69,15 @@ def export(call: CommandCall) -> None:
     today = call.deps.today()
     if text is None:
         year = default_year(today)
-    elif text.strip().isdigit() and 1990 <= int(text) <= today.year + 5:
+    elif text.strip().isdigit() and int(text) in accepted_years(today):
         year = int(text)
     else:
-        raise UsageError(f'"{text}" is not a year such as {default_year(today)}.', call.usage)
+        years = accepted_years(today)
+        raise UsageError(
+            f'"{text}" is not a data year such as {default_year(today)} '
+            f"(the bot takes {years[0]} to {years[-1]}).",
+            call.usage,
+        )
     with session_scope(call.deps.engine) as session:
         made = export_workbook(session=session, team_id=call.team_id, year=year, today=today)
     if not made.activities:

@@ -244,3 +244,12 @@ def test_export_into_something_that_is_not_a_template_says_why(tmp_path: Path) -
     assert "photo.xlsx is not a .xlsx workbook" in not_a_workbook.stderr
     assert not (tmp_path / "f.xlsx").exists()
     assert "Traceback" not in no_header.stderr + not_a_workbook.stderr
+
+
+def test_an_export_of_a_year_the_bot_does_not_take_names_the_years(tmp_path: Path) -> None:
+    (tmp_path / "one.csv").write_text("Activity ID,Title\nGR-1,Grand Rounds\n")
+    run(tmp_path, "import", "one.csv", "--team", "T0OFFICE", "--apply")
+    done = run(tmp_path, "export", "--year", "1", "--out", "x.xlsx")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--year 1: give a data year from 2000 to" in done.stderr
+    assert not (tmp_path / "x.xlsx").exists()

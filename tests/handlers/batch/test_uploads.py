@@ -258,6 +258,15 @@ def test_template_export_show_and_undo_batch_commands(workspace: Workspace) -> N
     assert activity_ids(workspace) == []
 
 
+@pytest.mark.parametrize("year", ["1", "1999", "2100"])
+def test_an_export_of_a_year_the_bot_does_not_take_names_the_years(
+    workspace: Workspace, year: str
+) -> None:
+    reply = workspace.pars(f"export year={year}")
+    assert f'"{year}" is not a data year' in reply.text and "the bot takes 2000 to" in reply.text
+    assert workspace.slack.uploaded(0) == []
+
+
 def test_an_apply_that_fails_half_way_puts_the_preview_back(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
