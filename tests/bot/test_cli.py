@@ -142,7 +142,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, LocalSlack]]:
 
 def test_serve_answers_health_and_signed_commands(server: tuple[str, LocalSlack]) -> None:
     base, slack = server
-    with urllib.request.urlopen(f"{base}/healthz", timeout=5) as health:
+    with urllib.request.urlopen(f"{base}/healthz", timeout=15) as health:
         assert health.status == 200
     assert slack.of("auth.test"), "the bot checks its token against SLACK_API_URL"
     body = payloads.slash_command(
@@ -154,7 +154,7 @@ def test_serve_answers_health_and_signed_commands(server: tuple[str, LocalSlack]
         trigger_id="t1",
     )
     assert post(base, body, payloads.signed(body, SECRET))[0] == 200
-    reply = slack.wait_until(lambda c: c.path.endswith("/served"))[0]
+    reply = slack.wait_until(lambda c: c.path.endswith("/served"), timeout=30)[0]
     assert "Subcommands" in reply.params["text"]
 
     forged = payloads.signed(body, "not-the-secret")
