@@ -99,6 +99,28 @@ def list_activities(
     )
 
 
+def closable_keys(
+    *,
+    session: Session,
+    team_id: str,
+    today: date,
+    views: Sequence[str] = ("ready",),
+    year: int | None = None,
+    format_code: str | None = None,
+    user_id: str,
+    is_admin: bool,
+) -> list[tuple[int, str]]:
+    """Row key and ID of every activity of a list (`views` holding "ready") that this person
+    may close, in list order: an admin any, anyone else their own and those with no owner,
+    as storage.pars.validation.refusal decides for one. One indexed query, keys only."""
+    where = _list_filter(team_id, today, views, year, format_code, user_id).where()
+    if not is_admin:
+        owner = col(Activity.owner_user_id)
+        where.append(sa.or_(owner == user_id, owner.is_(None)))
+    query = select(Activity.id, Activity.activity_id).where(*where).order_by(*_ORDER)
+    return [(pk, activity_id) for pk, activity_id in session.exec(query).all() if pk is not None]
+
+
 @dataclass(frozen=True)
 class _Filter:
     """A list's conditions, with its bounds on the end date apart: a page turned from a key

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -14,12 +14,22 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     CheckboxesElement,
+    ConfirmObject,
+    ContextBlock,
     DividerBlock,
     MarkdownTextObject,
     Option,
 )
 
-from handlers.slack.messages import Message, compose, line_sections, local_date, plain, section
+from handlers.slack.messages import (
+    Message,
+    compose,
+    line_sections,
+    local_date,
+    plain,
+    plural,
+    section,
+)
 from handlers.slack.mrkdwn import cut, escape
 from storage import duplicates
 from storage.counts import CountsRecorded
@@ -32,6 +42,7 @@ from storage.queries import ActivityPage, PageKey, page_key
 
 OPEN_EDIT = "pars_open_edit"
 CLOSE_SELECTED = "pars_close_selected"
+CLOSE_ALL = "pars_close_all"
 SELECT_READY = "pars_select_ready"
 LIST_PAGE = "pars_list_page"
 CONFIRM_LOWER_COUNTS = "pars_confirm_lower_counts"
@@ -39,14 +50,19 @@ CANCEL_COUNTS = "pars_cancel_counts"
 ACTION_IDS = (
     OPEN_EDIT,
     CLOSE_SELECTED,
+    CLOSE_ALL,
     SELECT_READY,
     LIST_PAGE,
     CONFIRM_LOWER_COUNTS,
     CANCEL_COUNTS,
 )
 
-# Slack allows at most 10 options in one checkbox group.
-READY_PAGE_SIZE = 10
+# Slack allows at most 10 options in one checkbox group, and 50 blocks in a message: a page
+# of the ready list is five groups of ten, one block each.
+CHECKBOX_GROUP = 10
+READY_PAGE_SIZE = 50
+# A close of many names this many activities one by one, then counts the rest.
+CLOSE_DETAIL = 20
 LIST_PAGE_SIZE = 20
 HISTORY_ROWS = 10
 
@@ -204,20 +220,76 @@ class CloseOutcome:
     can_edit: bool
 
 
-def close_results(outcomes: list[CloseOutcome]) -> Message:
+def close_results(
+    outcomes: list[CloseOutcome], *, heading: str = "", notes: Sequence[str] = ()
+) -> Message:
+    """Each activity closed or not, and why. Past CLOSE_DETAIL of either kind the rest are
+    counted (a close of hundreds must fit Slack's 50 blocks). `heading` replaces the summary
+    line; `notes` (mrkdwn the bot wrote) follow the outcomes."""
+    closed = [o for o in outcomes if o.closed]
+    refused = [o for o in outcomes if not o.closed]
+    summary = heading or f"Closed {len(closed)} of {len(outcomes)}."
     blocks: list[Block] = []
-    for outcome in outcomes:
-        mark = "✅" if outcome.closed else "⛔"
-        line = section(f"{mark} {outcome.message}")
+    if len(outcomes) > 1 or heading:
+        blocks.append(section(f"*{summary}*"))
+    lines = [f"✅ {o.message}" for o in closed[:CLOSE_DETAIL]]
+    if len(closed) > CLOSE_DETAIL:
+        lines.append(f"✅ …and {len(closed) - CLOSE_DETAIL:,} more closed.")
+    blocks += line_sections(lines)
+    for outcome in refused[:CLOSE_DETAIL]:
+        line = section(f"⛔ {outcome.message}")
         if outcome.can_edit:
             line.accessory = edit_button(outcome.activity_id)
         blocks.append(line)
-    closed = sum(o.closed for o in outcomes)
-    summary = f"Closed {closed} of {len(outcomes)}."
-    if len(outcomes) > 1:
-        blocks.insert(0, section(f"*{summary}*"))
-    text = "\n".join([summary] + [o.message for o in outcomes])
+        lines.append(f"⛔ {outcome.message}")
+    if len(refused) > CLOSE_DETAIL:
+        rest = refused[CLOSE_DETAIL:]
+        more = f"⛔ …and {len(rest):,} more not closed: {_ids(o.activity_id for o in rest)}"
+        blocks.append(section(more))
+        lines.append(more)
+    blocks += [section(note) for note in notes]
+    text = "\n".join([summary, *lines, *notes])
     return compose(text, blocks)
+
+
+def _ids(activity_ids: Iterable[str], most: int = 50) -> str:
+    """`A`, `B`, … and N more: IDs named inline, as many as a line reads."""
+    ids = list(activity_ids)
+    named_ids = ", ".join(f"`{escape(a)}`" for a in ids[:most])
+    return named_ids + (f" and {len(ids) - most:,} more" if len(ids) > most else "")
+
+
+def close_all_results(
+    outcomes: list[CloseOutcome],
+    *,
+    removed: Sequence[str],
+    newer: Sequence[str],
+) -> Message:
+    """The answer to Close all: how many of those shown were closed, each one that was not and
+    why, and the ready ones the list did not show (left alone)."""
+    shown = len(outcomes) + len(removed)
+    closed = sum(o.closed for o in outcomes)
+    heading = (
+        f"Closed all {plural(shown, 'ready activity', 'ready activities')}."
+        if closed == shown
+        else f"Closed {closed:,} of the {plural(shown, 'ready activity', 'ready activities')} "
+        f"the list showed; {shown - closed:,} not closed."
+    )
+    notes = []
+    if removed:
+        notes.append(f"⛔ Removed since the list was shown: {_ids(removed)}.")
+    if newer:
+        notes.append(
+            f"{plural(len(newer), 'activity', 'activities')} became ready after the list was "
+            f"shown and {'was' if len(newer) == 1 else 'were'} left open: {_ids(newer, 10)}. "
+            "`/pars list ready` shows them."
+        )
+    if closed:
+        notes.append(
+            "Closing from a list is not a batch, so `/pars undo-batch` does not take it back: "
+            "an admin can reopen an activity with `/pars reopen ID`."
+        )
+    return close_results(outcomes, heading=heading, notes=notes)
 
 
 def list_message(
@@ -227,8 +299,10 @@ def list_message(
     state: dict[str, Any],
     selectable: bool,
     needs: Mapping[int, Sequence[rules.Need]] | None = None,
+    close_all: tuple[str, int] | None = None,
 ) -> Message:
-    """A compact list; with `selectable`, checkboxes and a Close selected button.
+    """A compact list; with `selectable`, checkboxes (groups of ten) and a Close selected
+    button; with `close_all` (an offer's ID and how many it holds), a Close all N button.
 
     A list shared in the channel has no buttons: a click would replace everybody's copy
     with the clicker's own list, or close activities in front of the whole channel.
@@ -258,12 +332,18 @@ def list_message(
             )
             for a, _s in page.rows
         ]
-        blocks.append(
+        # Close selected reads the ticks of every group: Slack sends the state of them all.
+        blocks += [
             ActionsBlock(
-                block_id="ready_selection",
-                elements=[CheckboxesElement(action_id=SELECT_READY, options=options)],
+                block_id=f"ready_selection_{n // CHECKBOX_GROUP + 1}",
+                elements=[
+                    CheckboxesElement(
+                        action_id=SELECT_READY, options=options[n : n + CHECKBOX_GROUP]
+                    )
+                ],
             )
-        )
+            for n in range(0, len(options), CHECKBOX_GROUP)
+        ]
     else:
         blocks += line_sections(lines)
     buttons: list[ButtonElement] = []
@@ -276,12 +356,48 @@ def list_message(
                 value=json.dumps(state),
             )
         )
+        if close_all is not None:
+            buttons.append(_close_all_button(*close_all, state))
+            if page.more_than is None and close_all[1] < page.total:
+                blocks.append(
+                    _note(
+                        f"Close all closes the {close_all[1]:,} of these you may close: yours "
+                        "and those with no owner. Their owner or an admin can close the others."
+                    )
+                )
+        elif page.rows:
+            blocks.append(_note("None of these is yours: their owner or an admin can close them."))
     if interactive:
         buttons += _page_buttons(page, state)
     if buttons:
         blocks.append(ActionsBlock(elements=buttons))
     text = heading.replace("*", "") + "\n" + "\n".join(lines)
     return compose(text, blocks)
+
+
+def _note(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def _close_all_button(offer_id: str, count: int, state: dict[str, Any]) -> ButtonElement:
+    """Close all N ready, behind Slack's confirmation naming how many."""
+    things = plural(count, "activity", "activities")
+    value = {"offer": offer_id} | {k: state[k] for k in ("views", "year", "format") if k in state}
+    return ButtonElement(
+        text=f"Close all {count:,} ready",
+        action_id=CLOSE_ALL,
+        style="danger",
+        value=json.dumps(value),
+        confirm=ConfirmObject(
+            title=f"Close {things}?",
+            text=(
+                f"Closes the {things} this list shows as ready, each one that PARS's rules "
+                "still allow; any that can't be closed is named. Only an admin can reopen."
+            ),
+            confirm=f"Close {count:,}",
+            deny="Cancel",
+        ),
+    )
 
 
 def _page_buttons(page: ActivityPage, state: dict[str, Any]) -> list[ButtonElement]:

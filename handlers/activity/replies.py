@@ -13,10 +13,10 @@ from handlers.activity import messages as blocks
 from handlers.slack.messages import Message
 from handlers.slack.mrkdwn import error_text, escape
 from storage import activities as service
+from storage import close_offers, duplicates
 from storage import counts as learner_counts
-from storage import duplicates
 from storage.db import session_scope
-from storage.errors import ActivityNotFound, CloseRefused, NotPermitted
+from storage.errors import ActivityNotFound, CloseRefused, NotPermitted, StaleEdit
 from storage.models import Activity
 from storage.pars.fields import input_notes
 
@@ -125,6 +125,70 @@ def close_many(
     today: date,
 ) -> Message:
     """Close each activity in its own transaction and report each, as PARS's batch close does."""
+    return blocks.close_results(
+        _close_each(
+            engine=engine,
+            team_id=team_id,
+            actor=actor,
+            activity_ids=activity_ids,
+            now=now,
+            today=today,
+        )
+    )
+
+
+def close_all(
+    *,
+    engine: Engine,
+    team_id: str,
+    actor: service.Actor,
+    offer_id: str,
+    views: Sequence[str],
+    year: int | None,
+    format_code: str | None,
+    now: datetime,
+    today: date,
+) -> Message:
+    """Close what a Close all button offered, each checked against the rules as it is now.
+
+    Closed one by one as Close selected closes (one refused does not hold back the others);
+    ready activities the list did not show are left open and named.
+    """
+    with session_scope(engine) as session:
+        offered = close_offers.claim_offer(
+            session=session, team_id=team_id, offer_id=offer_id, actor=actor, now=now
+        )
+    outcomes = _close_each(
+        engine=engine,
+        team_id=team_id,
+        actor=actor,
+        activity_ids=offered.current_ids,
+        now=now,
+        today=today,
+    )
+    with session_scope(engine) as session:
+        newer = close_offers.ready_since(
+            session=session,
+            team_id=team_id,
+            actor=actor,
+            today=today,
+            offered=offered,
+            views=views,
+            year=year,
+            format_code=format_code,
+        )
+    return blocks.close_all_results(outcomes, removed=offered.removed_ids, newer=newer)
+
+
+def _close_each(
+    *,
+    engine: Engine,
+    team_id: str,
+    actor: service.Actor,
+    activity_ids: Sequence[str],
+    now: datetime,
+    today: date,
+) -> list[blocks.CloseOutcome]:
     outcomes: list[blocks.CloseOutcome] = []
     for activity_id in dict.fromkeys(activity_ids):
         try:
@@ -145,9 +209,9 @@ def close_many(
                     refused.activity_id, False, _with_counts_hint(refused), bool(refused.missing)
                 )
             )
-        except (ActivityNotFound, NotPermitted) as error:
+        except (ActivityNotFound, NotPermitted, StaleEdit) as error:
             outcomes.append(blocks.CloseOutcome(activity_id, False, error_text(error), False))
-    return blocks.close_results(outcomes)
+    return outcomes
 
 
 def _with_counts_hint(refused: CloseRefused) -> str:
