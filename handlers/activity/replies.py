@@ -124,7 +124,7 @@ def close_many(
     now: datetime,
     today: date,
 ) -> Message:
-    """Close each activity in its own transaction and report each, as PARS's batch close does."""
+    """Close each activity that may be closed and report each, as PARS's batch close does."""
     return blocks.close_results(
         _close_each(
             engine=engine,
@@ -189,10 +189,13 @@ def _close_each(
     now: datetime,
     today: date,
 ) -> list[blocks.CloseOutcome]:
+    """Close each one that may be closed, in one transaction: a refusal writes nothing (the
+    service checks before it writes, and undoes a write that conflicts), so one refused does
+    not hold back the others, and hundreds cost one commit, not hundreds."""
     outcomes: list[blocks.CloseOutcome] = []
-    for activity_id in dict.fromkeys(activity_ids):
-        try:
-            with session_scope(engine) as session:
+    with session_scope(engine) as session:
+        for activity_id in dict.fromkeys(activity_ids):
+            try:
                 activity = service.close_activity(
                     session=session,
                     team_id=team_id,
@@ -202,15 +205,18 @@ def _close_each(
                     today=today,
                 )
                 message = f"Closed {blocks.named(activity)}."
-            outcomes.append(blocks.CloseOutcome(activity.activity_id, True, message, False))
-        except CloseRefused as refused:
-            outcomes.append(
-                blocks.CloseOutcome(
-                    refused.activity_id, False, _with_counts_hint(refused), bool(refused.missing)
+                outcomes.append(blocks.CloseOutcome(activity.activity_id, True, message, False))
+            except CloseRefused as refused:
+                outcomes.append(
+                    blocks.CloseOutcome(
+                        refused.activity_id,
+                        False,
+                        _with_counts_hint(refused),
+                        bool(refused.missing),
+                    )
                 )
-            )
-        except (ActivityNotFound, NotPermitted, StaleEdit) as error:
-            outcomes.append(blocks.CloseOutcome(activity_id, False, error_text(error), False))
+            except (ActivityNotFound, NotPermitted, StaleEdit) as error:
+                outcomes.append(blocks.CloseOutcome(activity_id, False, error_text(error), False))
     return outcomes
 
 
