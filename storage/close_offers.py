@@ -24,6 +24,10 @@ from storage.pars.validation import Actor
 # A list older than this is not acted on: run it again. Offers this old are removed when a
 # newer one is written, so the table holds about a day of lists.
 OFFER_HOURS = 24
+# One offer holds at most this many (the first in list order): a ready list costs the same
+# however many are ready, and one click closes them in seconds. A list past it offers the
+# first ones, and says so.
+OFFER_LIMIT = 1_000
 # Row keys asked for in one statement, well under SQLite's limit of parameters.
 _CHUNK = 1000
 
@@ -32,6 +36,8 @@ _CHUNK = 1000
 class Offer:
     id: str
     count: int
+    # The list holds more than OFFER_LIMIT that the person may close: these are the first.
+    capped: bool
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class Offered:
     current_ids: list[str]
     removed_ids: list[str]
     pks: frozenset[int]
+    capped: bool
 
 
 class OfferExpired(ParsError):
@@ -81,9 +88,12 @@ def offer_close_all(
         format_code=format_code,
         user_id=actor.user_id,
         is_admin=actor.is_admin,
+        limit=OFFER_LIMIT + 1,
     )
     if not keys:
         return None
+    capped = len(keys) > OFFER_LIMIT
+    keys = keys[:OFFER_LIMIT]
     session.execute(
         sa.delete(CloseOffer).where(
             col(CloseOffer.team_id) == team_id,
@@ -99,7 +109,7 @@ def offer_close_all(
     )
     session.add(offer)
     session.flush()
-    return Offer(offer.id, len(keys))
+    return Offer(offer.id, len(keys), capped)
 
 
 def claim_offer(
@@ -142,6 +152,7 @@ def claim_offer(
         current_ids=[now_named[pk] for pk in shown if pk in now_named],
         removed_ids=[aid for pk, aid in shown.items() if pk not in now_named],
         pks=frozenset(shown),
+        capped=len(shown) >= OFFER_LIMIT,
     )
 
 
@@ -156,8 +167,9 @@ def ready_since(
     year: int | None = None,
     format_code: str | None = None,
 ) -> list[str]:
-    """Activities of the same list the actor may close that the offer did not show: they
-    became ready (or theirs) after the list was shown, so the click left them alone."""
+    """Activities of the same list the actor may close that the offer did not hold: they
+    became ready (or theirs) after the list was shown, or were past OFFER_LIMIT, so the click
+    left them alone. At most OFFER_LIMIT of them: as many as are read, not the whole list."""
     keys = queries.closable_keys(
         session=session,
         team_id=team_id,
@@ -167,5 +179,6 @@ def ready_since(
         format_code=format_code,
         user_id=actor.user_id,
         is_admin=actor.is_admin,
+        limit=len(offered.pks) + OFFER_LIMIT,
     )
-    return [activity_id for pk, activity_id in keys if pk not in offered.pks]
+    return [activity_id for pk, activity_id in keys if pk not in offered.pks][:OFFER_LIMIT]

@@ -109,15 +109,19 @@ def closable_keys(
     format_code: str | None = None,
     user_id: str,
     is_admin: bool,
+    limit: int | None = None,
 ) -> list[tuple[int, str]]:
-    """Row key and ID of every activity of a list (`views` holding "ready") that this person
-    may close, in list order: an admin any, anyone else their own and those with no owner,
-    as storage.pars.validation.refusal decides for one. One indexed query, keys only."""
+    """Row key and ID of the activities of a list (`views` holding "ready") that this person
+    may close, in list order, the first `limit` of them: an admin any, anyone else their own
+    and those with no owner, as storage.pars.validation.refusal decides for one. One indexed
+    query, keys only."""
     where = _list_filter(team_id, today, views, year, format_code, user_id).where()
     if not is_admin:
         owner = col(Activity.owner_user_id)
         where.append(sa.or_(owner == user_id, owner.is_(None)))
     query = select(Activity.id, Activity.activity_id).where(*where).order_by(*_ORDER)
+    if limit is not None:
+        query = query.limit(limit)
     return [(pk, activity_id) for pk, activity_id in session.exec(query).all() if pk is not None]
 
 

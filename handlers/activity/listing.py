@@ -109,7 +109,7 @@ def render_list(
         state=state,
         selectable=selectable,
         needs=needs,
-        close_all=(offer.id, offer.count) if offer else None,
+        close_all=offer,
     )
 
 

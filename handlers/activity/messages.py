@@ -31,7 +31,8 @@ from handlers.slack.messages import (
     section,
 )
 from handlers.slack.mrkdwn import cut, escape
-from storage import duplicates
+from storage import close_offers, duplicates
+from storage.close_offers import Offer
 from storage.counts import CountsRecorded
 from storage.duplicates import Other
 from storage.models import Activity, LearnerCount
@@ -264,9 +265,11 @@ def close_all_results(
     *,
     removed: Sequence[str],
     newer: Sequence[str],
+    capped: bool = False,
 ) -> Message:
     """The answer to Close all: how many of those shown were closed, each one that was not and
-    why, and the ready ones the list did not show (left alone)."""
+    why, and the ready ones the offer did not hold (left alone); `capped`: it held the first
+    close_offers.OFFER_LIMIT of a longer list."""
     shown = len(outcomes) + len(removed)
     closed = sum(o.closed for o in outcomes)
     heading = (
@@ -278,7 +281,15 @@ def close_all_results(
     notes = []
     if removed:
         notes.append(f"⛔ Removed since the list was shown: {_ids(removed)}.")
-    if newer:
+    limit = close_offers.OFFER_LIMIT
+    if newer and capped:
+        notes.append(
+            f"{'At least ' if len(newer) >= limit else ''}"
+            f"{plural(len(newer), 'more ready activity', 'more ready activities')} "
+            f"{'was' if len(newer) == 1 else 'were'} left open, as Close all closes "
+            f"{limit:,} at a time: {_ids(newer, 10)}. Run `/pars list ready` again."
+        )
+    elif newer:
         notes.append(
             f"{plural(len(newer), 'activity', 'activities')} became ready after the list was "
             f"shown and {'was' if len(newer) == 1 else 'were'} left open: {_ids(newer, 10)}. "
@@ -299,10 +310,10 @@ def list_message(
     state: dict[str, Any],
     selectable: bool,
     needs: Mapping[int, Sequence[rules.Need]] | None = None,
-    close_all: tuple[str, int] | None = None,
+    close_all: Offer | None = None,
 ) -> Message:
     """A compact list; with `selectable`, checkboxes (groups of ten) and a Close selected
-    button; with `close_all` (an offer's ID and how many it holds), a Close all N button.
+    button; with `close_all` (what it would close), a Close all N button.
 
     A list shared in the channel has no buttons: a click would replace everybody's copy
     with the clicker's own list, or close activities in front of the whole channel.
@@ -357,12 +368,20 @@ def list_message(
             )
         )
         if close_all is not None:
-            buttons.append(_close_all_button(*close_all, state))
-            if page.more_than is None and close_all[1] < page.total:
+            buttons.append(_close_all_button(close_all, state))
+            if close_all.capped:
                 blocks.append(
                     _note(
-                        f"Close all closes the {close_all[1]:,} of these you may close: yours "
-                        "and those with no owner. Their owner or an admin can close the others."
+                        f"Close all closes {close_all.count:,} at a time, the first in this "
+                        "list's order: list again for the next ones."
+                    )
+                )
+            elif page.more_than is None and close_all.count < page.total:
+                blocks.append(
+                    _note(
+                        f"Close all closes the {close_all.count:,} of these you may close: "
+                        "yours and those with no owner. Their owner or an admin can close the "
+                        "others."
                     )
                 )
         elif page.rows:
@@ -379,12 +398,13 @@ def _note(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=text)])
 
 
-def _close_all_button(offer_id: str, count: int, state: dict[str, Any]) -> ButtonElement:
+def _close_all_button(offer: Offer, state: dict[str, Any]) -> ButtonElement:
     """Close all N ready, behind Slack's confirmation naming how many."""
+    count = offer.count
     things = plural(count, "activity", "activities")
-    value = {"offer": offer_id} | {k: state[k] for k in ("views", "year", "format") if k in state}
+    value = {"offer": offer.id} | {k: state[k] for k in ("views", "year", "format") if k in state}
     return ButtonElement(
-        text=f"Close all {count:,} ready",
+        text=f"Close the first {count:,} ready" if offer.capped else f"Close all {count:,} ready",
         action_id=CLOSE_ALL,
         style="danger",
         value=json.dumps(value),

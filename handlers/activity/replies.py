@@ -177,7 +177,9 @@ def close_all(
             year=year,
             format_code=format_code,
         )
-    return blocks.close_all_results(outcomes, removed=offered.removed_ids, newer=newer)
+    return blocks.close_all_results(
+        outcomes, removed=offered.removed_ids, newer=newer, capped=offered.capped
+    )
 
 
 def _close_each(

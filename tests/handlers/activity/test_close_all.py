@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from storage import activities as service
+from storage import close_offers
 from storage import counts as learner_counts
 from storage.db import session_scope
 from storage.models import Activity, CloseOffer
@@ -241,3 +242,24 @@ def test_hundreds_close_in_one_click_with_a_short_answer(workspace: Workspace) -
     assert len(closed_ids(workspace)) == 400
     with Session(workspace.engine) as session:
         assert session.exec(select(CloseOffer)).all()[0].used_at is not None
+
+
+def test_past_the_limit_close_all_offers_the_first_ones_and_says_so(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(close_offers, "OFFER_LIMIT", 5)  # 1,000 in use
+    seed_ready(workspace, [f"C-{n}" for n in range(1, 8)])
+    listed = workspace.pars("list ready")
+    assert "*Ready to close* — 7 activities" in listed.text
+    assert listed.buttons == ["Close selected", "Close the first 5 ready"]
+    assert "Close all closes 5 at a time, the first in this list's order" in listed.text
+    assert listed.button("Close the first 5 ready")["confirm"]["title"]["text"] == (
+        "Close 5 activities?"
+    )
+    result = workspace.reply(workspace.click(listed, "Close the first 5 ready"))
+    assert "Closed all 5 ready activities." in result.text
+    assert "2 more ready activities were left open, as Close all closes 5 at a time: " in (
+        result.text
+    )
+    assert "`C-6`, `C-7`" in result.text
+    assert closed_ids(workspace) == [f"C-{n}" for n in range(1, 6)]
