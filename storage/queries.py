@@ -116,13 +116,19 @@ def closable_keys(
     and those with no owner, as storage.pars.validation.refusal decides for one. One indexed
     query, keys only."""
     where = _list_filter(team_id, today, views, year, format_code, user_id).where()
-    if not is_admin:
-        owner = col(Activity.owner_user_id)
-        where.append(sa.or_(owner == user_id, owner.is_(None)))
-    query = select(Activity.id, Activity.activity_id).where(*where).order_by(*_ORDER)
-    if limit is not None:
-        query = query.limit(limit)
-    return [(pk, activity_id) for pk, activity_id in session.exec(query).all() if pk is not None]
+    owner = col(Activity.owner_user_id)
+    # Not one OR: each owner condition reads its own range of the owner index, in list order,
+    # and the two are merged; an OR reads every ready row when the planner has no statistics.
+    ranges = [where] if is_admin else [[*where, owner == user_id], [*where, owner.is_(None)]]
+    found: list[tuple[date, str, int]] = []
+    for conditions in ranges:
+        query = select(Activity.end_date, Activity.activity_id, Activity.id)
+        query = query.where(*conditions).order_by(*_ORDER)
+        if limit is not None:
+            query = query.limit(limit)
+        found += [(end, aid, pk) for end, aid, pk in session.exec(query).all() if pk is not None]
+    found.sort()
+    return [(pk, aid) for _end, aid, pk in found[:limit]]
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from storage import activities as service
@@ -180,21 +181,28 @@ def test_someone_who_may_close_none_gets_no_close_all_and_their_click_changes_no
 
 def test_close_all_offers_each_person_what_they_may_close(workspace: Workspace) -> None:
     seed_ready(workspace, ["ALICE-1", "ALICE-2"])
-    seed_ready(workspace, ["BOB-1"], owner=BOB)
+    seed_ready(workspace, ["BOB-1", "NOBODY-1"], owner=BOB)
+    with session_scope(workspace.engine) as session:  # as an older import left some
+        session.execute(
+            sa.update(Activity)
+            .where(col(Activity.activity_id) == "NOBODY-1")
+            .values(owner_user_id=None)
+        )
     alices = workspace.pars("list ready")
-    assert alices.buttons == ["Close selected", "Close all 2 ready"]
-    assert "Close all closes the 2 of these you may close: yours and those with no owner" in (
+    assert "*Ready to close* — 4 activities" in alices.text
+    assert alices.buttons == ["Close selected", "Close all 3 ready"]
+    assert "Close all closes the 3 of these you may close: yours and those with no owner" in (
         alices.text
     )
-    result = workspace.reply(workspace.click(alices, "Close all 2 ready"))
-    assert "Closed all 2 ready activities." in result.text
-    assert closed_ids(workspace) == ["ALICE-1", "ALICE-2"]
+    result = workspace.reply(workspace.click(alices, "Close all 3 ready"))
+    assert "Closed all 3 ready activities." in result.text
+    assert closed_ids(workspace) == ["ALICE-1", "ALICE-2", "NOBODY-1"]
 
     admins = workspace.pars("list ready", user=ADMIN)
     assert admins.buttons == ["Close selected", "Close all 1 ready"]
     assert admins.button("Close all 1 ready")["confirm"]["title"]["text"] == "Close 1 activity?"
     workspace.reply(workspace.click(admins, "Close all 1 ready", user=ADMIN))
-    assert closed_ids(workspace) == ["ALICE-1", "ALICE-2", "BOB-1"]
+    assert closed_ids(workspace) == ["ALICE-1", "ALICE-2", "BOB-1", "NOBODY-1"]
 
 
 def test_a_second_click_closes_nothing_more(workspace: Workspace) -> None:
