@@ -273,7 +273,7 @@ def close_all_results(
     shown = len(outcomes) + len(removed)
     closed = sum(o.closed for o in outcomes)
     heading = (
-        f"Closed all {plural(shown, 'ready activity', 'ready activities')}."
+        ("Closed the ready activity." if shown == 1 else f"Closed all {shown:,} ready activities.")
         if closed == shown
         else f"Closed {closed:,} of the {plural(shown, 'ready activity', 'ready activities')} "
         f"the list showed; {shown - closed:,} not closed."

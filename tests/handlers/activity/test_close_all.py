@@ -271,3 +271,19 @@ def test_past_the_limit_close_all_offers_the_first_ones_and_says_so(
     )
     assert "`C-6`, `C-7`" in result.text
     assert closed_ids(workspace) == [f"C-{n}" for n in range(1, 6)]
+
+
+def test_close_all_keeps_to_the_lists_filters(workspace: Workspace) -> None:
+    seed_ready(workspace, ["Y25-1", "Y25-2"])
+    workspace.seed(
+        COMPLETE
+        | {"activity_id": "Y24-1", "title": "Course of 2024"}
+        | {"start_date": "2024-01-09", "end_date": "2024-06-30"}
+    )
+    workspace.pars("counts Y24-1 physicians=12 others=3")
+    listed = workspace.pars("list ready year=2024")
+    assert "*Ready to close in 2024* — 1 activity" in listed.text
+    result = workspace.reply(workspace.click(listed, "Close all 1 ready"))
+    assert "Closed the ready activity." in result.text
+    assert "became ready" not in result.text  # the 2025 ones are another list's
+    assert closed_ids(workspace) == ["Y24-1"]
