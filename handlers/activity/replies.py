@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from handlers.activity import closing
 from handlers.activity import messages as blocks
 from handlers.slack.messages import Message
 from handlers.slack.mrkdwn import error_text, escape
@@ -125,7 +126,7 @@ def close_many(
     today: date,
 ) -> Message:
     """Close each activity that may be closed and report each, as PARS's batch close does."""
-    return blocks.close_results(
+    return closing.close_results(
         _close_each(
             engine=engine,
             team_id=team_id,
@@ -177,7 +178,7 @@ def close_all(
             year=year,
             format_code=format_code,
         )
-    return blocks.close_all_results(
+    return closing.close_all_results(
         outcomes, removed=offered.removed_ids, newer=newer, capped=offered.capped
     )
 
@@ -190,11 +191,11 @@ def _close_each(
     activity_ids: Sequence[str],
     now: datetime,
     today: date,
-) -> list[blocks.CloseOutcome]:
+) -> list[closing.CloseOutcome]:
     """Close each one that may be closed, in one transaction: a refusal writes nothing (the
     service checks before it writes, and undoes a write that conflicts), so one refused does
     not hold back the others, and hundreds cost one commit, not hundreds."""
-    outcomes: list[blocks.CloseOutcome] = []
+    outcomes: list[closing.CloseOutcome] = []
     with session_scope(engine) as session:
         for activity_id in dict.fromkeys(activity_ids):
             try:
@@ -207,10 +208,10 @@ def _close_each(
                     today=today,
                 )
                 message = f"Closed {blocks.named(activity)}."
-                outcomes.append(blocks.CloseOutcome(activity.activity_id, True, message, False))
+                outcomes.append(closing.CloseOutcome(activity.activity_id, True, message, False))
             except CloseRefused as refused:
                 outcomes.append(
-                    blocks.CloseOutcome(
+                    closing.CloseOutcome(
                         refused.activity_id,
                         False,
                         _with_counts_hint(refused),
@@ -218,7 +219,7 @@ def _close_each(
                     )
                 )
             except (ActivityNotFound, NotPermitted, StaleEdit) as error:
-                outcomes.append(blocks.CloseOutcome(activity_id, False, error_text(error), False))
+                outcomes.append(closing.CloseOutcome(activity_id, False, error_text(error), False))
     return outcomes
 
 
