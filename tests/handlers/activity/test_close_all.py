@@ -101,6 +101,20 @@ def test_close_selected_closes_what_was_ticked_in_every_group(workspace: Workspa
     assert closed_ids(workspace) == ticked
 
 
+def test_close_selected_of_a_whole_page_answers_within_slacks_limits(
+    workspace: Workspace,
+) -> None:
+    office(workspace)
+    listed = workspace.pars("list ready")
+    everything = listed.ticked(*listed.checkbox_options())
+    result = workspace.reply(workspace.click(listed, "Close selected", state=everything))
+    assert "Closed 43 of 44." in result.text
+    assert "✅ …and 23 more closed." in result.text
+    assert "⛔ `NOCOUNT` can't be closed yet" in result.text
+    assert len(result.params["blocks"]) <= 50
+    assert len(closed_ids(workspace)) == 43
+
+
 def test_close_all_asks_slack_to_confirm_naming_how_many(workspace: Workspace) -> None:
     office(workspace)
     button = workspace.pars("list ready").button("Close all 44 ready")
