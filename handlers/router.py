@@ -74,7 +74,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "list",
         "/pars list [open|ready|closed|unclosed|mine|all] [year=Y] [format=F] [page=N] [share]",
         "/pars list unclosed year=2025",
-        "A compact list; `ready` lets you tick activities and close them together",
+        "A compact list; `ready` lets you tick activities and close them together, or all at once",
         listing.list_activities,
         ("ls",),
     ),

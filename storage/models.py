@@ -339,3 +339,24 @@ class BatchPlan(SQLModel, table=True):
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     applied_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     applied_by: str | None = Field(default=None, max_length=32)
+
+
+class CloseOffer(SQLModel, table=True):
+    """What one "Close all N ready" button offered: the ready activities a person was shown.
+
+    The button carries this row's ID, not the activities (a button's value holds 2,000
+    characters, a list of ready activities may be hundreds), so that a click closes what was
+    confirmed and names what is no longer ready, rather than whatever is ready by then.
+    """
+
+    __tablename__ = "close_offer"
+    __table_args__ = (sa.Index("ix_close_offer_team_created", "team_id", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    # [[activity row key, activity ID as shown], ...] in list order.
+    activities: list[list[Any]] = Field(sa_column=Column(JSON, nullable=False))
+    # Set by the first click: a second click (or a double click) closes nothing more.
+    used_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))

@@ -99,6 +99,38 @@ def list_activities(
     )
 
 
+def closable_keys(
+    *,
+    session: Session,
+    team_id: str,
+    today: date,
+    views: Sequence[str] = ("ready",),
+    year: int | None = None,
+    format_code: str | None = None,
+    user_id: str,
+    is_admin: bool,
+    limit: int | None = None,
+) -> list[tuple[int, str]]:
+    """Row key and ID of the activities of a list (`views` holding "ready") that this person
+    may close, in list order, the first `limit` of them: an admin any, anyone else their own
+    and those with no owner, as storage.pars.validation.refusal decides for one. One indexed
+    query, keys only."""
+    where = _list_filter(team_id, today, views, year, format_code, user_id).where()
+    owner = col(Activity.owner_user_id)
+    # Not one OR: each owner condition reads its own range of the owner index, in list order,
+    # and the two are merged; an OR reads every ready row when the planner has no statistics.
+    ranges = [where] if is_admin else [[*where, owner == user_id], [*where, owner.is_(None)]]
+    found: list[tuple[date, str, int]] = []
+    for conditions in ranges:
+        query = select(Activity.end_date, Activity.activity_id, Activity.id)
+        query = query.where(*conditions).order_by(*_ORDER)
+        if limit is not None:
+            query = query.limit(limit)
+        found += [(end, aid, pk) for end, aid, pk in session.exec(query).all() if pk is not None]
+    found.sort()
+    return [(pk, aid) for _end, aid, pk in found[:limit]]
+
+
 @dataclass(frozen=True)
 class _Filter:
     """A list's conditions, with its bounds on the end date apart: a page turned from a key

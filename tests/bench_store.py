@@ -33,7 +33,7 @@ from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storage import activities, checklist, queries, reminders, settings, table_stats
+from storage import activities, checklist, close_offers, queries, reminders, settings, table_stats
 from storage.db import create_db_engine, normalize_url, upgrade
 from storage.models import Activity, LearnerCount
 from storage.pars import calendar, rules
@@ -47,7 +47,7 @@ CHUNK = 50_000
 GOAL_MS = 50.0
 GOAL_RATIO = 1.5
 
-# What `/pars list` asks for: (label, views, other filters). Ready lists 10 a page, others 20.
+# What `/pars list` asks for: (label, views, other filters). Ready lists 50 a page, others 20.
 LISTS: list[tuple[str, list[str], dict[str, Any]]] = [
     ("list open", ["open"], {}),
     ("list ready", ["ready"], {}),
@@ -151,7 +151,7 @@ def copy(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]])
 
 
 def page_of(session: Session, views: list[str], filters: dict[str, Any], **where: Any) -> Any:
-    per_page = 10 if "ready" in views else 20
+    per_page = 50 if "ready" in views else 20
     return queries.list_activities(
         session=session, team_id=TEAM, today=TODAY, views=views, owner_user_id=OWNER,
         per_page=per_page, **filters, **where,
@@ -189,6 +189,14 @@ def cases(session: Session) -> dict[str, Callable[[], object]]:
         checklist.compute_checklist(session=session, team_id=TEAM, year=year)
         reminders.needs_of(session=session, team_id=TEAM, user_id=OWNER, today=TODAY)
 
+    for label, user, admin in (("an admin", OWNER, True), ("an owner", OWNER, False)):
+        # What a ready list reads for its Close all button: at most the first 1,001 keys.
+        found[f"list ready: Close all's keys, {label}"] = lambda u=user, a=admin: (
+            queries.closable_keys(
+                session=session, team_id=TEAM, today=TODAY, views=["ready"], user_id=u,
+                is_admin=a, limit=close_offers.OFFER_LIMIT + 1,
+            )
+        )  # fmt: skip
     found["App Home, one owner"] = home
     found["lookup of an unknown ID"] = lambda: activities.find_activity(
         session=session, team_id=TEAM, activity_id="no-such-id"

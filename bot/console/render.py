@@ -21,7 +21,7 @@ class Rendered:
     checkboxes: list[Control] = field(default_factory=list)
 
 
-def _text(obj: dict[str, Any] | str | None) -> str:
+def text_of(obj: dict[str, Any] | str | None) -> str:
     if obj is None:
         return ""
     if isinstance(obj, str):
@@ -52,13 +52,13 @@ def render_blocks(blocks: list[dict[str, Any]] | None, fallback: str = "") -> Re
         kind = block.get("type")
         if kind in {"section", "header"}:
             if block.get("text"):
-                lines.append(_text(block["text"]))
-            lines += [_text(f) for f in block.get("fields") or []]
+                lines.append(text_of(block["text"]))
+            lines += [text_of(f) for f in block.get("fields") or []]
             accessory = block.get("accessory")
             if accessory:
                 lines.append(_control(out, block_id, accessory))
         elif kind == "context":
-            lines.append("  " + " ".join(_text(e) for e in block.get("elements") or []))
+            lines.append("  " + " ".join(text_of(e) for e in block.get("elements") or []))
         elif kind == "divider":
             lines.append("-" * 40)
         elif kind == "actions":
@@ -69,12 +69,12 @@ def render_blocks(blocks: list[dict[str, Any]] | None, fallback: str = "") -> Re
 
 def _control(out: Rendered, block_id: str, element: dict[str, Any]) -> str:
     if element.get("type") == "button":
-        label = _text(element.get("text"))
+        label = text_of(element.get("text"))
         out.buttons.append(Control(label, block_id, element))
         return f"[{label}]"
     if element.get("type") == "checkboxes":
         out.checkboxes.append(Control("", block_id, element))
         return "\n".join(
-            f"[ ] {o['value']}: {_text(o.get('text'))}" for o in element.get("options") or []
+            f"[ ] {o['value']}: {text_of(o.get('text'))}" for o in element.get("options") or []
         )
     return ""

@@ -20,14 +20,22 @@ from zoneinfo import ZoneInfo
 from slack_bolt import App, BoltResponse
 
 from bot.console import payloads
-from bot.console.render import CHANNEL_NAMES, Control, Rendered, render_blocks
+from bot.console.render import (
+    CHANNEL_NAMES,
+    Control,
+    Rendered,
+    mrkdwn_to_plain,
+    render_blocks,
+    text_of,
+)
 from bot.local_slack import Call, LocalSlack
 from handlers.slack.mrkdwn import escape
 from storage.pars.rules import accepted_years
 
 HELP = """Type a slash command as in Slack, e.g. /pars help, or:
   click LABEL [VALUE]   click a button of the last message (VALUE picks among equal labels)
-  click #N LABEL [VALUE]  click a button of message #N (messages with buttons are numbered)
+  click #N LABEL [VALUE]  click a button of message #N (messages with buttons are numbered);
+                        a confirmation Slack would ask first is shown and answered yes
   check ID [ID ...]     tick checkboxes of the last message (again to untick)
   time ISO-DATETIME     pretend it is that moment (later commands see it too) and run the
                         reminder pass due then, e.g. time 2026-03-30T09:00 (DMs are shown)
@@ -186,6 +194,13 @@ class Console:
         return self._press(matches[0])
 
     def _press(self, button: Control) -> str | None:
+        confirm = button.element.get("confirm")
+        if confirm:
+            # Slack shows this dialog before it sends the click; `click` answers it as well.
+            title, question = (mrkdwn_to_plain(text_of(confirm.get(k))) for k in ("title", "text"))
+            yes = text_of(confirm.get("confirm")) or "Yes"
+            no = text_of(confirm.get("deny")) or "No"
+            self._say(f"Slack asks first: {title} {question} [{yes}] [{no}] — clicked [{yes}].")
         action = {
             "type": "button",
             "block_id": button.block_id,

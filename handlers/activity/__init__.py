@@ -17,6 +17,7 @@ def register(app: App) -> None:
     app.action(messages.OPEN_EDIT)(answering_errors(buttons.open_edit_form))
     app.action(messages.SELECT_READY)(answering_errors(buttons.acknowledge_selection))
     app.action(messages.CLOSE_SELECTED)(answering_errors(buttons.close_selected))
+    app.action(messages.CLOSE_ALL)(answering_errors(buttons.close_all_ready))
     app.action(re.compile(f"^{messages.LIST_PAGE}_(prev|next)$"))(
         answering_errors(buttons.turn_page)
     )

@@ -13,13 +13,14 @@ from slack_sdk import WebClient
 from handlers.activity import messages as blocks
 from handlers.activity.form import edit_form
 from handlers.activity.listing import render_list
-from handlers.activity.replies import close_many
+from handlers.activity.replies import close_all, close_many
 from handlers.slack.context import actor_of, deps_of, team_of
 from handlers.slack.errors import UsageError
 from storage import counts as learner_counts
 from storage.db import session_scope
 from storage.pars import rules
 from storage.pars.fields import parse_activity_id
+from storage.queries import LIST_VIEWS
 
 
 def open_edit_form(
@@ -68,13 +69,43 @@ def close_selected(ack: Ack, body: dict[str, Any], respond: Respond, context: Bo
     respond(**message.kwargs(), replace_original=True)
 
 
+def close_all_ready(
+    ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """Close all N ready, after Slack's confirmation: what that list offered, as it is now."""
+    ack()
+    try:
+        value = json.loads(str(action.get("value") or ""))
+        offer_id = str(value["offer"])
+        views = [str(v) for v in value.get("views") or ["ready"]]
+        year, format_code = value.get("year"), value.get("format")
+    except (ValueError, TypeError, KeyError):
+        raise UsageError(
+            "This button's data is damaged or was not made by pars-bot, so nothing was closed. "
+            "Run `/pars list ready` again."
+        ) from None
+    deps = deps_of(context)
+    message = close_all(
+        engine=deps.engine,
+        team_id=team_of(context),
+        actor=actor_of(context),
+        offer_id=offer_id,
+        views=[v for v in views if v in LIST_VIEWS],
+        year=year if isinstance(year, int) else None,
+        format_code=format_code if isinstance(format_code, str) else None,
+        now=deps.now(),
+        today=deps.today(),
+    )
+    respond(**message.kwargs(), replace_original=True)
+
+
 def turn_page(ack: Ack, action: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
     state = json.loads(action["value"])
     message = render_list(
         deps=deps_of(context),
         team_id=team_of(context),
-        user_id=actor_of(context).user_id,
+        actor=actor_of(context),
         state=state,
     )
     respond(**message.kwargs(), replace_original=True)

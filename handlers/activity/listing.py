@@ -12,7 +12,7 @@ from handlers.slack.context import Deps
 from handlers.slack.errors import UsageError
 from handlers.slack.messages import Message
 from storage import activities as service
-from storage import queries
+from storage import close_offers, queries
 from storage.db import session_scope
 from storage.pars import rules
 from storage.pars.fields import FieldError, parse_format
@@ -64,9 +64,12 @@ def parse_list_state(call: CommandCall) -> dict[str, Any]:
     return state
 
 
-def render_list(*, deps: Deps, team_id: str, user_id: str, state: dict[str, Any]) -> Message:
+def render_list(
+    *, deps: Deps, team_id: str, actor: service.Actor, state: dict[str, Any]
+) -> Message:
     views = state["views"]
     selectable = "ready" in views
+    offer = None
     with session_scope(deps.engine) as session:
         page = queries.list_activities(
             session=session,
@@ -75,7 +78,7 @@ def render_list(*, deps: Deps, team_id: str, user_id: str, state: dict[str, Any]
             views=views,
             year=state.get("year"),
             format_code=state.get("format"),
-            owner_user_id=user_id,
+            owner_user_id=actor.user_id,
             page=state.get("page", 1),
             per_page=blocks.READY_PAGE_SIZE if selectable else blocks.LIST_PAGE_SIZE,
             after=blocks.page_key_of(state.get("after")),
@@ -84,17 +87,33 @@ def render_list(*, deps: Deps, team_id: str, user_id: str, state: dict[str, Any]
         needs = service.needs_of_many(
             session=session, team_id=team_id, activities=[a for a, _s in page.rows]
         )
+        if selectable and page.rows and not state.get("share"):
+            offer = close_offers.offer_close_all(
+                session=session,
+                team_id=team_id,
+                actor=actor,
+                today=deps.today(),
+                now=deps.now(),
+                views=views,
+                year=state.get("year"),
+                format_code=state.get("format"),
+            )
     title = " · ".join(TITLES[v] for v in views)
     if state.get("year"):
         title += f" in {state['year']}"
     if state.get("format"):
         title += f" ({rules.format_label(state['format'])})"
-    return blocks.list_message(page, title=title, state=state, selectable=selectable, needs=needs)
+    return blocks.list_message(
+        page,
+        title=title,
+        state=state,
+        selectable=selectable,
+        needs=needs,
+        close_all=offer,
+    )
 
 
 def list_activities(call: CommandCall) -> None:
     state = parse_list_state(call)
-    message = render_list(
-        deps=call.deps, team_id=call.team_id, user_id=call.actor.user_id, state=state
-    )
+    message = render_list(deps=call.deps, team_id=call.team_id, actor=call.actor, state=state)
     call.reply(message, share=state["share"])

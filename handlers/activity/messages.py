@@ -1,10 +1,9 @@
-"""Layouts and action IDs of activities: the card, what was saved, lists, closes and counts."""
+"""Layouts and action IDs of activities: the card, what was saved, lists and counts."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,14 +13,25 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     CheckboxesElement,
+    ConfirmObject,
+    ContextBlock,
     DividerBlock,
     MarkdownTextObject,
     Option,
 )
 
-from handlers.slack.messages import Message, compose, line_sections, local_date, plain, section
+from handlers.slack.messages import (
+    Message,
+    compose,
+    line_sections,
+    local_date,
+    plain,
+    plural,
+    section,
+)
 from handlers.slack.mrkdwn import cut, escape
 from storage import duplicates
+from storage.close_offers import Offer
 from storage.counts import CountsRecorded
 from storage.duplicates import Other
 from storage.models import Activity, LearnerCount
@@ -32,6 +42,7 @@ from storage.queries import ActivityPage, PageKey, page_key
 
 OPEN_EDIT = "pars_open_edit"
 CLOSE_SELECTED = "pars_close_selected"
+CLOSE_ALL = "pars_close_all"
 SELECT_READY = "pars_select_ready"
 LIST_PAGE = "pars_list_page"
 CONFIRM_LOWER_COUNTS = "pars_confirm_lower_counts"
@@ -39,14 +50,17 @@ CANCEL_COUNTS = "pars_cancel_counts"
 ACTION_IDS = (
     OPEN_EDIT,
     CLOSE_SELECTED,
+    CLOSE_ALL,
     SELECT_READY,
     LIST_PAGE,
     CONFIRM_LOWER_COUNTS,
     CANCEL_COUNTS,
 )
 
-# Slack allows at most 10 options in one checkbox group.
-READY_PAGE_SIZE = 10
+# Slack allows at most 10 options in one checkbox group, and 50 blocks in a message: a page
+# of the ready list is five groups of ten, one block each.
+CHECKBOX_GROUP = 10
+READY_PAGE_SIZE = 50
 LIST_PAGE_SIZE = 20
 HISTORY_ROWS = 10
 
@@ -196,30 +210,6 @@ def saved(
     return compose("\n".join(lines), blocks)
 
 
-@dataclass(frozen=True)
-class CloseOutcome:
-    activity_id: str
-    closed: bool
-    message: str  # mrkdwn, user values escaped
-    can_edit: bool
-
-
-def close_results(outcomes: list[CloseOutcome]) -> Message:
-    blocks: list[Block] = []
-    for outcome in outcomes:
-        mark = "✅" if outcome.closed else "⛔"
-        line = section(f"{mark} {outcome.message}")
-        if outcome.can_edit:
-            line.accessory = edit_button(outcome.activity_id)
-        blocks.append(line)
-    closed = sum(o.closed for o in outcomes)
-    summary = f"Closed {closed} of {len(outcomes)}."
-    if len(outcomes) > 1:
-        blocks.insert(0, section(f"*{summary}*"))
-    text = "\n".join([summary] + [o.message for o in outcomes])
-    return compose(text, blocks)
-
-
 def list_message(
     page: ActivityPage,
     *,
@@ -227,8 +217,10 @@ def list_message(
     state: dict[str, Any],
     selectable: bool,
     needs: Mapping[int, Sequence[rules.Need]] | None = None,
+    close_all: Offer | None = None,
 ) -> Message:
-    """A compact list; with `selectable`, checkboxes and a Close selected button.
+    """A compact list; with `selectable`, checkboxes (groups of ten) and a Close selected
+    button; with `close_all` (what it would close), a Close all N button.
 
     A list shared in the channel has no buttons: a click would replace everybody's copy
     with the clicker's own list, or close activities in front of the whole channel.
@@ -258,12 +250,18 @@ def list_message(
             )
             for a, _s in page.rows
         ]
-        blocks.append(
+        # Close selected reads the ticks of every group: Slack sends the state of them all.
+        blocks += [
             ActionsBlock(
-                block_id="ready_selection",
-                elements=[CheckboxesElement(action_id=SELECT_READY, options=options)],
+                block_id=f"ready_selection_{n // CHECKBOX_GROUP + 1}",
+                elements=[
+                    CheckboxesElement(
+                        action_id=SELECT_READY, options=options[n : n + CHECKBOX_GROUP]
+                    )
+                ],
             )
-        )
+            for n in range(0, len(options), CHECKBOX_GROUP)
+        ]
     else:
         blocks += line_sections(lines)
     buttons: list[ButtonElement] = []
@@ -276,12 +274,57 @@ def list_message(
                 value=json.dumps(state),
             )
         )
+        if close_all is not None:
+            buttons.append(_close_all_button(close_all, state))
+            if close_all.capped:
+                blocks.append(
+                    _note(
+                        f"Close all closes {close_all.count:,} at a time, the first in this "
+                        "list's order: list again for the next ones."
+                    )
+                )
+            elif page.more_than is None and close_all.count < page.total:
+                blocks.append(
+                    _note(
+                        f"Close all closes the {close_all.count:,} of these you may close: "
+                        "yours and those with no owner. Their owner or an admin can close the "
+                        "others."
+                    )
+                )
+        elif page.rows:
+            blocks.append(_note("None of these is yours: their owner or an admin can close them."))
     if interactive:
         buttons += _page_buttons(page, state)
     if buttons:
         blocks.append(ActionsBlock(elements=buttons))
     text = heading.replace("*", "") + "\n" + "\n".join(lines)
     return compose(text, blocks)
+
+
+def _note(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def _close_all_button(offer: Offer, state: dict[str, Any]) -> ButtonElement:
+    """Close all N ready, behind Slack's confirmation naming how many."""
+    count = offer.count
+    things = plural(count, "activity", "activities")
+    value = {"offer": offer.id} | {k: state[k] for k in ("views", "year", "format") if k in state}
+    return ButtonElement(
+        text=f"Close the first {count:,} ready" if offer.capped else f"Close all {count:,} ready",
+        action_id=CLOSE_ALL,
+        style="danger",
+        value=json.dumps(value),
+        confirm=ConfirmObject(
+            title=f"Close {things}?",
+            text=(
+                f"Closes the {things} this list shows as ready, each one that PARS's rules "
+                "still allow; any that can't be closed is named. Only an admin can reopen."
+            ),
+            confirm=f"Close {count:,}",
+            deny="Cancel",
+        ),
+    )
 
 
 def _page_buttons(page: ActivityPage, state: dict[str, Any]) -> list[ButtonElement]:

@@ -9,14 +9,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from handlers.activity import closing
 from handlers.activity import messages as blocks
 from handlers.slack.messages import Message
 from handlers.slack.mrkdwn import error_text, escape
 from storage import activities as service
+from storage import close_offers, duplicates
 from storage import counts as learner_counts
-from storage import duplicates
 from storage.db import session_scope
-from storage.errors import ActivityNotFound, CloseRefused, NotPermitted
+from storage.errors import ActivityNotFound, CloseRefused, NotPermitted, StaleEdit
 from storage.models import Activity
 from storage.pars.fields import input_notes
 
@@ -124,11 +125,80 @@ def close_many(
     now: datetime,
     today: date,
 ) -> Message:
-    """Close each activity in its own transaction and report each, as PARS's batch close does."""
-    outcomes: list[blocks.CloseOutcome] = []
-    for activity_id in dict.fromkeys(activity_ids):
-        try:
-            with session_scope(engine) as session:
+    """Close each activity that may be closed and report each, as PARS's batch close does."""
+    return closing.close_results(
+        _close_each(
+            engine=engine,
+            team_id=team_id,
+            actor=actor,
+            activity_ids=activity_ids,
+            now=now,
+            today=today,
+        )
+    )
+
+
+def close_all(
+    *,
+    engine: Engine,
+    team_id: str,
+    actor: service.Actor,
+    offer_id: str,
+    views: Sequence[str],
+    year: int | None,
+    format_code: str | None,
+    now: datetime,
+    today: date,
+) -> Message:
+    """Close what a Close all button offered, each checked against the rules as it is now.
+
+    Closed one by one as Close selected closes (one refused does not hold back the others);
+    ready activities the list did not show are left open and named.
+    """
+    with session_scope(engine) as session:
+        offered = close_offers.claim_offer(
+            session=session, team_id=team_id, offer_id=offer_id, actor=actor, now=now
+        )
+    outcomes = _close_each(
+        engine=engine,
+        team_id=team_id,
+        actor=actor,
+        activity_ids=offered.current_ids,
+        now=now,
+        today=today,
+    )
+    with session_scope(engine) as session:
+        newer = close_offers.ready_since(
+            session=session,
+            team_id=team_id,
+            actor=actor,
+            today=today,
+            offered=offered,
+            views=views,
+            year=year,
+            format_code=format_code,
+        )
+    return closing.close_all_results(
+        outcomes, removed=offered.removed_ids, newer=newer, capped=offered.capped
+    )
+
+
+def _close_each(
+    *,
+    engine: Engine,
+    team_id: str,
+    actor: service.Actor,
+    activity_ids: Sequence[str],
+    now: datetime,
+    today: date,
+) -> list[closing.CloseOutcome]:
+    """Close each one that may be closed, in one transaction: a refusal writes nothing (the
+    service checks before it writes, and undoes a write that conflicts), so one refused does
+    not hold back the others, and hundreds cost one commit, not hundreds."""
+    outcomes: list[closing.CloseOutcome] = []
+    with session_scope(engine) as session:
+        for activity_id in dict.fromkeys(activity_ids):
+            try:
                 activity = service.close_activity(
                     session=session,
                     team_id=team_id,
@@ -138,16 +208,19 @@ def close_many(
                     today=today,
                 )
                 message = f"Closed {blocks.named(activity)}."
-            outcomes.append(blocks.CloseOutcome(activity.activity_id, True, message, False))
-        except CloseRefused as refused:
-            outcomes.append(
-                blocks.CloseOutcome(
-                    refused.activity_id, False, _with_counts_hint(refused), bool(refused.missing)
+                outcomes.append(closing.CloseOutcome(activity.activity_id, True, message, False))
+            except CloseRefused as refused:
+                outcomes.append(
+                    closing.CloseOutcome(
+                        refused.activity_id,
+                        False,
+                        _with_counts_hint(refused),
+                        bool(refused.missing),
+                    )
                 )
-            )
-        except (ActivityNotFound, NotPermitted) as error:
-            outcomes.append(blocks.CloseOutcome(activity_id, False, error_text(error), False))
-    return blocks.close_results(outcomes)
+            except (ActivityNotFound, NotPermitted, StaleEdit) as error:
+                outcomes.append(closing.CloseOutcome(activity_id, False, error_text(error), False))
+    return outcomes
 
 
 def _with_counts_hint(refused: CloseRefused) -> str:

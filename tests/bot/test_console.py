@@ -125,6 +125,31 @@ def test_time_check_and_click_close_selected(tmp_path: Path) -> None:
     ]
 
 
+def test_close_all_shows_slacks_confirmation_and_closes_the_ready_ones(tmp_path: Path) -> None:
+    lines = ["time 2026-01-15T10:00"]
+    for n in range(1, 13):
+        lines += [
+            f'/pars add-activity id=A-{n:02d} title="Course {n}" format=rss start=2025-01-07 '
+            f"end=2025-12-16 {COMPLETE}",
+            f"/pars counts A-{n:02d} physicians=10 others=2",
+        ]
+    lines += [
+        "/pars list ready",
+        "check A-01 A-12",  # in the first group of ten and the second
+        "click Close selected",
+        "/pars list ready",
+        'click "Close all 10 ready"',
+    ]
+    out = console(tmp_path, "\n".join(lines) + "\n")
+    assert "Closed 2 of 2." in out
+    assert "[Close selected]  [Close all 10 ready]" in out
+    assert "Slack asks first: Close 10 activities? Closes the 10 activities" in out
+    assert "[Close 10] [Cancel] — clicked [Close 10]." in out
+    assert "Closed all 10 ready activities." in out
+    closed = stored(tmp_path, "select count(*) from activity where closed_at is not null")
+    assert closed == [(12,)]
+
+
 def test_click_asks_which_when_buttons_share_a_label(tmp_path: Path) -> None:
     script = "\n".join(
         [

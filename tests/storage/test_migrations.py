@@ -38,6 +38,7 @@ TABLES = {"activity", "learner_count", "audit_event", "batch_plan"} | {
     "member",
     "snooze",
     "delivery",
+    "close_offer",
 }
 
 

@@ -124,7 +124,7 @@ def test_list_ready_offers_checkboxes_of_the_ready_ones(workspace: Workspace) ->
     assert reply.ephemeral
     assert "*Ready to close* — 2 activities" in reply.text
     assert reply.checkbox_options() == ["DONE-1", "NOCOUNT-2"]
-    assert reply.buttons == ["Close selected"]
+    assert reply.buttons == ["Close selected", "Close all 2 ready"]
 
 
 def test_close_selected_closes_the_complete_and_names_what_the_others_miss(
