@@ -281,9 +281,10 @@ def _measure(
     )
     for text, clients, served in during:
         table.ack_row(f"/pars {text}, {EXPORTS} exports running", clients, served, None)
-    export_seconds = [
-        reply_seconds(slack, name, at, "The export of data year") for name, at in sent
-    ]
+    with ThreadPoolExecutor(max_workers=EXPORTS) as waiting:  # each timed as it arrives
+        export_seconds = list(
+            waiting.map(lambda s: reply_seconds(slack, *s, "The export of data year"), sent)
+        )
     table.say(
         f"\n{EXPORTS} exports of data year 2025: {finished_during} finished while the above ran; "
         f"each posted after {', '.join(f'{s:.1f}' for s in export_seconds)} s"

@@ -12,17 +12,23 @@ import io
 import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 from openpyxl import load_workbook
+from slack_bolt.request import BoltRequest
+from sqlalchemy.engine import Engine
 
-from bot.local_slack import TEAM_ID
+from bot.app import create_app
+from bot.console import payloads
+from bot.local_slack import TEAM_ID, LocalSlack
+from bot.settings import Settings
 from handlers.batch import commands as batch_commands
 from handlers.slack.work import HEAVY_WORKERS
 from tests.conftest import NOW, TODAY
 from tests.handlers.activity.test_modals import GR_ENTRIES
 from tests.handlers.batch.test_uploads import final_update, share
-from tests.handlers.conftest import Workspace, ack_body, form_state
+from tests.handlers.conftest import ALICE, Clock, Reply, Workspace, ack_body, form_state
 from tests.storage.batch.files import grand_rounds, table, xlsx
 from tests.storage.sheets.templates import seed_year
 
@@ -136,3 +142,38 @@ def test_a_form_is_checked_in_its_acknowledgement_and_confirmed_while_exports_ru
     assert gate.started == HEAVY_WORKERS
     gate.opened.set()
     workspace.slack.uploaded(EXPORTS)
+
+
+def test_in_socket_mode_a_command_is_acknowledged_while_exports_fill_the_heavy_pool(
+    engine: Engine, slack: LocalSlack, gate: Gate
+) -> None:
+    settings = Settings(
+        slack_bot_token="xoxb-test",
+        slack_api_url=slack.api_url,
+        database_url="sqlite://",
+        _env_file=None,
+    )
+    app = create_app(settings, engine=engine, clock=Clock(NOW), socket_mode=True)
+    seed_year(engine, TEAM_ID, NOW, TODAY)
+
+    def command(text: str, name: str) -> int:
+        """As Socket Mode delivers a slash command: its fields as JSON, no signature."""
+        fields = payloads.slash_command(
+            text,
+            user_id=ALICE,
+            team_id=TEAM_ID,
+            channel_id="C0CME",
+            response_url=slack.response_url(name),
+            trigger_id=f"trig-{name}",
+        )
+        body = dict(parse_qsl(fields))
+        return app.dispatch(BoltRequest(body=body, mode="socket_mode")).status
+
+    assert [command("export year=2025", f"export{n}") for n in range(EXPORTS)] == [200] * EXPORTS
+    gate.wait_started(HEAVY_WORKERS)
+    assert command("help", "help") == 200
+    [answer] = slack.wait_until(lambda c: c.method == "response_url" and c.path.endswith("/help"))
+    assert "/pars export" in Reply(answer.params).text
+    assert gate.started == HEAVY_WORKERS
+    gate.opened.set()
+    assert len(slack.uploaded(EXPORTS)) == EXPORTS
