@@ -20,6 +20,7 @@ from bot.errors import ConfigurationError
 from bot.settings import Settings
 from handlers.registry import register
 from handlers.slack.context import Deps
+from handlers.slack.work import AT_ONCE, Work
 
 __all__ = ["ConfigurationError", "create_app", "create_web_client", "utc_now"]
 
@@ -50,8 +51,11 @@ def create_app(
     engine: Engine,
     clock: Callable[[], datetime] = utc_now,
     socket_mode: bool = False,
-    process_before_response: bool = False,
+    at_once: bool = False,
 ) -> App:
+    """The Bolt app. Every request is acknowledged on the thread it arrived on, before any
+    work (process_before_response), and the work runs on pools of this process
+    (handlers/slack/work.py); with `at_once` (the console) it runs before dispatch returns."""
     if not settings.slack_bot_token:
         raise ConfigurationError("SLACK_BOT_TOKEN is not set: give the bot token (xoxb-...).")
     if not socket_mode and not settings.slack_signing_secret:
@@ -63,9 +67,15 @@ def create_app(
         client=create_web_client(settings),
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=not socket_mode,
-        process_before_response=process_before_response,
+        process_before_response=True,
         logger=logging.getLogger("pars_bot.bolt"),
     )
-    deps = Deps(engine=engine, timezone=settings.timezone, admins=settings.pars_admins, clock=clock)
+    deps = Deps(
+        engine=engine,
+        timezone=settings.timezone,
+        admins=settings.pars_admins,
+        clock=clock,
+        work=AT_ONCE if at_once else Work.pools(),
+    )
     register(app, deps)
     return app

@@ -17,9 +17,10 @@ from handlers.cycle import commands as cycle
 from handlers.slack.arguments import tokenize
 from handlers.slack.call import CommandCall, Subcommand
 from handlers.slack.context import actor_of, deps_of, team_of
-from handlers.slack.errors import UsageError, answering_errors
-from handlers.slack.messages import plain
+from handlers.slack.errors import UsageError, answering_errors, handle_error
+from handlers.slack.messages import plain, plural
 from handlers.slack.mrkdwn import unescape
+from handlers.slack.work import acknowledged
 from storage.pars import rules
 from storage.pars.fields import FIELDS
 
@@ -126,6 +127,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "/pars template counts",
         "A blank batch workbook with PARS field names, drop-downs and instructions",
         batch.template,
+        heavy=True,
     ),
     Subcommand(
         "export",
@@ -134,6 +136,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "The PARS-ready workbook of a data year, with what is still missing (sent as a DM); "
         "to fill ACCME's own template, share the blank template with me",
         batch.export,
+        heavy=True,
     ),
     Subcommand(
         "undo-batch",
@@ -141,6 +144,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "/pars undo-batch B-7K3M9QX2",
         "Undo an applied spreadsheet batch while its activities are unchanged (admins only)",
         batch.undo_batch,
+        heavy=True,
     ),
     Subcommand(
         "help",
@@ -214,8 +218,24 @@ def pars_command(
         client=client,
     )
     logger.debug("/pars %s by %s", sub.name, call.actor.user_id)
-    sub.run(call)
+    if not sub.heavy:
+        sub.run(call)
+        return
+    ahead = call.deps.work.heavy.submit(_run_heavy, sub, call, command, logger)
+    if ahead:
+        waiting = plural(ahead, "other job", "other jobs")
+        call.reply(plain(f"Queued behind {waiting} (exports, uploads): yours follows shortly."))
+
+
+def _run_heavy(
+    sub: Subcommand, call: CommandCall, command: dict[str, Any], logger: logging.Logger
+) -> None:
+    try:
+        sub.run(call)
+    except Exception as error:  # answered as from any listener: one clear ephemeral message
+        handle_error(error, command, call.respond, None, logger)
 
 
 def register(app: App) -> None:
-    app.command("/pars")(answering_errors(pars_command))
+    # Acknowledged at once; the subcommand runs on the light pool, or the heavy one.
+    app.command("/pars")(acknowledged(answering_errors(pars_command)))

@@ -64,7 +64,7 @@ def run_console(
         )
         clock = ConsoleClock(settings.timezone)
         # Listeners finish before dispatch returns, so replies print in order.
-        app = create_app(local, engine=engine, clock=clock, process_before_response=True)
+        app = create_app(local, engine=engine, clock=clock, at_once=True)
         interactive = stdin.isatty()
         read = tty_reader if interactive else line_reader(stdin, stdout)
         if interactive:

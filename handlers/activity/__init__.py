@@ -13,15 +13,19 @@ def register(app: App) -> None:
     # Imported here so that importing `handlers.activity.messages` loads no listener.
     from handlers.activity import buttons, counts_form, form, messages
     from handlers.slack.errors import answering_errors
+    from handlers.slack.work import acknowledged
 
-    app.action(messages.OPEN_EDIT)(answering_errors(buttons.open_edit_form))
-    app.action(messages.SELECT_READY)(answering_errors(buttons.acknowledge_selection))
-    app.action(messages.CLOSE_SELECTED)(answering_errors(buttons.close_selected))
-    app.action(messages.CLOSE_ALL)(answering_errors(buttons.close_all_ready))
-    app.action(re.compile(f"^{messages.LIST_PAGE}_(prev|next)$"))(
-        answering_errors(buttons.turn_page)
-    )
-    app.action(messages.CONFIRM_LOWER_COUNTS)(answering_errors(buttons.confirm_lower_counts))
-    app.action(messages.CANCEL_COUNTS)(answering_errors(buttons.cancel_counts))
+    for action_id, listener in (
+        (messages.OPEN_EDIT, buttons.open_edit_form),
+        (messages.SELECT_READY, buttons.acknowledge_selection),
+        (messages.CLOSE_SELECTED, buttons.close_selected),
+        (messages.CLOSE_ALL, buttons.close_all_ready),
+        (re.compile(f"^{messages.LIST_PAGE}_(prev|next)$"), buttons.turn_page),
+        (messages.CONFIRM_LOWER_COUNTS, buttons.confirm_lower_counts),
+        (messages.CANCEL_COUNTS, buttons.cancel_counts),
+    ):
+        app.action(action_id)(acknowledged(answering_errors(listener)))
+    # Forms are checked before the acknowledgement, which carries their errors: on the
+    # request's own thread. What follows a save (the confirmation) goes to the pool.
     app.view(form.CALLBACK_ID)(answering_errors(form.submit_activity_form))
     app.view(counts_form.CALLBACK_ID)(answering_errors(counts_form.submit_counts_form))

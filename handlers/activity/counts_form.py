@@ -114,6 +114,10 @@ def submit_counts_form(
         return
     ack()
     message = counts_recorded(result)
-    channel = client.conversations_open(users=actor.user_id)["channel"]["id"]
-    client.chat_postMessage(channel=channel, **message.kwargs())
-    logger.debug("counts recorded from the modal for %s", result.activity.activity_id)
+
+    def confirm() -> None:
+        channel = client.conversations_open(users=actor.user_id)["channel"]["id"]
+        client.chat_postMessage(channel=channel, **message.kwargs())
+        logger.debug("counts recorded from the modal for %s", result.activity.activity_id)
+
+    deps.work.light.submit(confirm)  # it waits for Slack: after the acknowledgement

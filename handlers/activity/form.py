@@ -317,7 +317,12 @@ def submit_activity_form(
         ack(response_action="errors", errors={"title": refused.message[:500]})
         return
     ack()
-    _confirm(client=client, state=state, user_id=actor.user_id, message=message, logger=logger)
+    # The confirmation waits for Slack: after the acknowledgement, on the pool.
+    deps.work.light.submit(
+        lambda: _confirm(
+            client=client, state=state, user_id=actor.user_id, message=message, logger=logger
+        )
+    )
 
 
 def _stale_form(

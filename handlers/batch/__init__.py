@@ -13,9 +13,15 @@ def register(app: App) -> None:
     # Imported here, as in the other features, so that layouts load without listeners.
     from handlers.batch import buttons, messages, template_fill, uploads
     from handlers.slack.errors import answering_errors
+    from handlers.slack.work import acknowledged
 
-    app.action(messages.APPLY_BATCH)(answering_errors(buttons.apply_batch))
-    app.action(messages.CANCEL_BATCH)(answering_errors(buttons.cancel_batch))
-    app.action(messages.FILL_TEMPLATE_PATTERN)(answering_errors(template_fill.fill_clicked))
-    app.event("message")(answering_errors(uploads.on_message))
-    app.event("file_shared")(answering_errors(uploads.on_file_shared))
+    # Applying a file, filling a template and previewing an upload are heavy: their own pool.
+    app.action(messages.APPLY_BATCH)(
+        acknowledged(answering_errors(buttons.apply_batch), heavy=True)
+    )
+    app.action(messages.CANCEL_BATCH)(acknowledged(answering_errors(buttons.cancel_batch)))
+    app.action(messages.FILL_TEMPLATE_PATTERN)(
+        acknowledged(answering_errors(template_fill.fill_clicked), heavy=True)
+    )
+    app.event("message")(acknowledged(answering_errors(uploads.on_message), heavy=True))
+    app.event("file_shared")(acknowledged(answering_errors(uploads.on_file_shared), heavy=True))

@@ -3,8 +3,8 @@ template (a header row, no activities) is answered with buttons to fill it (temp
 
 Both the `message` (subtype file_share) and the `file_shared` events lead here; the file is
 claimed in the database by its Slack file ID first, so it is previewed once however often
-Slack delivers it. The work runs after the event is acknowledged (Bolt acknowledges events
-before running the listener, in a thread of its own).
+Slack delivers it. The work runs after the event is acknowledged, on the heavy pool
+(registered in handlers/batch/__init__.py; handlers/slack/work.py).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ def register(app: App) -> None:
     # Imported here: the scheduler imports `handlers.cycle.messages` and must load no listener.
     from handlers.cycle import buttons, home, messages, summary_form
     from handlers.slack.errors import answering_errors
+    from handlers.slack.work import acknowledged
 
     for action_id, listener in (
         (messages.REMIND_CLOSE, buttons.close_from_reminder),
@@ -22,6 +23,6 @@ def register(app: App) -> None:
         (messages.CHECKLIST_UNDO, buttons.change_step),
         (messages.OPEN_SUMMARY, buttons.open_summary),
     ):
-        app.action(action_id)(answering_errors(buttons.refreshing_home(listener)))
+        app.action(action_id)(acknowledged(answering_errors(buttons.refreshing_home(listener))))
     app.view(summary_form.CALLBACK_ID)(answering_errors(summary_form.submit_summary_form))
-    app.event("app_home_opened")(answering_errors(home.publish_home))
+    app.event("app_home_opened")(acknowledged(answering_errors(home.publish_home)))

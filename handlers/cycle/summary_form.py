@@ -117,7 +117,11 @@ def submit_summary_form(
         )
     text = f"Saved the Program Summary for {saved.data_year}: {summary_line(saved)}. {after}"
     if meta.get("response_url"):
-        sent = WebhookClient(meta["response_url"]).send(
-            **plain(text).kwargs(), response_type="ephemeral", replace_original=False
-        )
-        logger.debug("summary confirmation: %s", sent.status_code)
+
+        def confirm() -> None:
+            sent = WebhookClient(meta["response_url"]).send(
+                **plain(text).kwargs(), response_type="ephemeral", replace_original=False
+            )
+            logger.debug("summary confirmation: %s", sent.status_code)
+
+        deps.work.light.submit(confirm)  # it waits for Slack: after the acknowledgement

@@ -43,3 +43,5 @@ class Subcommand:
     summary: str
     run: Callable[[CommandCall], Any]
     aliases: tuple[str, ...] = ()
+    # Builds a workbook or touches many rows: runs on the heavy pool (handlers/slack/work.py).
+    heavy: bool = False

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from slack_bolt import BoltContext
 from sqlalchemy.engine import Engine
 
+from handlers.slack.work import AT_ONCE, Work
 from storage.activities import Actor
 
 
@@ -20,6 +21,8 @@ class Deps:
     timezone: ZoneInfo
     admins: frozenset[str]
     clock: Callable[[], datetime]
+    # Where listeners' work runs after the acknowledgement (handlers/slack/work.py).
+    work: Work = AT_ONCE
 
     def now(self) -> datetime:
         return self.clock().astimezone(UTC)

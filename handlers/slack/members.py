@@ -45,13 +45,19 @@ def register(app: App) -> None:
                 known = key in noted
             if not known:
                 deps = deps_of(context)
-                try:
-                    with session_scope(deps.engine) as session:
-                        reminders.note_member(
-                            session=session, team_id=team_id, user_id=key[1], now=deps.now()
-                        )
-                    with lock:
-                        noted.add(key)
-                except Exception as error:  # never refuse a command over a subscription
-                    logger.warning("could not note %s as a member: %s", key[1], error)
+
+                def note() -> None:
+                    try:
+                        with session_scope(deps.engine) as session:
+                            reminders.note_member(
+                                session=session, team_id=team_id, user_id=key[1], now=deps.now()
+                            )
+                        with lock:
+                            noted.add(key)
+                    except Exception as error:  # never refuse a command over a subscription
+                        logger.warning("could not note %s as a member: %s", key[1], error)
+
+                # A write may wait for the database's write lock (an Apply holds it): never
+                # before the acknowledgement, so on the pool.
+                deps.work.light.submit(note)
         return next()

@@ -1,0 +1,101 @@
+"""Where a listener's work runs once Slack has its acknowledgement.
+
+Slack wants every request acknowledged within 3 seconds. The acknowledgement is sent from the
+thread the request arrived on (Bolt's process_before_response), before any work of its own or
+of another request: the work goes to a pool. Light work (a reply, a page, a form) runs on one
+pool; heavy work (exports, uploads and their preview, workbooks) on a small pool of its own,
+so a burst of exports waits its turn instead of taking every thread the light work needs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from slack_bolt.kwargs_injection.args import Args
+
+log = logging.getLogger(__name__)
+
+# Per serving process. Light: enough that replies rarely queue, few enough that their CPU does
+# not crowd out the acknowledgements (threads share one interpreter lock). Heavy: two, so one
+# upload's preview need not wait out a long export.
+LIGHT_WORKERS = 4
+HEAVY_WORKERS = 2
+
+
+class Runner(Protocol):
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> int: ...
+
+
+class Pool:
+    """A fixed number of threads and a queue in front of them."""
+
+    def __init__(self, name: str, workers: int) -> None:
+        self.workers = workers
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+        self._lock = threading.Lock()
+        self._unfinished = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> int:
+        """Run `fn(*args)` on the pool; returns how many unfinished jobs it waits behind
+        (0: it starts at once)."""
+        with self._lock:
+            ahead = self._unfinished if self._unfinished >= self.workers else 0
+            self._unfinished += 1
+        self._executor.submit(self._run, fn, args)
+        return ahead
+
+    def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            fn(*args)
+        except Exception:  # the executor would keep it in a Future nobody reads
+            log.exception("work of %s failed", getattr(fn, "__name__", fn))
+        finally:
+            with self._lock:
+                self._unfinished -= 1
+
+
+class AtOnce:
+    """Runs the work before submit() returns: the console answers each line in order."""
+
+    workers = 1
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> int:
+        try:
+            fn(*args)
+        except Exception:
+            log.exception("work of %s failed", getattr(fn, "__name__", fn))
+        return 0
+
+
+@dataclass(frozen=True)
+class Work:
+    light: Runner
+    heavy: Runner
+
+    @classmethod
+    def pools(cls) -> Work:
+        return cls(light=Pool("pars-light", LIGHT_WORKERS), heavy=Pool("pars-heavy", HEAVY_WORKERS))
+
+
+AT_ONCE = Work(light=AtOnce(), heavy=AtOnce())
+
+
+def acknowledged(
+    listener: Callable[[Args], None], *, heavy: bool = False
+) -> Callable[[Args], None]:
+    """Acknowledge on the request's own thread, then run `listener` (already wrapped in
+    answering_errors) on the light or heavy pool. Its own ack() call, if it makes one, repeats
+    the acknowledgement to no effect: Slack has had its answer."""
+
+    def run(args: Args) -> None:
+        args.ack()
+        work: Work = args.context["deps"].work
+        (work.heavy if heavy else work.light).submit(listener, args)
+
+    run.__name__ = run.__qualname__ = listener.__name__
+    return run
