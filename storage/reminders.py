@@ -98,8 +98,9 @@ def save_profile(
         "is_deleted": is_deleted,
         "profile_checked_at": as_utc(now),
     }
-    if members.clipped(real_name) is not None:  # a profile without one keeps the name known
-        values["real_name"] = members.clipped(real_name)
+    name = members.clipped(real_name)
+    if name is not None:  # a profile without one keeps the name known
+        values["real_name"] = name
     statement = _insert(session, Member).values(
         team_id=team_id,
         user_id=user_id,

@@ -32,8 +32,8 @@ def _uses_the_bot(body: dict[str, Any]) -> bool:
 
 
 def _rename(engine: Engine, team_id: str, user_id: str, real_name: str) -> None:
-    """Keep a member's new name: run in a thread of its own, so no request waits on it; a
-    failure leaves the name as it was (logged)."""
+    """Keep a member's new name (in a thread of its own, so no request waits on it); a
+    failure leaves the name as it was, logged."""
     try:
         with session_scope(engine) as session:
             members.rename(session=session, team_id=team_id, user_id=user_id, real_name=real_name)
@@ -62,7 +62,7 @@ def register(app: App) -> None:
     # itself is idempotent.
     noted: dict[tuple[str, str], str | None] = {}
     lock = threading.Lock()
-    # A name that changed is written by this thread, after the request has been answered.
+    # A name that changed is written by this thread, after the request is acknowledged.
     later = ThreadPoolExecutor(max_workers=1, thread_name_prefix="member-names")
 
     @app.middleware
@@ -77,6 +77,7 @@ def register(app: App) -> None:
         key = (team_id, actor.user_id) if actor is not None else None
         # Given by the middleware's users.info when it just asked Slack, else None.
         real_name = context.get("real_name")
+        changed = False
         if key is not None and team_id:
             with lock:
                 known = key in noted
@@ -84,9 +85,7 @@ def register(app: App) -> None:
                 if changed:
                     noted[key] = real_name
             deps = deps_of(context)
-            if changed:
-                later.submit(_rename, deps.engine, team_id, key[1], real_name)
-            elif not known:
+            if not known:
                 try:
                     with session_scope(deps.engine) as session:
                         reminders.note_member(
@@ -100,6 +99,10 @@ def register(app: App) -> None:
                         noted[key] = real_name
                 except Exception as error:  # never refuse a command over a subscription
                     logger.warning("could not note %s as a member: %s", key[1], error)
-        return next()
+        response = next()
+        if changed and key is not None:
+            # Once the request is acknowledged, and in a thread of its own: Slack never waits.
+            later.submit(_rename, deps_of(context).engine, team_id, key[1], real_name)
+        return response
 
     app.event("user_change")(answering_errors(renamed))
