@@ -37,6 +37,9 @@ class LocalSlack:
     calls: list[Call] = field(default_factory=list)
     # Slack profile time zones (users.info `tz`) by user; others have none.
     timezones: dict[str, str] = field(default_factory=dict)
+    # Real names (users.info `real_name`) by user; others get one made of their ID: U0ALICE is
+    # "Alice".
+    names: dict[str, str] = field(default_factory=dict)
     # Deactivated accounts (users.info `deleted`).
     deleted: set[str] = field(default_factory=set)
     # Users whose DMs fail (chat.postMessage answers an error), e.g. to test retries.
@@ -172,10 +175,13 @@ class LocalSlack:
         if method == "users.info":
             user = str(params.get("user", ""))
             guest = user in self.guests
+            real_name = self.names.get(user) or user.removeprefix("U0").title()
             profile = {
                 "id": user,
                 "team_id": TEAM_ID,
                 "name": user.lower(),
+                "real_name": real_name,
+                "profile": {"real_name": real_name, "display_name": real_name.split(" ")[0]},
                 "is_restricted": guest,
                 "is_ultra_restricted": False,
                 "deleted": user in self.deleted,

@@ -64,11 +64,13 @@ def logged(
 
 @dataclass(frozen=True)
 class SlackProfile:
-    """What users.info says of someone: what decides when, and whether, they are reminded."""
+    """What users.info says of someone: what decides when, and whether, they are reminded,
+    and their real name (the export shows it for their ID)."""
 
     tz: str | None
     is_guest: bool
     is_deleted: bool
+    real_name: str | None = None
 
 
 @dataclass
@@ -117,6 +119,7 @@ def ask_profiles(client: WebClient, users: set[str]) -> tuple[dict[str, SlackPro
             tz=user.get("tz"),
             is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
             is_deleted=bool(user.get("deleted")),
+            real_name=user.get("real_name") or None,
         )
     return found, failed
 
@@ -177,6 +180,7 @@ def save_profiles(
                 is_guest=profile.is_guest,
                 is_deleted=profile.is_deleted,
                 now=now,
+                real_name=profile.real_name,
             )
 
 

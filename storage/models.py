@@ -264,6 +264,8 @@ class Member(SQLModel, table=True):
     is_guest: bool = False
     is_deleted: bool = False
     profile_checked_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # Their real name in Slack, shown for their ID where people read it (the export's Owner).
+    real_name: str | None = Field(default=None, max_length=255)
 
 
 class Snooze(SQLModel, table=True):

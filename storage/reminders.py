@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
-from storage import checklist, queries, settings
+from storage import checklist, members, queries, settings
 from storage.activities import get_activity
 from storage.checklist import Checklist
 from storage.collector import collector_paused
@@ -36,8 +36,12 @@ def _insert(session: Session, model: type[SQLModel]) -> Any:
     return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
-def note_member(*, session: Session, team_id: str, user_id: str, now: datetime) -> None:
-    """Someone used the bot: subscribe them to the countdown (once; an opt-out stays)."""
+def note_member(
+    *, session: Session, team_id: str, user_id: str, now: datetime, real_name: str | None = None
+) -> None:
+    """Someone used the bot: subscribe them to the countdown (once; an opt-out stays), and
+    keep their real name when Slack just told it."""
+    name = members.clipped(real_name)
     statement = _insert(session, Member).values(
         team_id=team_id,
         user_id=user_id,
@@ -46,12 +50,16 @@ def note_member(*, session: Session, team_id: str, user_id: str, now: datetime) 
         first_seen=as_utc(now),
         is_guest=False,
         is_deleted=False,
+        real_name=name,
     )
+    changed = col(Member.used_bot).is_(False)
+    values: dict[str, Any] = {"used_bot": True}
+    if name is not None:
+        values["real_name"] = name
+        changed = changed | col(Member.real_name).is_distinct_from(name)
     session.execute(
         statement.on_conflict_do_update(
-            index_elements=["team_id", "user_id"],
-            set_={"used_bot": True},
-            where=col(Member.used_bot).is_(False),
+            index_elements=["team_id", "user_id"], set_=values, where=changed
         )
     )
 
@@ -81,14 +89,18 @@ def save_profile(
     is_guest: bool,
     is_deleted: bool,
     now: datetime,
+    real_name: str | None = None,
 ) -> None:
     """Keep a copy of someone's Slack profile (an owner who never used the bot gets a row)."""
-    values = {
+    values: dict[str, Any] = {
         "tz": tz,
         "is_guest": is_guest,
         "is_deleted": is_deleted,
         "profile_checked_at": as_utc(now),
     }
+    name = members.clipped(real_name)
+    if name is not None:  # a profile without one keeps the name known
+        values["real_name"] = name
     statement = _insert(session, Member).values(
         team_id=team_id,
         user_id=user_id,

@@ -17,6 +17,8 @@ from storage.db import create_db_engine, shown_url, upgrade
 
 CONSOLE_SECRET = "pars-console-signing-secret"
 CONSOLE_USER = "U0CONSOLE"
+# The console user's real name in the stand-in Slack: what the export shows as their name.
+CONSOLE_NAME = "Console User"
 
 
 def line_reader(stream: TextIO, echo: TextIO | None) -> Callable[[str], str | None]:
@@ -52,7 +54,7 @@ def run_console(
 ) -> None:
     engine = create_db_engine(settings.database_url)
     upgrade(engine)
-    with LocalSlack() as slack:
+    with LocalSlack(names={CONSOLE_USER: CONSOLE_NAME}) as slack:
         local = settings.model_copy(
             update={
                 "slack_bot_token": "xoxb-console",

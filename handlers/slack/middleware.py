@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,20 +46,31 @@ FIRST_READ_DEADLINE_S = 1.5
 PERSON_MESSAGES = frozenset({None, "file_share", "thread_broadcast"})
 
 
+@dataclass(frozen=True)
+class Checked:
+    guest: bool
+    # The real name Slack just gave; None when the answer was remembered (or gave none).
+    real_name: str | None = None
+
+
 class GuestCheck:
-    """Is a user a guest (restricted account)? Asked of Slack, remembered for a few minutes."""
+    """Is a user a guest (restricted account)? Asked of Slack, remembered for a few minutes.
+
+    The same answer holds their real name: handlers/slack/members.py keeps it, so the name
+    costs no call to Slack of its own.
+    """
 
     def __init__(self, ttl_seconds: float = 300.0) -> None:
         self._ttl = ttl_seconds
         self._known: dict[tuple[str, str], tuple[bool, float]] = {}
         self._lock = threading.Lock()
 
-    def is_guest(self, client: WebClient, team_id: str, user_id: str) -> bool:
+    def check(self, client: WebClient, team_id: str, user_id: str) -> Checked:
         key = (team_id, user_id)
         with self._lock:
             known = self._known.get(key)
         if known and known[1] > time.monotonic():
-            return known[0]
+            return Checked(guest=known[0])
         # Asked before Slack's request is acknowledged: no retries and a short timeout, so a
         # rate-limited or slow Slack means a clear refusal, not a missed 3-second window.
         quick = WebClient(
@@ -69,7 +80,7 @@ class GuestCheck:
         guest = bool(user.get("is_restricted") or user.get("is_ultra_restricted"))
         with self._lock:
             self._known[key] = (guest, time.monotonic() + self._ttl)
-        return guest
+        return Checked(guest=guest, real_name=user.get("real_name") or None)
 
 
 def _event(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -126,6 +137,13 @@ def register(app: App, deps: Deps) -> None:
     ) -> BoltResponse | None:
         context["deps"] = deps
         event = _event(body)
+        if event is not None and event.get("type") == "user_change":
+            # Slack telling of a profile (handlers/slack/members.py): nobody to identify.
+            team = find_team(body, context)
+            if team is None:
+                return _ignored()
+            context["team"] = team
+            return next()
         if event is not None and _from_a_bot(event, context):
             return _ignored()  # before users.info: bots post often and are never users
         if event is not None and event.get("type") == "message" and not _is_upload(event):
@@ -163,11 +181,13 @@ def register(app: App, deps: Deps) -> None:
             return refuse(DATABASE_UNREACHABLE)
         context["actor"] = Actor(user_id=user_id, is_admin=user_id in deps.admins)
         try:
-            guest = guests.is_guest(client, team, user_id)
+            checked = guests.check(client, team, user_id)
         except Exception as error:
             logger.warning("users.info failed for %s: %s", user_id, error)
             return refuse(UNVERIFIED)
-        if guest:
+        if checked.real_name:
+            context["real_name"] = checked.real_name
+        if checked.guest:
             # A guest's App Home stays empty too: nothing about the office's activities.
             logger.info("refused a %s request from guest %s", kind, user_id)
             return refuse(GUEST_UPLOAD_REFUSAL if _is_upload(event) else GUEST_REFUSAL)

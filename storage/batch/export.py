@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, or_, select
 
-from storage import duplicates
+from storage import duplicates, members
 from storage.batch.store import TEMPLATE, get_plan, update_plan
 from storage.errors import ParsError
 from storage.models import Activity, BatchPlan, LearnerCount
@@ -29,7 +29,8 @@ from storage.sheets.headers import (
     PHYSICIANS,
 )
 from storage.sheets.read import Limits
-from storage.sheets.workbooks import cells, export_rows, header_cells, header_labels, to_bytes
+from storage.sheets.tables import write_table
+from storage.sheets.workbooks import export_labels, export_rows, to_bytes
 
 # The third sheet: probable duplicates, each activity with the others it probably repeats.
 DUPLICATES_HEADERS = ["Activity ID", "Title", "Start date", "Probably the same as"]
@@ -83,54 +84,62 @@ class Export:
 
 
 def export_workbook(*, session: Session, team_id: str, year: int, today: date) -> Export:
-    activities = data_year_activities(session, team_id, year)
-    rows = export_rows(activities, current_counts(session, team_id), today)
+    rows = _rows(session, team_id, year, today)
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(f"Activities {year}")
-    sheet.freeze_panes = "A2"
-    sheet.append(header_cells(sheet, header_labels()))
-    for _activity, values, _status, _missing in rows:
-        sheet.append(cells(sheet, values))
-    needs = workbook.create_sheet(MISSING_SHEET)
-    needs.freeze_panes = "A2"
-    needs.append(header_cells(needs, MISSING_HEADERS))
-    for activity, _values, status, missing in rows:
-        if missing:
-            needs.append(
-                cells(
-                    needs,
-                    [
-                        activity.activity_id,
-                        activity.title,
-                        str(status),
-                        *(column_text(missing, blocked) for blocked in BLOCKED),
-                    ],
-                )
-            )
+    write_table(
+        workbook.create_sheet(f"Activities {year}"),
+        export_labels(),
+        [values for _activity, values, _status, _missing in rows],
+    )
+    write_table(
+        workbook.create_sheet(MISSING_SHEET),
+        MISSING_HEADERS,
+        [
+            [
+                activity.activity_id,
+                activity.title,
+                str(status),
+                *(column_text(missing, blocked) for blocked in BLOCKED),
+            ]
+            for activity, _values, status, missing in rows
+            if missing
+        ],
+    )
     _duplicates_sheet(workbook, [activity for activity, *_rest in rows])
     return Export(to_bytes(workbook), len(rows), year)
+
+
+def _rows(
+    session: Session, team_id: str, year: int, today: date
+) -> list[tuple[Any, list[Any], rules.Status, list[rules.Need]]]:
+    """The data year's rows of the export, each owner shown by their real name when known."""
+    activities = data_year_activities(session, team_id, year)
+    owners = {a.owner_user_id for a in activities if a.owner_user_id}
+    known = members.names(session=session, team_id=team_id, user_ids=owners)
+    return export_rows(activities, current_counts(session, team_id), today, known)
 
 
 def _duplicates_sheet(workbook: Workbook, activities: Sequence[Any]) -> None:
     """Activities that are probably one entered twice (same title ignoring case, spaces and
     punctuation, same start date): PARS would count each twice. A row per activity, naming
     the others of its group."""
-    sheet = workbook.create_sheet(DUPLICATES_SHEET)
-    sheet.freeze_panes = "A2"
-    sheet.append(header_cells(sheet, DUPLICATES_HEADERS))
-    for group in duplicates.groups_of(activities):
-        for activity in group:
-            others = ", ".join(o.activity_id for o in group if o is not activity)
-            sheet.append(
-                cells(sheet, [activity.activity_id, activity.title, activity.start_date, others])
-            )
+    rows = [
+        [
+            activity.activity_id,
+            activity.title,
+            activity.start_date,
+            ", ".join(o.activity_id for o in group if o is not activity),
+        ]
+        for group in duplicates.groups_of(activities)
+        for activity in group
+    ]
+    write_table(workbook.create_sheet(DUPLICATES_SHEET), DUPLICATES_HEADERS, rows)
 
 
 def export_tsv(*, session: Session, team_id: str, year: int, today: date) -> Export:
     """The export's activities sheet as tab-delimited text (`pars-bot export --tsv`)."""
-    activities = data_year_activities(session, team_id, year)
-    rows = export_rows(activities, current_counts(session, team_id), today)
-    grid = [header_labels(), *(values for _a, values, _s, _m in rows)]
+    rows = _rows(session, team_id, year, today)
+    grid = [export_labels(), *(values for _a, values, _s, _m in rows)]
     return Export(tsv_bytes(grid), len(rows), year)
 
 

@@ -52,6 +52,11 @@ NOT_USED = {
 }
 
 
+# The export shows each owner's name under Owner and their Slack ID under Owner Slack ID: in a
+# header row with both, the name is for people and the ID is what is read.
+NAMES_BESIDE_IDS = {"owner": "ownerslackid"}
+
+
 def fold(text: str) -> str:
     return re.sub(r"[^a-z0-9#]", "", text.lower()).replace("#", "number")
 
@@ -400,8 +405,9 @@ def find_columns(rows: Sequence[Sequence[str]]) -> Columns | None:
     columns = Columns(header_row=index, targets={}, headers={})
     _add_groups(columns, cells)
     seen: set[str] = set()
+    folded = {fold(text) for text in cells if text}
     for col, text in enumerate(cells):
-        if not text or col in columns.groups:
+        if not text or col in columns.groups or NAMES_BESIDE_IDS.get(fold(text)) in folded:
             continue
         target = matched.get(col)
         if target is None:

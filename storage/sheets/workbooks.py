@@ -8,7 +8,7 @@ upload is storage/batch/annotate.py.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -65,11 +65,25 @@ PHYSICIANS_HEADER = rules.LEARNER_CATEGORIES["physician"]
 OTHERS_HEADER = rules.LEARNER_CATEGORIES["other"]
 AS_OF_HEADER = "Counts as of"
 STATUS_HEADER = "Status"
-TAIL_HEADERS = (PHYSICIANS_HEADER, OTHERS_HEADER, AS_OF_HEADER, "ACCME Activity ID", "Owner")
+OWNER_HEADER = "Owner"
+# The export shows each owner's name under Owner and their ID here, which is what is read back
+# (storage/sheets/headers.py: NAMES_BESIDE_IDS).
+OWNER_ID_HEADER = "Owner Slack ID"
+TAIL_HEADERS = (PHYSICIANS_HEADER, OTHERS_HEADER, AS_OF_HEADER, "ACCME Activity ID", OWNER_HEADER)
 
 
 def header_labels() -> list[str]:
+    """The template's headers: its Owner column takes a Slack ID."""
     return [label(name) for name in EXPORT_FIELDS] + [*TAIL_HEADERS, STATUS_HEADER]
+
+
+def export_labels() -> list[str]:
+    """The export's headers: the template's, with the owner's Slack ID beside their name."""
+    return [label(name) for name in EXPORT_FIELDS] + [
+        *TAIL_HEADERS,
+        OWNER_ID_HEADER,
+        STATUS_HEADER,
+    ]
 
 
 # Word's manual line break (vertical tab) and page break, as pasted into a CSV or a description.
@@ -163,9 +177,15 @@ def to_bytes(workbook: Workbook) -> bytes:
 
 
 def export_rows(
-    activities: Sequence[Any], counts: dict[int, dict[str, Any]], today: date
+    activities: Sequence[Any],
+    counts: dict[int, dict[str, Any]],
+    today: date,
+    names: Mapping[str, str] | None = None,
 ) -> list[tuple[Any, list[Any], rules.Status, list[rules.Need]]]:
-    """One row of values per activity, its status and what PARS still needs of it."""
+    """One row of values per activity (export_labels' columns), its status and what PARS
+    still needs of it. `names`: owners' real names by Slack ID; an owner without one is shown
+    by their ID."""
+    names = names or {}
     out = []
     for activity in activities:
         closed = activity.closed_at is not None
@@ -178,6 +198,7 @@ def export_rows(
             mine["other"].count if "other" in mine else None,
             as_of,
             activity.accme_activity_id,
+            names.get(activity.owner_user_id, activity.owner_user_id),
             activity.owner_user_id,
             str(status),
         ]

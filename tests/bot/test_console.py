@@ -195,6 +195,18 @@ def test_files_the_bot_posts_are_saved_and_their_path_printed(tmp_path: Path) ->
     assert (tmp_path / "pars-files" / "pars-bot activities template.xlsx").is_file()
 
 
+def test_the_console_user_has_a_name_and_the_export_shows_it(tmp_path: Path) -> None:
+    console(
+        tmp_path,
+        '/pars add-activity id=GR-2025 title="Medicine Grand Rounds" format=rss '
+        "start=2025-01-07 end=2025-12-16 owner=U0CONSOLE\n/pars export year=2025\n",
+    )
+    sheet = load_workbook(tmp_path / "pars-files" / "PARS export 2025.xlsx").worksheets[0]
+    rows = list(sheet.values)
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert (row["Owner"], row["Owner Slack ID"]) == ("Console User", "U0CONSOLE")
+
+
 def test_an_earlier_message_can_be_clicked_by_its_number(tmp_path: Path) -> None:
     out = console(
         tmp_path,

@@ -94,6 +94,7 @@ def test_scopes_and_events_the_issues_need() -> None:
         "message.im",
         "file_shared",
         "app_home_opened",
+        "user_change",  # members' names kept fresh (handlers/slack/members.py)
     } <= events
     assert MANIFEST["settings"]["socket_mode_enabled"] is True
     assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True

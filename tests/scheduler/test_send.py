@@ -214,6 +214,18 @@ def test_reminders_come_at_nine_in_the_recipients_own_time_zone(
     assert len(slack.of("users.info")) == 1  # the profile is kept, not asked every pass
 
 
+def test_an_owner_asked_about_for_reminders_is_kept_with_their_real_name(
+    engine: Engine, slack: LocalSlack
+) -> None:
+    # Bob never used the bot: the reminder pass is what asks Slack who he is.
+    seed(engine, BOB, "B-1")
+    slack.names[BOB] = "Robert Okafor"
+    run(engine, slack, "2026-03-30T09:00")
+    with session_scope(engine) as session:
+        member = reminders.get_member(session=session, team_id=TEAM_ID, user_id=BOB)
+    assert member is not None and member.real_name == "Robert Okafor"
+
+
 def test_opting_out_and_snoozing_stop_reminders(engine: Engine, slack: LocalSlack) -> None:
     seed(engine, ALICE, "A-1")
     seed(engine, ALICE, "A-2")

@@ -27,7 +27,7 @@ from storage.db import (
     session_scope,
     upgrade,
 )
-from storage.models import Activity, AuditEvent, LearnerCount
+from storage.models import Activity, AuditEvent, LearnerCount, Member
 from tests.conftest import BACKENDS, NOW, guarded_database_url
 
 TABLES = {"activity", "learner_count", "audit_event", "batch_plan"} | {
@@ -327,3 +327,35 @@ def test_0008_indexes_the_lists_and_analyzes_what_0002_filled_in(empty_engine: E
     indexes = {i["name"] for i in sa.inspect(empty_engine).get_indexes("activity")}
     assert not LIST_INDEXES & indexes
     assert indexes >= UNUSED_INDEXES | {"ix_activity_team_owner_end"}
+
+
+# --- 0010: members' real names ------------------------------------------------------------------
+
+
+def test_0010_adds_member_names_and_keeps_the_members(empty_engine: Engine) -> None:
+    config = alembic_config(empty_engine)
+    command.upgrade(config, "0009")
+    member = sa.table(
+        "member",
+        *(sa.column(c) for c in ("team_id", "user_id", "used_bot", "reminders", "first_seen")),
+        sa.column("is_guest"),
+        sa.column("is_deleted"),
+    )
+    with empty_engine.begin() as connection:
+        connection.execute(
+            member.insert(),
+            [{"team_id": "T1", "user_id": "U1", "used_bot": True, "reminders": False,
+              "first_seen": NOW, "is_guest": False, "is_deleted": False}],
+        )  # fmt: skip
+
+    upgrade(empty_engine)
+    with Session(empty_engine) as session:
+        (kept,) = session.exec(select(Member)).all()
+        assert (kept.user_id, kept.reminders, kept.real_name) == ("U1", False, None)
+        kept.real_name = "Jane Whitfield"
+        session.add(kept)
+        session.commit()
+
+    command.downgrade(config, "0009")
+    columns = {c["name"] for c in sa.inspect(empty_engine).get_columns("member")}
+    assert "real_name" not in columns and "reminders" in columns
