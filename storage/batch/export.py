@@ -29,7 +29,14 @@ from storage.sheets.headers import (
     PHYSICIANS,
 )
 from storage.sheets.read import Limits
-from storage.sheets.workbooks import cells, export_rows, header_cells, header_labels, to_bytes
+from storage.sheets.workbooks import (
+    cells,
+    export_rows,
+    header_cells,
+    header_labels,
+    moc_groups,
+    to_bytes,
+)
 
 # The third sheet: probable duplicates, each activity with the others it probably repeats.
 DUPLICATES_HEADERS = ["Activity ID", "Title", "Start date", "Probably the same as"]
@@ -84,11 +91,12 @@ class Export:
 
 def export_workbook(*, session: Session, team_id: str, year: int, today: date) -> Export:
     activities = data_year_activities(session, team_id, year)
-    rows = export_rows(activities, current_counts(session, team_id), today)
+    groups = moc_groups(activities)
+    rows = export_rows(activities, current_counts(session, team_id), today, groups)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(f"Activities {year}")
     sheet.freeze_panes = "A2"
-    sheet.append(header_cells(sheet, header_labels()))
+    sheet.append(header_cells(sheet, header_labels(groups)))
     for _activity, values, _status, _missing in rows:
         sheet.append(cells(sheet, values))
     needs = workbook.create_sheet(MISSING_SHEET)
@@ -129,8 +137,9 @@ def _duplicates_sheet(workbook: Workbook, activities: Sequence[Any]) -> None:
 def export_tsv(*, session: Session, team_id: str, year: int, today: date) -> Export:
     """The export's activities sheet as tab-delimited text (`pars-bot export --tsv`)."""
     activities = data_year_activities(session, team_id, year)
-    rows = export_rows(activities, current_counts(session, team_id), today)
-    grid = [header_labels(), *(values for _a, values, _s, _m in rows)]
+    groups = moc_groups(activities)
+    rows = export_rows(activities, current_counts(session, team_id), today, groups)
+    grid = [header_labels(groups), *(values for _a, values, _s, _m in rows)]
     return Export(tsv_bytes(grid), len(rows), year)
 
 

@@ -136,6 +136,21 @@ PASSPORT_REGISTRATION: dict[str, str] = {"open": "Open to all", "limited": "Limi
 
 SUPPORT_KINDS: dict[str, str] = {"monetary": "Monetary", "in-kind": "In-kind"}
 
+# The certifying boards PARS registers MOC for (PARS.md, Today's activity record): at most one
+# entry per board, each with MOC points, one or more credit types and an optional claim date.
+MOC_BOARDS: dict[str, str] = {
+    "ABA": "American Board of Anesthesiology",
+    "ABIM": "American Board of Internal Medicine",
+    "ABOHNS": "American Board of Otolaryngology - Head and Neck Surgery",
+    "ABOS": "American Board of Orthopaedic Surgery",
+    "ABP": "American Board of Pediatrics",
+    "ABPath": "American Board of Pathology",
+    "ABS": "American Board of Surgery",
+    "ABTS": "American Board of Thoracic Surgery",
+}
+# The parts of one board's entry, as `still_needs` names a missing one ("moc_boards:ABIM:points").
+MOC_PART_LABELS: dict[str, str] = {"points": "MOC points", "credit_types": "MOC credit types"}
+
 LEARNER_CATEGORIES: dict[str, str] = {"physician": "Physician learners", "other": "Other learners"}
 
 # fmt: off
@@ -187,9 +202,8 @@ class ActivityLike(Protocol):
     commercial_support: bool | None
     supporters: list[dict[str, Any]] | None
     moc: bool | None
-    moc_board: str | None
-    moc_credit_type: str | None
-    moc_credits: Decimal | None
+    moc_boards: list[dict[str, Any]] | None
+    moc_attested: bool | None
 
 
 def _blank(value: object) -> bool:
@@ -265,10 +279,25 @@ def _missing_beyond_active(a: ActivityLike, counted: Collection[str]) -> list[st
         missing.append("supporters")
     missing += [f"learners_{c}" for c in LEARNER_CATEGORIES if c not in counted]
     if a.moc:
-        missing += [
-            f for f in ("moc_board", "moc_credit_type", "moc_credits") if _blank(getattr(a, f))
-        ]
+        missing += moc_missing(a.moc_boards)
+        if a.moc_attested is not True:
+            missing.append("moc_attested")
     return missing
+
+
+def moc_missing(entries: list[dict[str, Any]] | None) -> list[str]:
+    """What an activity registered for MOC still lacks of its board entries: a board at all,
+    else each entry's points and credit types ("moc_boards:ABIM:points"). Every entry given
+    must be complete, since PARS takes no registration without them; the claim date is
+    optional."""
+    if not entries:
+        return ["moc_boards"]
+    return [
+        f"moc_boards:{entry['board']}:{part}"
+        for entry in entries
+        for part in MOC_PART_LABELS
+        if _blank(entry.get(part))
+    ]
 
 
 def applies(name: str, a: ActivityLike) -> bool:
@@ -290,7 +319,7 @@ def applies(name: str, a: ActivityLike) -> bool:
         return bool(a.commercial_support)
     if name == "joint_providers":
         return a.providership == "joint"
-    if name in {"moc_board", "moc_credit_type", "moc_credits"}:
+    if name in {"moc_boards", "moc_attested"}:
         return bool(a.moc)
     # The ACCME Activity ID is PARS's to assign: shown once known, never asked for.
     return name != "accme_activity_id"
@@ -388,6 +417,20 @@ class Unconfirmed:
         ("print-other", "Print/Other"),
     )
     further_delivery_formats: frozenset[str] = frozenset()
+    # MOC credit types per board: PARS.md says only "board-specific credit types". These are
+    # the boards' published names as the bot knows them; a type typed in another case or
+    # spacing is written as here, and a type not listed is kept as typed, with a note, never
+    # refused.
+    moc_credit_types: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("ABA", ("Lifelong Learning", "Patient Safety", "Quality Improvement")),
+        ("ABIM", ("Medical Knowledge", "Practice Assessment", "Patient Safety")),
+        ("ABOHNS", ("Self-Assessment", "Improvement in Medical Practice")),
+        ("ABOS", ("Self-Assessment", "Improvement in Medical Practice")),
+        ("ABP", ("Lifelong Learning and Self-Assessment", "Improving Professional Practice")),
+        ("ABPath", ("Lifelong Learning", "Self-Assessment", "Improvement in Medical Practice")),
+        ("ABS", ("Accredited CME", "Self-Assessment")),
+        ("ABTS", ("Accredited CME", "Self-Assessment")),
+    )
 
 
 UNCONFIRMED = Unconfirmed()

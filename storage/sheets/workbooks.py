@@ -30,9 +30,9 @@ HEADER_FONT = Font(bold=True, color="FFFFFF")
 DATE_FORMAT = "yyyy-mm-dd"
 FORMULA_STARTS = ("=", "+", "-", "@")
 
-YES_NO_FIELDS = {"cme_finder", "commercial_support", "moc"}
+YES_NO_FIELDS = {"cme_finder", "commercial_support", "moc", "moc_attested"}
 DATE_FIELDS = {"start_date", "end_date"}
-NUMBER_FIELDS = {"credits", "moc_credits"}
+NUMBER_FIELDS = {"credits"}
 
 # The activities sheet, in the order of PARS's activity record; labels are PARS field names.
 EXPORT_FIELDS = (
@@ -57,10 +57,18 @@ EXPORT_FIELDS = (
     "commercial_support",
     "supporters",
     "moc",
-    "moc_board",
-    "moc_credit_type",
-    "moc_credits",
+    "moc_attested",
 )
+# Each MOC board entry as a numbered group of columns after the fields (storage/sheets/headers.py
+# reads them back): the template has MOC_GROUPS of them, the export as many as its activities
+# need.
+MOC_PARTS = (
+    ("board", "MOC Board"),
+    ("points", "MOC Points"),
+    ("credit_types", "MOC Credit Types"),
+    ("claim_date", "MOC Claim Date"),
+)
+MOC_GROUPS = 2
 PHYSICIANS_HEADER = rules.LEARNER_CATEGORIES["physician"]
 OTHERS_HEADER = rules.LEARNER_CATEGORIES["other"]
 AS_OF_HEADER = "Counts as of"
@@ -68,8 +76,37 @@ STATUS_HEADER = "Status"
 TAIL_HEADERS = (PHYSICIANS_HEADER, OTHERS_HEADER, AS_OF_HEADER, "ACCME Activity ID", "Owner")
 
 
-def header_labels() -> list[str]:
-    return [label(name) for name in EXPORT_FIELDS] + [*TAIL_HEADERS, STATUS_HEADER]
+def header_labels(moc_groups: int = MOC_GROUPS) -> list[str]:
+    return [
+        *(label(name) for name in EXPORT_FIELDS),
+        *(f"{name} {index}" for index in range(1, moc_groups + 1) for _part, name in MOC_PARTS),
+        *TAIL_HEADERS,
+        STATUS_HEADER,
+    ]
+
+
+def moc_groups(activities: Sequence[Any]) -> int:
+    """How many numbered MOC groups an export of these activities needs."""
+    return max([MOC_GROUPS, *(len(a.moc_boards or []) for a in activities)])
+
+
+def moc_cells(entries: Sequence[dict[str, Any]] | None, groups: int) -> list[Any]:
+    """Board entries as the cells of `groups` numbered groups: points a number, the claim date a
+    date, credit types separated by `;`."""
+    out: list[Any] = []
+    for index in range(groups):
+        if index >= len(entries or []):
+            out += [None] * len(MOC_PARTS)
+            continue
+        entry = (entries or [])[index]
+        points, claim = entry.get("points"), entry.get("claim_date")
+        out += [
+            entry["board"],
+            Decimal(points) if points else None,
+            "; ".join(entry.get("credit_types") or []) or None,
+            date.fromisoformat(claim) if claim else None,
+        ]
+    return out
 
 
 # Word's manual line break (vertical tab) and page break, as pasted into a CSV or a description.
@@ -163,15 +200,20 @@ def to_bytes(workbook: Workbook) -> bytes:
 
 
 def export_rows(
-    activities: Sequence[Any], counts: dict[int, dict[str, Any]], today: date
+    activities: Sequence[Any],
+    counts: dict[int, dict[str, Any]],
+    today: date,
+    groups: int = MOC_GROUPS,
 ) -> list[tuple[Any, list[Any], rules.Status, list[rules.Need]]]:
-    """One row of values per activity, its status and what PARS still needs of it."""
+    """One row of values per activity (`groups` numbered MOC groups), its status and what PARS
+    still needs of it."""
     out = []
     for activity in activities:
         closed = activity.closed_at is not None
         status = rules.derive_status(activity, closed=closed, today=today)
         mine = counts.get(activity.id or 0, {})
         values = [shown_value(name, getattr(activity, name)) for name in EXPORT_FIELDS]
+        values += moc_cells(activity.moc_boards if activity.moc else None, groups)
         as_of = max((c.as_of for c in mine.values()), default=None)
         values += [
             mine["physician"].count if "physician" in mine else None,
@@ -205,7 +247,16 @@ EXAMPLE_ROW: dict[str, Any] = {
     "cme_finder": False,
     "outcome_measures": ["knowledge:objective", "competence:subjective"],
     "commercial_support": False,
-    "moc": False,
+    "moc": True,
+    "moc_attested": True,
+    "moc_boards": [
+        {
+            "board": "ABIM",
+            "points": "52",
+            "credit_types": ["Medical Knowledge"],
+            "claim_date": None,
+        }
+    ],
 }
 
 INSTRUCTIONS = (
@@ -226,6 +277,11 @@ INSTRUCTIONS = (
     "(Objective), (Subjective) or (Objective, Subjective).",
     "Joint providers: names separated by ;. Commercial supporters: "
     "Name:monetary:amount or Name:in-kind, separated by ;",
+    "MOC: one group of columns per certifying board (MOC Board 1, MOC Points 1, MOC Credit "
+    "Types 1, MOC Claim Date 1, then 2...; add groups numbered 3 and on for more boards). "
+    f"Boards: {', '.join(rules.MOC_BOARDS)}, one group each. Points in steps of 0.25; credit "
+    "types separated by ;; the claim date is optional. MOC attestation of compliance: Yes "
+    "once the provider attests compliance (needed to close an activity registered for MOC).",
     "Learner counts: physicians and other learners; for enduring materials the cumulative "
     "count as of Counts as of (default: the last 31 December).",
     "Status: write Closed to close an activity once everything PARS needs is there.",
@@ -281,6 +337,7 @@ def template_workbook(kind: str = "activities") -> bytes:
         sheet.title = "Activities"
         headers = header_labels()
         example = [shown_value(n, EXAMPLE_ROW.get(n)) for n in EXPORT_FIELDS]
+        example += moc_cells(EXAMPLE_ROW["moc_boards"], MOC_GROUPS)
     for column, text in enumerate(headers, start=1):
         cell = sheet.cell(row=1, column=column)
         set_text(cell, text)
@@ -310,6 +367,8 @@ def template_workbook(kind: str = "activities") -> bytes:
         label("finder_registration"): list(rules.PASSPORT_REGISTRATION.values()),
         label("commercial_support"): ["Yes", "No"],
         label("moc"): ["Yes", "No"],
+        label("moc_attested"): ["Yes", "No"],
+        **{f"MOC Board {i}": list(rules.MOC_BOARDS) for i in range(1, MOC_GROUPS + 1)},
         STATUS_HEADER: ["Closed"],
     }
     for column, text in enumerate(headers, start=1):

@@ -419,9 +419,8 @@ YEAR_2025: list[dict[str, str]] = [
         "commercial-support": "yes",
         "supporters": "Acme Pharma:monetary:5000; Beta Devices:in-kind",
         "moc": "yes",
-        "moc-board": "ABIM",
-        "moc-credit-type": "Medical Knowledge",
-        "moc-credits": "10",
+        "moc-boards": "ABIM:10:Medical Knowledge; abp:2:Lifelong Learning and Self-Assessment",
+        "moc-attested": "yes",
     },
     {
         "id": "EM-2024-03",
