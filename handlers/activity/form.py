@@ -89,7 +89,7 @@ def form_values(activity: Activity) -> dict[str, str]:
         value = getattr(activity, spec.name)
         if spec.name in _MULTILINE_LISTS and value:
             values[spec.name] = render(value).replace("; ", "\n")
-        elif spec.name in {"delivery_method", "outcome_measures"} and value:
+        elif spec.name in {"delivery_method", "outcome_measures", "commendation_tags"} and value:
             values[spec.name] = ",".join(value)
         else:
             values[spec.name] = render(value)
@@ -135,7 +135,7 @@ def _element(name: str, current: str, owner_default: str) -> Any:
         return _multi(rules.DELIVERY_METHODS, current)
     if name == "providership":
         return _select(rules.PROVIDERSHIP, current)
-    if name in {"cme_finder", "commercial_support", "moc", "moc_attested"}:
+    if name in {"cme_finder", "commercial_support", "moc", "moc_attested", "mips"}:
         return _select(YES_NO, current)
     if name == "finder_fee":
         return _select(rules.PASSPORT_FEES, current)
@@ -145,6 +145,10 @@ def _element(name: str, current: str, owner_default: str) -> Any:
         return DatePickerElement(action_id=ACTION, initial_date=current or None)
     if name == "outcome_measures":
         return _multi(OUTCOME_CHOICES, current)
+    if name == "rems_program":
+        return _select(rules.REMS_PROGRAMS, current)
+    if name == "commendation_tags":
+        return _multi(rules.COMMENDATION_CRITERIA, current)
     if name == "owner_user_id":
         return UserSelectElement(action_id=ACTION, initial_user=current or owner_default)
     hints = {

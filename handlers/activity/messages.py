@@ -81,6 +81,10 @@ def _shown_text(name: str, value: Any) -> str:
         return rules.PASSPORT_REGISTRATION.get(value, value)
     if name == "moc_boards":
         return "; ".join(_moc_entry_text(entry) for entry in value)
+    if name == "rems_program":
+        return rules.REMS_PROGRAMS.get(value, value)
+    if name == "commendation_tags":
+        return ", ".join(rules.COMMENDATION_CRITERIA.get(v, v) for v in value)
     return render(value)
 
 

@@ -524,6 +524,38 @@ def moc_types_note(raw: str, value: Any) -> str | None:
     )
 
 
+_COMMENDATION_LOOKUP = {
+    re.sub(r"[^a-z0-9]", "", text.lower()): code
+    for code, name in rules.COMMENDATION_CRITERIA.items()
+    for text in (code, name)
+}
+
+
+def parse_commendation(raw: str) -> list[str]:
+    """Criteria of the Menu for Accreditation with Commendation by name or number (C1-C16), any
+    case or spacing, separated by `;`, `,` or new lines; in the menu's order."""
+    codes: set[str] = set()
+    for part in re.split(r"[;,\n]", raw):
+        if not part.strip():
+            continue
+        folded = re.sub(r"[^a-z0-9]", "", part.lower())
+        code = _COMMENDATION_LOOKUP.get(folded)
+        if code is None:
+            close = difflib.get_close_matches(folded, list(_COMMENDATION_LOOKUP), n=1, cutoff=0.7)
+            hint = (
+                f"did you mean {rules.COMMENDATION_CRITERIA[_COMMENDATION_LOOKUP[close[0]]]}?"
+                if close
+                else "give a criterion's name or number, e.g. Engages Teams or C1 (`/pars "
+                "help fields` lists them)"
+            )
+            raise FieldError(
+                f'"{part.strip()}" is not a criterion of the Menu for Accreditation with '
+                f"Commendation; {hint}"
+            )
+        codes.add(code)
+    return [code for code in rules.COMMENDATION_CRITERIA if code in codes]
+
+
 _parse_fee_answer = choice_parser(
     rules.PASSPORT_FEES, {"no": "free", "none": "free", "no fee": "free", "varies": "variable"}
 )
@@ -757,6 +789,33 @@ FIELDS: tuple[FieldSpec, ...] = (
         "moc-attested=yes",
         ("moc-attestation", "attested", "provider-attestation"),
     ),
+    FieldSpec(
+        "rems_program",
+        "rems",
+        "REMS program",
+        choice_parser(
+            rules.REMS_PROGRAMS, {"opioid": "opioid-analgesic", "opioids": "opioid-analgesic"}
+        ),
+        "rems=opioid-analgesic",
+        ("rems-program", "rems-type"),
+    ),
+    FieldSpec(
+        "rems_id",
+        "rems-id",
+        "REMS identifier",
+        parse_text(100),
+        "rems-id=REMS-12345",
+        ("rems-identifier", "rems-number"),
+    ),
+    FieldSpec("mips", "mips", "MIPS", parse_yes_no, "mips=yes", ("mips-eligible",)),
+    FieldSpec(
+        "commendation_tags",
+        "commendation",
+        "Commendation tags",
+        parse_commendation,
+        'commendation="Engages Teams; Improves Performance"',
+        ("commendation-tags", "commendation-criteria", "tags"),
+    ),
     FieldSpec("owner_user_id", "owner", "Owner", parse_user, "owner=@jane", ("assignee",)),
     FieldSpec(
         "accme_activity_id",
@@ -825,7 +884,14 @@ def label(name: str) -> str:
 
 # Lists come back as copies: the cache must not hand one caller's list to the next.
 _MUTABLE = frozenset(
-    {"delivery_method", "joint_providers", "outcome_measures", "supporters", "moc_boards"}
+    {
+        "delivery_method",
+        "joint_providers",
+        "outcome_measures",
+        "supporters",
+        "moc_boards",
+        "commendation_tags",
+    }
 )
 
 

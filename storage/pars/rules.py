@@ -151,6 +151,32 @@ MOC_BOARDS: dict[str, str] = {
 # The parts of one board's entry, as `still_needs` names a missing one ("moc_boards:ABIM:points").
 MOC_PART_LABELS: dict[str, str] = {"points": "MOC points", "credit_types": "MOC credit types"}
 
+# Optional (PARS.md): a REMS program with its identifier, MIPS, and commendation tags.
+REMS_PROGRAMS: dict[str, str] = {
+    "opioid-analgesic": "Opioid Analgesic",
+    "mycophenolate": "Mycophenolate",
+}
+# The criteria of ACCME's Menu for Accreditation with Commendation, by number, in the menu's
+# order. Which of them PARS offers as tags of an activity is unconfirmed (see UNCONFIRMED).
+COMMENDATION_CRITERIA: dict[str, str] = {
+    "C1": "Engages Teams",
+    "C2": "Engages Patients/Public",
+    "C3": "Engages Students",
+    "C4": "Advances Data Use",
+    "C5": "Addresses Population Health",
+    "C6": "Collaborates Effectively",
+    "C7": "Optimizes Communication Skills",
+    "C8": "Optimizes Technical/Procedural Skills",
+    "C9": "Creates Individualized Learning Plans",
+    "C10": "Utilizes Support Strategies",
+    "C11": "Engages in Research/Scholarship",
+    "C12": "Supports CPD for CME Team",
+    "C13": "Demonstrates Creativity/Innovation",
+    "C14": "Improves Performance",
+    "C15": "Improves Healthcare Quality",
+    "C16": "Improves Patient/Community Health",
+}
+
 LEARNER_CATEGORIES: dict[str, str] = {"physician": "Physician learners", "other": "Other learners"}
 
 # fmt: off
@@ -321,6 +347,8 @@ def applies(name: str, a: ActivityLike) -> bool:
         return a.providership == "joint"
     if name in {"moc_boards", "moc_attested"}:
         return bool(a.moc)
+    if name == "rems_id":
+        return bool(getattr(a, "rems_program", None))
     # The ACCME Activity ID is PARS's to assign: shown once known, never asked for.
     return name != "accme_activity_id"
 
@@ -417,6 +445,9 @@ class Unconfirmed:
         ("print-other", "Print/Other"),
     )
     further_delivery_formats: frozenset[str] = frozenset()
+    # Commendation tags: the bot takes every criterion of the menu (COMMENDATION_CRITERIA);
+    # which ones PARS lets an activity carry is not known here.
+    commendation_tags_all_criteria: bool = True
     # MOC credit types per board: PARS.md says only "board-specific credit types". These are
     # the boards' published names as the bot knows them; a type typed in another case or
     # spacing is written as here, and a type not listed is kept as typed, with a note, never

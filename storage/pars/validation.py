@@ -325,6 +325,15 @@ def check_record(record: Mapping[str, Any], changed: Collection[str]) -> list[Pr
                 f"{rules.format_noun(fmt)}",
             )
         )
+    if record.get("rems_id") and not record.get("rems_program"):
+        problems.append(
+            Problem(
+                "rems_id",
+                "REMS identifier is given without its REMS program: give "
+                + " or ".join(f"`rems={code}`" for code in rules.REMS_PROGRAMS)
+                + ", or leave the identifier empty (`rems-id=`)",
+            )
+        )
     if record.get("state") and (record.get("country") or rules.US) != rules.US:
         problems.append(
             Problem(

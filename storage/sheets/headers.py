@@ -129,6 +129,15 @@ def _names() -> list[tuple[str, str]]:
             "Provider Attestation",
             "Attestation of Compliance",
         ],
+        "rems_program": ["REMS", "REMS Program", "REMS Type"],
+        "rems_id": ["REMS ID", "REMS Identifier", "REMS Number"],
+        "mips": ["MIPS", "MIPS Eligible", "Counts for MIPS"],
+        "commendation_tags": [
+            "Commendation",
+            "Commendation Tags",
+            "Commendation Criteria",
+            "Commendation Criterion",
+        ],
         "owner_user_id": ["Owner", "Owner Slack ID", "Assigned To"],
         "accme_activity_id": ["ACCME Activity ID", "ACCME ID", "PARS Activity ID", "PARS ID"],
         PHYSICIANS: [

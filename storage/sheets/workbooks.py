@@ -30,7 +30,7 @@ HEADER_FONT = Font(bold=True, color="FFFFFF")
 DATE_FORMAT = "yyyy-mm-dd"
 FORMULA_STARTS = ("=", "+", "-", "@")
 
-YES_NO_FIELDS = {"cme_finder", "commercial_support", "moc", "moc_attested"}
+YES_NO_FIELDS = {"cme_finder", "commercial_support", "moc", "moc_attested", "mips"}
 DATE_FIELDS = {"start_date", "end_date"}
 NUMBER_FIELDS = {"credits"}
 
@@ -69,6 +69,8 @@ MOC_PARTS = (
     ("claim_date", "MOC Claim Date"),
 )
 MOC_GROUPS = 2
+# The optional fields, after the MOC groups.
+LATER_FIELDS = ("rems_program", "rems_id", "mips", "commendation_tags")
 PHYSICIANS_HEADER = rules.LEARNER_CATEGORIES["physician"]
 OTHERS_HEADER = rules.LEARNER_CATEGORIES["other"]
 AS_OF_HEADER = "Counts as of"
@@ -80,6 +82,7 @@ def header_labels(moc_groups: int = MOC_GROUPS) -> list[str]:
     return [
         *(label(name) for name in EXPORT_FIELDS),
         *(f"{name} {index}" for index in range(1, moc_groups + 1) for _part, name in MOC_PARTS),
+        *(label(name) for name in LATER_FIELDS),
         *TAIL_HEADERS,
         STATUS_HEADER,
     ]
@@ -154,6 +157,10 @@ def shown_value(name: str, value: Any) -> Any:
         return rules.PASSPORT_REGISTRATION.get(value, value)
     if name == "outcome_measures":
         return "; ".join(outcome_label(v) for v in value)
+    if name == "rems_program":
+        return rules.REMS_PROGRAMS.get(value, value)
+    if name == "commendation_tags":
+        return "; ".join(rules.COMMENDATION_CRITERIA.get(v, v) for v in value)
     if name in YES_NO_FIELDS:
         return "Yes" if value else "No"
     if name in DATE_FIELDS or isinstance(value, date):
@@ -214,6 +221,7 @@ def export_rows(
         mine = counts.get(activity.id or 0, {})
         values = [shown_value(name, getattr(activity, name)) for name in EXPORT_FIELDS]
         values += moc_cells(activity.moc_boards if activity.moc else None, groups)
+        values += [shown_value(name, getattr(activity, name)) for name in LATER_FIELDS]
         as_of = max((c.as_of for c in mine.values()), default=None)
         values += [
             mine["physician"].count if "physician" in mine else None,
@@ -249,6 +257,8 @@ EXAMPLE_ROW: dict[str, Any] = {
     "commercial_support": False,
     "moc": True,
     "moc_attested": True,
+    "mips": False,
+    "commendation_tags": ["C1", "C14"],
     "moc_boards": [
         {
             "board": "ABIM",
@@ -282,6 +292,11 @@ INSTRUCTIONS = (
     f"Boards: {', '.join(rules.MOC_BOARDS)}, one group each. Points in steps of 0.25; credit "
     "types separated by ;; the claim date is optional. MOC attestation of compliance: Yes "
     "once the provider attests compliance (needed to close an activity registered for MOC).",
+    "Optional: REMS program (Opioid Analgesic or Mycophenolate) with its REMS identifier; MIPS "
+    "(Yes/No); Commendation tags: criteria of ACCME's Menu for Accreditation with Commendation "
+    "by name or number, separated by ; ("
+    + "; ".join(f"{code} {name}" for code, name in rules.COMMENDATION_CRITERIA.items())
+    + ").",
     "Learner counts: physicians and other learners; for enduring materials the cumulative "
     "count as of Counts as of (default: the last 31 December).",
     "Status: write Closed to close an activity once everything PARS needs is there.",
@@ -338,6 +353,7 @@ def template_workbook(kind: str = "activities") -> bytes:
         headers = header_labels()
         example = [shown_value(n, EXAMPLE_ROW.get(n)) for n in EXPORT_FIELDS]
         example += moc_cells(EXAMPLE_ROW["moc_boards"], MOC_GROUPS)
+        example += [shown_value(n, EXAMPLE_ROW.get(n)) for n in LATER_FIELDS]
     for column, text in enumerate(headers, start=1):
         cell = sheet.cell(row=1, column=column)
         set_text(cell, text)
@@ -368,6 +384,8 @@ def template_workbook(kind: str = "activities") -> bytes:
         label("commercial_support"): ["Yes", "No"],
         label("moc"): ["Yes", "No"],
         label("moc_attested"): ["Yes", "No"],
+        label("mips"): ["Yes", "No"],
+        label("rems_program"): list(rules.REMS_PROGRAMS.values()),
         **{f"MOC Board {i}": list(rules.MOC_BOARDS) for i in range(1, MOC_GROUPS + 1)},
         STATUS_HEADER: ["Closed"],
     }

@@ -525,3 +525,18 @@ def test_outcomes_in_another_order_are_the_same_choice() -> None:
     first, _ = parse_values({"outcome_measures": "competence, knowledge"})
     second, _ = parse_values({"outcome_measures": "Knowledge;Competence"})
     assert first["outcome_measures"] == second["outcome_measures"] == ["knowledge", "competence"]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "ABIM:1.5:Medical Knowledge+Practice Assessment:2026-06-30; ABPath:2:Lifelong Learning",
+        "ABS",
+        "ABP:Lifelong Learning and Self-Assessment",
+        "ABTS:0.25:6/1/2026",
+    ],
+)
+def test_moc_boards_render_as_typed_and_read_back_the_same(typed: str) -> None:
+    # The audit trail keeps values as rendered, and undo reads them back.
+    value = parsed("moc_boards", typed)
+    assert parsed("moc_boards", render(value)) == value
