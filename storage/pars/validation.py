@@ -20,7 +20,6 @@ from storage.pars.fields import (
     FIELDS,
     FieldError,
     label,
-    moc_credit_types,
     parse_count,
     parse_date,
     parse_values,
@@ -174,11 +173,8 @@ def with_entry_one(
         except FieldError as exc:
             return rest, [Problem("moc_boards", f"{spec.label}: {exc} (e.g. `{spec.example}`)")]
         part = ENTRY_ONE_PARTS[name]
-        first[part] = (
-            moc_credit_types(first.get("board") or "", value)
-            if (part == "credit_types" and value)
-            else (value or ([] if part == "credit_types" else None))
-        )
+        # The types as typed: the list's parser splits and spells them for the board.
+        first[part] = ([value] if value else []) if part == "credit_types" else value
     if not first.get("board"):
         if "moc_board" in given and not given["moc_board"].strip():
             entries = entries[1:]  # moc-board= empties the first entry
