@@ -90,7 +90,8 @@ def _shown_text(name: str, value: Any) -> str:
 
 def _moc_entry_text(entry: Mapping[str, Any]) -> str:
     """ "ABIM: 1.5 points, Medical Knowledge + Practice Assessment, claim by 2026-06-30"."""
-    parts = [f"{entry['points']} points" if entry.get("points") else "points —"]
+    points = entry.get("points")
+    parts = [f"{points} point{'' if points == '1' else 's'}" if points else "points —"]
     parts.append(" + ".join(entry.get("credit_types") or []) or "credit types —")
     if entry.get("claim_date"):
         parts.append(f"claim by {entry['claim_date']}")

@@ -45,7 +45,7 @@ def test_one_entry_per_board_kept_and_shown(workspace: Workspace) -> None:
     shown = workspace.pars("show GR-2025").text
     assert (
         "*MOC boards:* ABIM: 1.5 points, Medical Knowledge + Practice Assessment, claim by "
-        "2026-06-30; ABP: 1 points, Lifelong Learning and Self-Assessment"
+        "2026-06-30; ABP: 1 point, Lifelong Learning and Self-Assessment"
     ) in shown
     assert "*MOC attestation of compliance:* yes" in shown
 
