@@ -180,6 +180,15 @@ def fields_help() -> str:
         "Credits of a regularly scheduled series (RSS) are for the whole series, not one "
         "session: a weekly one-hour series is about 52 credits."
     )
+    lines.append(
+        "MOC boards: one entry per certifying board ("
+        + ", ".join(rules.MOC_BOARDS)
+        + "), separated by `;`: board, then its points (steps of 0.25), credit types joined "
+        "by `+` and an optional claim date, e.g. "
+        '`moc-boards="ABIM:1.5:Medical Knowledge+Practice Assessment:2026-06-30; '
+        'ABP:1:Lifelong Learning and Self-Assessment"`. `moc-board=`, `moc-credit-type=` and '
+        "`moc-credits=` still work: they change the first board's entry."
+    )
     lines.append("Give a key with nothing after `=` to clear that field, e.g. `city=`.")
     return "\n".join(lines)
 

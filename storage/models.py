@@ -112,9 +112,18 @@ class Activity(SQLModel, table=True):
     commercial_support: bool | None = None
     supporters: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
     moc: bool | None = None
-    moc_board: str | None = Field(default=None, max_length=200)
-    moc_credit_type: str | None = Field(default=None, max_length=200)
-    moc_credits: Decimal | None = Field(default=None, max_digits=7, decimal_places=2)
+    # One entry per certifying board: {"board", "points" (text, 0.25 steps), "credit_types"
+    # (list), "claim_date" (ISO text or None)}; fields.parse_moc_boards makes them.
+    moc_boards: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    # The provider's attestation of compliance with the boards' MOC requirements, once per
+    # activity.
+    moc_attested: bool | None = None
+    # Optional: a REMS program (rules.REMS_PROGRAMS) and its identifier, MIPS, and commendation
+    # tags (rules.COMMENDATION_CRITERIA codes, in the menu's order).
+    rems_program: str | None = Field(default=None, max_length=32)
+    rems_id: str | None = Field(default=None, max_length=100)
+    mips: bool | None = None
+    commendation_tags: list[str] | None = Field(default=None, sa_column=Column(JSON))
     owner_user_id: str | None = Field(default=None, max_length=32)
     # What migration 0007 guessed when it converted the activity to today's PARS record,
     # by field name: shown by `/pars show` until the field is given again.

@@ -61,9 +61,16 @@ def records(n: int) -> list[dict[str, Any]]:
                 if i % 4 == 0
                 else None,
                 "moc": bool(i % 5 == 0),
-                "moc_board": "ABIM" if i % 5 == 0 else None,
-                "moc_credit_type": "Medical Knowledge" if i % 5 == 0 else None,
-                "moc_credits": Decimal("1.5") if i % 5 == 0 else None,
+                "moc_boards": [
+                    {
+                        "board": "ABIM",
+                        "points": "1.5",
+                        "credit_types": ["Medical Knowledge"],
+                        "claim_date": None,
+                    }
+                ]
+                if i % 5 == 0
+                else None,
                 PHYSICIANS: 40,
                 OTHERS: 12,
                 AS_OF: start,

@@ -50,7 +50,7 @@ from storage.pars.fields import BY_NAME, FIELDS, label, outcome_label, render
 CALLBACK_ID = "pars_activity_form"
 ACTION = "value"
 YES_NO = {"yes": "Yes", "no": "No"}
-_MULTILINE_LISTS = {"joint_providers", "supporters"}
+_MULTILINE_LISTS = {"joint_providers", "supporters", "moc_boards"}
 # Each measure alone, objective, subjective, or both: every value the field stores.
 OUTCOME_CHOICES = {
     value: outcome_label(value)
@@ -89,7 +89,7 @@ def form_values(activity: Activity) -> dict[str, str]:
         value = getattr(activity, spec.name)
         if spec.name in _MULTILINE_LISTS and value:
             values[spec.name] = render(value).replace("; ", "\n")
-        elif spec.name in {"delivery_method", "outcome_measures"} and value:
+        elif spec.name in {"delivery_method", "outcome_measures", "commendation_tags"} and value:
             values[spec.name] = ",".join(value)
         else:
             values[spec.name] = render(value)
@@ -135,7 +135,7 @@ def _element(name: str, current: str, owner_default: str) -> Any:
         return _multi(rules.DELIVERY_METHODS, current)
     if name == "providership":
         return _select(rules.PROVIDERSHIP, current)
-    if name in {"cme_finder", "commercial_support", "moc"}:
+    if name in {"cme_finder", "commercial_support", "moc", "moc_attested", "mips"}:
         return _select(YES_NO, current)
     if name == "finder_fee":
         return _select(rules.PASSPORT_FEES, current)
@@ -145,12 +145,18 @@ def _element(name: str, current: str, owner_default: str) -> Any:
         return DatePickerElement(action_id=ACTION, initial_date=current or None)
     if name == "outcome_measures":
         return _multi(OUTCOME_CHOICES, current)
+    if name == "rems_program":
+        return _select(rules.REMS_PROGRAMS, current)
+    if name == "commendation_tags":
+        return _multi(rules.COMMENDATION_CRITERIA, current)
     if name == "owner_user_id":
         return UserSelectElement(action_id=ACTION, initial_user=current or owner_default)
     hints = {
         "activity_id": "Leave empty and the bot assigns one, e.g. 2025-0042",
         "joint_providers": "One organization per line",
         "supporters": "One per line: Name:monetary:amount or Name:in-kind",
+        "moc_boards": "One board per line: board:points:type+type:claim date, e.g. "
+        "ABIM:1.5:Medical Knowledge+Practice Assessment:2026-06-30",
         "state": "2-letter code, e.g. IL",
         "country": "3-letter code, e.g. USA",
         "credits": "e.g. 1.5 (a multiple of 0.25); an RSS: the whole series, weekly 1 h ≈ 52",

@@ -93,7 +93,23 @@ def _shown_text(name: str, value: Any) -> str:
         return rules.PASSPORT_FEES.get(value, value)
     if name == "finder_registration":
         return rules.PASSPORT_REGISTRATION.get(value, value)
+    if name == "moc_boards":
+        return "; ".join(_moc_entry_text(entry) for entry in value)
+    if name == "rems_program":
+        return rules.REMS_PROGRAMS.get(value, value)
+    if name == "commendation_tags":
+        return ", ".join(rules.COMMENDATION_CRITERIA.get(v, v) for v in value)
     return render(value)
+
+
+def _moc_entry_text(entry: Mapping[str, Any]) -> str:
+    """ "ABIM: 1.5 points, Medical Knowledge + Practice Assessment, claim by 2026-06-30"."""
+    points = entry.get("points")
+    parts = [f"{points} point{'' if points == '1' else 's'}" if points else "points —"]
+    parts.append(" + ".join(entry.get("credit_types") or []) or "credit types —")
+    if entry.get("claim_date"):
+        parts.append(f"claim by {entry['claim_date']}")
+    return f"{entry['board']}: {', '.join(parts)}"
 
 
 def edit_button(activity_id: str, text: str = "Open edit form") -> ButtonElement:

@@ -8,7 +8,14 @@ from datetime import date
 from typing import Any
 
 from storage.models import LearnerCount
-from storage.pars.fields import FieldError, parse_count, parse_date, parse_values
+from storage.pars.fields import (
+    FieldError,
+    parse_count,
+    parse_date,
+    parse_moc_boards,
+    parse_values,
+    render_moc_boards,
+)
 from storage.pars.validation import (
     CheckedActivity,
     CheckedCounts,
@@ -29,7 +36,28 @@ __all__ = [
     "refusal",
     "same_counts",
     "same_values",
+    "with_stored_moc_parts",
 ]
+
+
+def with_stored_moc_parts(fields: Mapping[str, str], stored: Any) -> Mapping[str, str]:
+    """A sheet's MOC boards with each board's blank parts (a blank cell, or a column the sheet
+    lacks, such as a template's `MOC Board 2` with no `MOC Points 2`) kept from the stored
+    entry of that board, as every blank cell keeps its stored value. The boards themselves
+    are the row's."""
+    text = fields.get("moc_boards")
+    kept = {e["board"]: e for e in getattr(stored, "moc_boards", None) or []}
+    if not text or not kept:
+        return fields
+    try:
+        entries = parse_moc_boards(text)
+    except FieldError:
+        return fields  # the validator says what is wrong with it
+    for entry in entries:
+        for part, value in kept.get(entry["board"], {}).items():
+            if not entry.get(part):
+                entry[part] = value
+    return {**fields, "moc_boards": render_moc_boards(entries)}
 
 
 def same_values(stored: Any, raw: Mapping[str, str]) -> bool:

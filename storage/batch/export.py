@@ -30,7 +30,7 @@ from storage.sheets.headers import (
 )
 from storage.sheets.read import Limits
 from storage.sheets.tables import write_table
-from storage.sheets.workbooks import export_labels, export_rows, to_bytes
+from storage.sheets.workbooks import export_labels, export_rows, moc_groups, to_bytes
 
 # The third sheet: probable duplicates, each activity with the others it probably repeats.
 DUPLICATES_HEADERS = ["Activity ID", "Title", "Start date", "Probably the same as"]
@@ -84,11 +84,11 @@ class Export:
 
 
 def export_workbook(*, session: Session, team_id: str, year: int, today: date) -> Export:
-    rows = _rows(session, team_id, year, today)
+    labels, rows = _rows(session, team_id, year, today)
     workbook = Workbook(write_only=True)
     write_table(
         workbook.create_sheet(f"Activities {year}"),
-        export_labels(),
+        labels,
         [values for _activity, values, _status, _missing in rows],
     )
     write_table(
@@ -111,12 +111,15 @@ def export_workbook(*, session: Session, team_id: str, year: int, today: date) -
 
 def _rows(
     session: Session, team_id: str, year: int, today: date
-) -> list[tuple[Any, list[Any], rules.Status, list[rules.Need]]]:
-    """The data year's rows of the export, each owner shown by their real name when known."""
+) -> tuple[list[str], list[tuple[Any, list[Any], rules.Status, list[rules.Need]]]]:
+    """The data year's headers and rows of the export, each owner shown by their real name
+    when known, with as many numbered MOC groups as an activity has boards."""
     activities = data_year_activities(session, team_id, year)
     owners = {a.owner_user_id for a in activities if a.owner_user_id}
     known = members.names(session=session, team_id=team_id, user_ids=owners)
-    return export_rows(activities, current_counts(session, team_id), today, known)
+    groups = moc_groups(activities)
+    counts = current_counts(session, team_id)
+    return export_labels(groups), export_rows(activities, counts, today, known, groups)
 
 
 def _duplicates_sheet(workbook: Workbook, activities: Sequence[Any]) -> None:
@@ -138,8 +141,8 @@ def _duplicates_sheet(workbook: Workbook, activities: Sequence[Any]) -> None:
 
 def export_tsv(*, session: Session, team_id: str, year: int, today: date) -> Export:
     """The export's activities sheet as tab-delimited text (`pars-bot export --tsv`)."""
-    rows = _rows(session, team_id, year, today)
-    grid = [export_labels(), *(values for _a, values, _s, _m in rows)]
+    labels, rows = _rows(session, team_id, year, today)
+    grid = [labels, *(values for _a, values, _s, _m in rows)]
     return Export(tsv_bytes(grid), len(rows), year)
 
 

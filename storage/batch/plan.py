@@ -218,6 +218,8 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
     # What later rows of the file see: this file's own adds and updates (a counts sheet may
     # count or close an activity the activities sheet adds or completes).
     record: Any = workspace.pending.get(key, stored)
+    if record is not None and "moc_boards" in row.fields:
+        row.fields = dict(checks.with_stored_moc_parts(row.fields, record))
     if record is None:
         if not row.fields:
             plan.action = ERROR

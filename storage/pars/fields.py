@@ -397,6 +397,170 @@ def parse_supporters(raw: str) -> list[dict[str, Any]]:
     return supporters
 
 
+MOC_BOARDS_HINT = (
+    'one entry per board, separated by ";": board:points:type+type:claim-date, e.g. '
+    '"ABIM:1.5:Medical Knowledge+Practice Assessment:2026-06-30; ABP:1:Lifelong Learning"'
+)
+_BOARD_LOOKUP = {_fold(code): code for code in rules.MOC_BOARDS} | {
+    _fold(name): code for code, name in rules.MOC_BOARDS.items()
+}
+_CREDIT_TYPES = dict(rules.UNCONFIRMED.moc_credit_types)
+_CREDIT_TYPE_LOOKUP = {
+    board: {_fold(t): t for t in types} for board, types in rules.UNCONFIRMED.moc_credit_types
+}
+
+
+def parse_moc_board(raw: str) -> str:
+    """A certifying board by its code or name, any case: `abpath` is ABPath."""
+    if not raw.strip():
+        raise FieldError("names no board: begin it with one of " + ", ".join(rules.MOC_BOARDS))
+    code = _BOARD_LOOKUP.get(_fold(raw))
+    if code is not None:
+        return code
+    close = difflib.get_close_matches(_fold(raw), [_fold(c) for c in rules.MOC_BOARDS], n=1)
+    hint = f"; did you mean {_BOARD_LOOKUP[close[0]]}?" if close else ""
+    raise FieldError(
+        f'"{raw.strip()}" is not a certifying board PARS registers MOC for; use one of: '
+        + ", ".join(rules.MOC_BOARDS)
+        + hint
+    )
+
+
+def parse_moc_points(raw: str) -> str:
+    number = parse_decimal(raw, what="MOC points as a number such as 1, 1.5 or 0.25")
+    if number <= 0 or number > rules.MAX_CREDITS:
+        raise FieldError(
+            f"{number} MOC points: must be more than 0 and at most {rules.MAX_CREDITS}"
+        )
+    if number % rules.CREDIT_STEP != 0:
+        raise FieldError(f"{number} MOC points: not a multiple of 0.25")
+    return format(number.quantize(Decimal("0.01")).normalize(), "f")
+
+
+def moc_credit_types(board: str, raw: str) -> list[str]:
+    """Credit types separated by + or ,: a type the board's (unconfirmed) list has is written
+    as the list has it; any other is kept as typed."""
+    known = _CREDIT_TYPE_LOOKUP.get(board, {})
+    types: list[str] = []
+    for part in re.split(r"[+,]", raw):
+        text = " ".join(part.split())
+        if text and (kept := known.get(_fold(text), text)) not in types:
+            types.append(kept)
+    return types
+
+
+def _moc_entry(part: str) -> dict[str, Any]:
+    """One board's entry: the board first, then its points, credit types and claim date, each
+    known by its kind (a number, a date, else credit types) in any order."""
+    pieces = [p.strip() for p in part.split(":")]
+    entry: dict[str, Any] = {
+        "board": parse_moc_board(pieces[0]),
+        "points": None,
+        "credit_types": [],
+        "claim_date": None,
+    }
+    for piece in pieces[1:]:
+        if not piece:
+            continue
+        if re.fullmatch(r"[\d.,$]+", piece):
+            kind, value = "points", parse_moc_points(piece)
+        elif re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4}", piece):
+            kind, value = "claim_date", parse_date(piece).isoformat()
+        else:
+            kind, value = "credit_types", moc_credit_types(entry["board"], piece)
+        if entry[kind]:
+            what = kind.replace("_", " ")
+            raise FieldError(f"{entry['board']} is given two {what}; give one ({MOC_BOARDS_HINT})")
+        entry[kind] = value
+    return entry
+
+
+def parse_moc_boards(raw: str) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    for part in re.split(r"[;\n]", raw):
+        if not part.strip():
+            continue
+        try:
+            entry = _moc_entry(part)
+        except FieldError as exc:
+            raise FieldError(f'entry "{part.strip()}": {exc}') from None
+        if any(e["board"] == entry["board"] for e in entries):
+            raise FieldError(
+                f"{entry['board']} is given twice: one entry per board, with all its credit "
+                "types joined by + (ABIM:1:Medical Knowledge+Practice Assessment)"
+            )
+        entries.append(entry)
+    return entries
+
+
+def render_moc_boards(entries: list[dict[str, Any]]) -> str:
+    """Entries as they are typed, read back by parse_moc_boards to the same value."""
+    return "; ".join(
+        ":".join(
+            p
+            for p in (
+                e["board"],
+                e.get("points") or "",
+                "+".join(e.get("credit_types") or []),
+                e.get("claim_date") or "",
+            )
+            if p
+        )
+        for e in entries
+    )
+
+
+def moc_types_note(raw: str, value: Any) -> str | None:
+    """Credit types not on a board's list are kept, and said back: a typo is caught here."""
+    notes = []
+    for entry in value or []:
+        listed = _CREDIT_TYPES.get(entry["board"], ())
+        for kind in entry["credit_types"]:
+            if kind in listed:
+                continue
+            close = difflib.get_close_matches(kind, listed, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            notes.append(f'"{kind}" for {entry["board"]}{hint}')
+    if not notes:
+        return None
+    return (
+        "MOC credit types kept as typed, not on the bot's (unconfirmed) list of the board's "
+        "types: " + "; ".join(notes)
+    )
+
+
+_COMMENDATION_LOOKUP = {
+    re.sub(r"[^a-z0-9]", "", text.lower()): code
+    for code, name in rules.COMMENDATION_CRITERIA.items()
+    for text in (code, name)
+}
+
+
+def parse_commendation(raw: str) -> list[str]:
+    """Criteria of the Menu for Accreditation with Commendation by name or number (C1-C16), any
+    case or spacing, separated by `;`, `,` or new lines; in the menu's order."""
+    codes: set[str] = set()
+    for part in re.split(r"[;,\n]", raw):
+        if not part.strip():
+            continue
+        folded = re.sub(r"[^a-z0-9]", "", part.lower())
+        code = _COMMENDATION_LOOKUP.get(folded)
+        if code is None:
+            close = difflib.get_close_matches(folded, list(_COMMENDATION_LOOKUP), n=1, cutoff=0.7)
+            hint = (
+                f"did you mean {rules.COMMENDATION_CRITERIA[_COMMENDATION_LOOKUP[close[0]]]}?"
+                if close
+                else "give a criterion's name or number, e.g. Engages Teams or C1 (`/pars "
+                "help fields` lists them)"
+            )
+            raise FieldError(
+                f'"{part.strip()}" is not a criterion of the Menu for Accreditation with '
+                f"Commendation; {hint}"
+            )
+        codes.add(code)
+    return [code for code in rules.COMMENDATION_CRITERIA if code in codes]
+
+
 _parse_fee_answer = choice_parser(
     rules.PASSPORT_FEES, {"no": "free", "none": "free", "no fee": "free", "varies": "variable"}
 )
@@ -461,6 +625,8 @@ def render(value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     if isinstance(value, list):
+        if value and isinstance(value[0], dict) and "board" in value[0]:
+            return render_moc_boards(value)
         if value and isinstance(value[0], dict):
             return "; ".join(
                 ":".join(str(p) for p in (s["name"], s["kind"], s.get("amount")) if p)
@@ -611,16 +777,50 @@ FIELDS: tuple[FieldSpec, ...] = (
         ("supporter", "commercial-supporters"),
     ),
     FieldSpec("moc", "moc", "Registered for MOC", parse_yes_no, "moc=no"),
-    FieldSpec("moc_board", "moc-board", "MOC board", parse_text(200), "moc-board=ABIM", ("board",)),
     FieldSpec(
-        "moc_credit_type",
-        "moc-credit-type",
-        "MOC credit type",
-        parse_text(200),
-        'moc-credit-type="Medical Knowledge"',
-        ("moc-type",),
+        "moc_boards",
+        "moc-boards",
+        "MOC boards",
+        parse_moc_boards,
+        'moc-boards="ABIM:1.5:Medical Knowledge+Practice Assessment:2026-06-30"',
+        ("moc-board-entries", "moc-registrations"),
+        moc_types_note,
     ),
-    FieldSpec("moc_credits", "moc-credits", "MOC credits", parse_credits, "moc-credits=1.5"),
+    FieldSpec(
+        "moc_attested",
+        "moc-attested",
+        "MOC attestation of compliance",
+        parse_yes_no,
+        "moc-attested=yes",
+        ("moc-attestation", "attested", "provider-attestation"),
+    ),
+    FieldSpec(
+        "rems_program",
+        "rems",
+        "REMS program",
+        choice_parser(
+            rules.REMS_PROGRAMS, {"opioid": "opioid-analgesic", "opioids": "opioid-analgesic"}
+        ),
+        "rems=opioid-analgesic",
+        ("rems-program", "rems-type"),
+    ),
+    FieldSpec(
+        "rems_id",
+        "rems-id",
+        "REMS identifier",
+        parse_text(100),
+        "rems-id=REMS-12345",
+        ("rems-identifier", "rems-number"),
+    ),
+    FieldSpec("mips", "mips", "MIPS", parse_yes_no, "mips=yes", ("mips-eligible",)),
+    FieldSpec(
+        "commendation_tags",
+        "commendation",
+        "Commendation tags",
+        parse_commendation,
+        'commendation="Engages Teams; Improves Performance"',
+        ("commendation-tags", "commendation-criteria", "tags"),
+    ),
     FieldSpec("owner_user_id", "owner", "Owner", parse_user, "owner=@jane", ("assignee",)),
     FieldSpec(
         "accme_activity_id",
@@ -632,9 +832,32 @@ FIELDS: tuple[FieldSpec, ...] = (
     ),
 )
 
+# The one-board MOC keys of the bot until now: each edits that part of the first board entry
+# (validation.with_entry_one). Not fields of their own: nothing stores or shows them.
+ENTRY_ONE: tuple[FieldSpec, ...] = (
+    FieldSpec("moc_board", "moc-board", "MOC board", parse_moc_board, "moc-board=ABIM", ("board",)),
+    FieldSpec(
+        "moc_credit_type",
+        "moc-credit-type",
+        "MOC credit type",
+        parse_text(200),
+        'moc-credit-type="Medical Knowledge"',
+        ("moc-type", "moc-credit-types"),
+    ),
+    FieldSpec(
+        "moc_credits",
+        "moc-credits",
+        "MOC points",
+        parse_moc_points,
+        "moc-credits=1.5",
+        ("moc-points",),
+    ),
+)
+ENTRY_ONE_PARTS = {"moc_board": "board", "moc_credit_type": "credit_types", "moc_credits": "points"}
+
 BY_NAME: dict[str, FieldSpec] = {f.name: f for f in FIELDS}
 _BY_KEY: dict[str, FieldSpec] = {}
-for _spec in FIELDS:
+for _spec in (*FIELDS, *ENTRY_ONE):
     for _k in (_spec.key, _spec.name, *_spec.aliases):
         _BY_KEY[_fold(_k)] = _spec
 
@@ -658,17 +881,34 @@ def suggest_key(key: str, extra: tuple[str, ...] = ()) -> str | None:
 def label(name: str) -> str:
     if name.startswith("learners_"):
         return rules.LEARNER_CATEGORIES[name.removeprefix("learners_")]
+    if name.startswith("moc_boards:"):  # a part of one board's entry (rules.moc_missing)
+        _field, board, part = name.split(":")
+        return f"{rules.MOC_PART_LABELS[part]} ({board})"
     return BY_NAME[name].label
 
 
 # Lists come back as copies: the cache must not hand one caller's list to the next.
-_MUTABLE = frozenset({"delivery_method", "joint_providers", "outcome_measures", "supporters"})
+_MUTABLE = frozenset(
+    {
+        "delivery_method",
+        "joint_providers",
+        "outcome_measures",
+        "supporters",
+        "moc_boards",
+        "commendation_tags",
+    }
+)
 
 
 def _copied(value: Any) -> Any:
     if not value:
         return value
-    return [dict(v) if isinstance(v, dict) else v for v in value]
+    return [
+        {k: list(p) if isinstance(p, list) else p for k, p in v.items()}
+        if isinstance(v, dict)
+        else v
+        for v in value
+    ]
 
 
 # Each distinct text of a field, read once: a spreadsheet repeats the same formats, places

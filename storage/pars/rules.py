@@ -136,6 +136,47 @@ PASSPORT_REGISTRATION: dict[str, str] = {"open": "Open to all", "limited": "Limi
 
 SUPPORT_KINDS: dict[str, str] = {"monetary": "Monetary", "in-kind": "In-kind"}
 
+# The certifying boards PARS registers MOC for (PARS.md, Today's activity record): at most one
+# entry per board, each with MOC points, one or more credit types and an optional claim date.
+MOC_BOARDS: dict[str, str] = {
+    "ABA": "American Board of Anesthesiology",
+    "ABIM": "American Board of Internal Medicine",
+    "ABOHNS": "American Board of Otolaryngology - Head and Neck Surgery",
+    "ABOS": "American Board of Orthopaedic Surgery",
+    "ABP": "American Board of Pediatrics",
+    "ABPath": "American Board of Pathology",
+    "ABS": "American Board of Surgery",
+    "ABTS": "American Board of Thoracic Surgery",
+}
+# The parts of one board's entry, as `still_needs` names a missing one ("moc_boards:ABIM:points").
+MOC_PART_LABELS: dict[str, str] = {"points": "MOC points", "credit_types": "MOC credit types"}
+
+# Optional (PARS.md): a REMS program with its identifier, MIPS, and commendation tags.
+REMS_PROGRAMS: dict[str, str] = {
+    "opioid-analgesic": "Opioid Analgesic",
+    "mycophenolate": "Mycophenolate",
+}
+# The criteria of ACCME's Menu for Accreditation with Commendation, by number, in the menu's
+# order. Which of them PARS offers as tags of an activity is unconfirmed (see UNCONFIRMED).
+COMMENDATION_CRITERIA: dict[str, str] = {
+    "C1": "Engages Teams",
+    "C2": "Engages Patients/Public",
+    "C3": "Engages Students",
+    "C4": "Advances Data Use",
+    "C5": "Addresses Population Health",
+    "C6": "Collaborates Effectively",
+    "C7": "Optimizes Communication Skills",
+    "C8": "Optimizes Technical/Procedural Skills",
+    "C9": "Creates Individualized Learning Plans",
+    "C10": "Utilizes Support Strategies",
+    "C11": "Engages in Research/Scholarship",
+    "C12": "Supports CPD for CME Team",
+    "C13": "Demonstrates Creativity/Innovation",
+    "C14": "Improves Performance",
+    "C15": "Improves Healthcare Quality",
+    "C16": "Improves Patient/Community Health",
+}
+
 LEARNER_CATEGORIES: dict[str, str] = {"physician": "Physician learners", "other": "Other learners"}
 
 # fmt: off
@@ -187,9 +228,8 @@ class ActivityLike(Protocol):
     commercial_support: bool | None
     supporters: list[dict[str, Any]] | None
     moc: bool | None
-    moc_board: str | None
-    moc_credit_type: str | None
-    moc_credits: Decimal | None
+    moc_boards: list[dict[str, Any]] | None
+    moc_attested: bool | None
 
 
 def _blank(value: object) -> bool:
@@ -265,10 +305,25 @@ def _missing_beyond_active(a: ActivityLike, counted: Collection[str]) -> list[st
         missing.append("supporters")
     missing += [f"learners_{c}" for c in LEARNER_CATEGORIES if c not in counted]
     if a.moc:
-        missing += [
-            f for f in ("moc_board", "moc_credit_type", "moc_credits") if _blank(getattr(a, f))
-        ]
+        missing += moc_missing(a.moc_boards)
+        if a.moc_attested is not True:
+            missing.append("moc_attested")
     return missing
+
+
+def moc_missing(entries: list[dict[str, Any]] | None) -> list[str]:
+    """What an activity registered for MOC still lacks of its board entries: a board at all,
+    else each entry's points and credit types ("moc_boards:ABIM:points"). Every entry given
+    must be complete, since PARS takes no registration without them; the claim date is
+    optional."""
+    if not entries:
+        return ["moc_boards"]
+    return [
+        f"moc_boards:{entry['board']}:{part}"
+        for entry in entries
+        for part in MOC_PART_LABELS
+        if _blank(entry.get(part))
+    ]
 
 
 def applies(name: str, a: ActivityLike) -> bool:
@@ -290,8 +345,10 @@ def applies(name: str, a: ActivityLike) -> bool:
         return bool(a.commercial_support)
     if name == "joint_providers":
         return a.providership == "joint"
-    if name in {"moc_board", "moc_credit_type", "moc_credits"}:
+    if name in {"moc_boards", "moc_attested"}:
         return bool(a.moc)
+    if name == "rems_id":
+        return bool(getattr(a, "rems_program", None))
     # The ACCME Activity ID is PARS's to assign: shown once known, never asked for.
     return name != "accme_activity_id"
 
@@ -388,6 +445,23 @@ class Unconfirmed:
         ("print-other", "Print/Other"),
     )
     further_delivery_formats: frozenset[str] = frozenset()
+    # Commendation tags: the bot takes every criterion of the menu (COMMENDATION_CRITERIA);
+    # which ones PARS lets an activity carry is not known here.
+    commendation_tags_all_criteria: bool = True
+    # MOC credit types per board: PARS.md says only "board-specific credit types". These are
+    # the boards' published names as the bot knows them; a type typed in another case or
+    # spacing is written as here, and a type not listed is kept as typed, with a note, never
+    # refused.
+    moc_credit_types: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("ABA", ("Lifelong Learning", "Patient Safety", "Quality Improvement")),
+        ("ABIM", ("Medical Knowledge", "Practice Assessment", "Patient Safety")),
+        ("ABOHNS", ("Self-Assessment", "Improvement in Medical Practice")),
+        ("ABOS", ("Self-Assessment", "Improvement in Medical Practice")),
+        ("ABP", ("Lifelong Learning and Self-Assessment", "Improving Professional Practice")),
+        ("ABPath", ("Lifelong Learning", "Self-Assessment", "Improvement in Medical Practice")),
+        ("ABS", ("Accredited CME", "Self-Assessment")),
+        ("ABTS", ("Accredited CME", "Self-Assessment")),
+    )
 
 
 UNCONFIRMED = Unconfirmed()

@@ -15,6 +15,8 @@ from storage.models import Activity, LearnerCount
 from storage.pars import rules
 from storage.pars.fields import (
     BY_NAME,
+    ENTRY_ONE,
+    ENTRY_ONE_PARTS,
     FIELDS,
     FieldError,
     label,
@@ -22,6 +24,7 @@ from storage.pars.fields import (
     parse_date,
     parse_values,
     refuse_control_characters,
+    render_moc_boards,
 )
 from storage.pars.needs import needs_text
 
@@ -36,7 +39,7 @@ DEPENDENTS: dict[str, tuple[Callable[[Any], bool], tuple[str, ...]]] = {
     "cme_finder": (lambda v: v is False, ("finder_fee", "finder_registration", "finder_url")),
     "commercial_support": (lambda v: v is False, ("supporters",)),
     "providership": (lambda v: v == "direct", ("joint_providers",)),
-    "moc": (lambda v: v is False, ("moc_board", "moc_credit_type", "moc_credits")),
+    "moc": (lambda v: v is False, ("moc_boards", "moc_attested")),
 }
 
 
@@ -101,7 +104,9 @@ def check_activity(
     """
     if stored is not None and (refused := refusal(stored, actor)) is not None:
         return CheckedActivity({}, [refused])
-    values, problems = parse_values(raw)
+    raw, problems = with_entry_one(raw, getattr(stored, "moc_boards", None))
+    values, parse_problems = parse_values(raw)
+    problems += parse_problems
     problems += _outside_accepted_years(values, stored, today)
     cleared: tuple[str, ...] = ()
     if stored is None:
@@ -133,6 +138,57 @@ def check_activity(
                 )
             )
     return CheckedActivity(changed, problems, cleared)
+
+
+_ENTRY_ONE_SPECS = {spec.name: spec for spec in ENTRY_ONE}
+
+
+def with_entry_one(
+    raw: Mapping[str, str], stored: list[dict[str, Any]] | None
+) -> tuple[Mapping[str, str], list[Problem]]:
+    """`raw` with the one-board keys of the bot until now (moc-board, moc-credit-type,
+    moc-credits) read as an edit of the first board entry of `stored`: the whole list as
+    moc_boards text, which the field's parser then checks. An empty board removes entry 1."""
+    given = {name: str(raw[name] or "") for name in ENTRY_ONE_PARTS if name in raw}
+    if not given:
+        return raw, []
+    rest = {k: v for k, v in raw.items() if k not in ENTRY_ONE_PARTS}
+    if str(raw.get("moc_boards") or "").strip():
+        return rest, [
+            Problem(
+                "moc_boards",
+                f"{' and '.join(_ENTRY_ONE_SPECS[n].label for n in given)} and MOC boards are "
+                "both given: give every board in MOC boards "
+                f"(e.g. `{BY_NAME['moc_boards'].example}`)",
+            )
+        ]
+    entries = [dict(e) for e in stored or []]
+    first: dict[str, Any] = (
+        entries[0] if entries else {"board": None, "points": None, "credit_types": []}
+    )
+    for name, text in given.items():
+        spec = _ENTRY_ONE_SPECS[name]
+        try:
+            value = spec.parse(refuse_control_characters(text)) if text.strip() else None
+        except FieldError as exc:
+            return rest, [Problem("moc_boards", f"{spec.label}: {exc} (e.g. `{spec.example}`)")]
+        part = ENTRY_ONE_PARTS[name]
+        # The types as typed: the list's parser splits and spells them for the board.
+        first[part] = ([value] if value else []) if part == "credit_types" else value
+    if not first.get("board"):
+        if "moc_board" in given and not given["moc_board"].strip():
+            entries = entries[1:]  # moc-board= empties the first entry
+        elif any(first.get(p) for p in ("points", "credit_types")):
+            return rest, [
+                Problem(
+                    "moc_boards",
+                    "MOC points and credit types belong to a board: give `moc-board=ABIM` too, "
+                    f"or every board at once (e.g. `{BY_NAME['moc_boards'].example}`)",
+                )
+            ]
+    elif not entries:
+        entries = [first]
+    return {**rest, "moc_boards": render_moc_boards(entries)}, []
 
 
 def _emptied(changed: Mapping[str, Any]) -> list[Problem]:
@@ -263,6 +319,15 @@ def check_record(record: Mapping[str, Any], changed: Collection[str]) -> list[Pr
                 "delivery_method",
                 f"Delivery method applies only to live courses and RSS, not to "
                 f"{rules.format_noun(fmt)}",
+            )
+        )
+    if record.get("rems_id") and not record.get("rems_program"):
+        problems.append(
+            Problem(
+                "rems_id",
+                "REMS identifier is given without its REMS program: give "
+                + " or ".join(f"`rems={code}`" for code in rules.REMS_PROGRAMS)
+                + ", or leave the identifier empty (`rems-id=`)",
             )
         )
     if record.get("state") and (record.get("country") or rules.US) != rules.US:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from storage.pars.fields import FIELDS
+from storage.pars.rules import MOC_BOARDS
 
 # Column targets besides the fields of an activity.
 PHYSICIANS = "learners_physician"
@@ -127,7 +128,21 @@ def _names() -> list[tuple[str, str]]:
         ],
         "supporters": ["Commercial Supporters", "Commercial Supporter", "Supporters"],
         "moc": ["MOC", "Registered for MOC", "MOC Registered"],
-        "moc_credits": ["MOC Points", "MOC Credit Amount"],
+        "moc_attested": [
+            "MOC Attestation",
+            "MOC Attested",
+            "Provider Attestation",
+            "Attestation of Compliance",
+        ],
+        "rems_program": ["REMS", "REMS Program", "REMS Type"],
+        "rems_id": ["REMS ID", "REMS Identifier", "REMS Number"],
+        "mips": ["MIPS", "MIPS Eligible", "Counts for MIPS"],
+        "commendation_tags": [
+            "Commendation",
+            "Commendation Tags",
+            "Commendation Criteria",
+            "Commendation Criterion",
+        ],
         "owner_user_id": ["Owner", "Owner Slack ID", "Assigned To"],
         "accme_activity_id": ["ACCME Activity ID", "ACCME ID", "PARS Activity ID", "PARS ID"],
         PHYSICIANS: [
@@ -265,8 +280,15 @@ GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "moc": {
         "board": ("MOC Board", "Board", "Certifying Board", "ABMS Board", "ABMS Member Board"),
-        "credit_type": ("MOC Credit Type", "Credit Type", "MOC Type"),
+        "credit_types": ("MOC Credit Types", "Credit Type", "MOC Type", "MOC Credit Type"),
         "points": ("MOC Points", "MOC Credits", "Points", "MOC Credit Amount"),
+        "claim_date": (
+            "MOC Claim Date",
+            "Credit Claim Date",
+            "Claim Date",
+            "MOC Credit Claim Date",
+            "Claim By",
+        ),
     },
 }
 # The part an entry is known by: other parts count only where their entry has it too.
@@ -276,11 +298,14 @@ _GROUP_WORDS = {
     "supporter": frozenset({"commercial", "supporter", "support"}),
     "moc": frozenset({"moc"}),
 }
+# Groups whose parts, named without a number (`MOC Board`, `MOC Points`), are entry 1: the
+# bot's one-board MOC columns until now.
+_ONE_ENTRY_COLUMNS = frozenset({"moc"})
 # How many entries of a group the bot keeps per activity; columns of later ones are not read.
-GROUP_LIMITS = {"moc": 1}
+GROUP_LIMITS = {"moc": len(MOC_BOARDS)}
 _LIMIT_NOTES = {
-    "moc": "the bot keeps one MOC board per activity for now, so columns of board 2 and on are "
-    "not read"
+    "moc": f"an activity has at most one MOC entry per board, {len(MOC_BOARDS)} in all, so "
+    f"columns past board {len(MOC_BOARDS)} are not read"
 }
 
 
@@ -348,7 +373,11 @@ def _group_slots(cells: Sequence[str]) -> dict[int, Slot]:
         numbered = numbered_part(text)
         if numbered is not None:
             group, part, index = numbered
-        elif (found := _part_of(text)) and (repeats[fold(text)] > 1 or target_of(text) is None):
+        elif (found := _part_of(text)) and (
+            repeats[fold(text)] > 1
+            or target_of(text) is None
+            or (found[0] in _ONE_ENTRY_COLUMNS and fold(text) in _PARTS)
+        ):
             group, part = found
             turns[found] += 1
             index = turns[found]

@@ -6,6 +6,7 @@ spreadsheet shows (1-based, header included).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -228,14 +229,10 @@ def _mark_repeated(rows: list[BatchRow], seen: dict[str, list[int]]) -> None:
             )
 
 
-# A numbered MOC entry's parts, as the fields the bot keeps for its one board.
-_MOC_FIELDS = {"board": "moc_board", "credit_type": "moc_credit_type", "points": "moc_credits"}
-
-
 def group_fields(cells: Sequence[str], groups: Sequence[tuple[int, Slot]]) -> dict[str, str]:
-    """A row's numbered entries as the text of the fields they fill: supporters as
-    `Name:kind:amount; ...` (the one-line form the field's parser reads), MOC board 1 as the
-    MOC fields."""
+    """A row's numbered entries as the text of the fields they fill, in the one-line form the
+    field's parser reads: supporters as `Name:kind:amount; ...`, MOC boards as
+    `Board:points:type+type:claim date; ...`."""
     entries: dict[tuple[str, int], dict[str, str]] = {}
     for col, slot in groups:
         text = cells[col]
@@ -250,9 +247,19 @@ def group_fields(cells: Sequence[str], groups: Sequence[tuple[int, Slot]]) -> di
     ]
     if supporters:
         fields["supporters"] = "; ".join(supporters)
-    for part, text in entries.get(("moc", 1), {}).items():
-        fields[_MOC_FIELDS[part]] = text
+    boards = [_moc_text(parts) for (group, _i), parts in sorted(entries.items()) if group == "moc"]
+    if boards:
+        fields["moc_boards"] = "; ".join(boards)
     return fields
+
+
+def _moc_text(parts: dict[str, str]) -> str:
+    """One board's columns as `Board:points:types:claim date`; the types as typed, with `;`
+    (a list in one cell) read as `+`. A part without its board is left for the parser to
+    name."""
+    types = "+".join(t.strip() for t in re.split(r"[;\n]", parts.get("credit_types", "")))
+    pieces = [parts.get("board", ""), parts.get("points", ""), types, parts.get("claim_date", "")]
+    return ":".join(p.strip() for p in pieces)
 
 
 def _said_yes(text: str | None) -> bool:

@@ -28,6 +28,7 @@ from storage.pars.fields import (
     parse_count,
     parse_credits,
     parse_date,
+    parse_moc_board,
     parse_money,
     parse_values,
     parse_yes_no,
@@ -93,9 +94,21 @@ def _supporter(part: str) -> Callable[[Record, int], Any]:
     return value
 
 
-def _moc(name: str) -> Callable[[Record, int], Any]:
-    # The bot keeps one board per activity (headers.GROUP_LIMITS): its fields are entry 1.
-    return lambda record, index: record.get(name) if index == 1 and record.get("moc") else None
+def _moc(part: str) -> Callable[[Record, int], Any]:
+    def value(record: Record, index: int) -> Any:
+        entries = (record.get("moc_boards") or []) if record.get("moc") else []
+        if index > len(entries):
+            return None
+        found = entries[index - 1].get(part)
+        if part == "points":
+            return Decimal(found) if found else None
+        if part == "claim_date":
+            return date.fromisoformat(found) if found else None
+        if part == "credit_types":
+            return "; ".join(found) if found else None
+        return found
+
+    return value
 
 
 def _yes_no(value: Any) -> Any:
@@ -132,9 +145,10 @@ COLUMNS: dict[str, Column] = {
     "supporter.amount": _column(_supporter("amount"), parse_money),
     "supporter.monetary": _column(_flag("monetary"), parse_yes_no, _yes_no),
     "supporter.in_kind": _column(_flag("in_kind"), parse_yes_no, _yes_no),
-    "moc.board": _column(_moc("moc_board"), _text),
-    "moc.credit_type": _column(_moc("moc_credit_type"), _text),
-    "moc.points": _column(_moc("moc_credits"), parse_credits),
+    "moc.board": _column(_moc("board"), parse_moc_board),
+    "moc.credit_types": _column(_moc("credit_types"), _text),
+    "moc.points": _column(_moc("points"), parse_credits),
+    "moc.claim_date": _column(_moc("claim_date"), parse_date),
 }
 
 

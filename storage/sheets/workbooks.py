@@ -30,9 +30,9 @@ HEADER_FONT = Font(bold=True, color="FFFFFF")
 DATE_FORMAT = "yyyy-mm-dd"
 FORMULA_STARTS = ("=", "+", "-", "@")
 
-YES_NO_FIELDS = {"cme_finder", "commercial_support", "moc"}
+YES_NO_FIELDS = {"cme_finder", "commercial_support", "moc", "moc_attested", "mips"}
 DATE_FIELDS = {"start_date", "end_date"}
-NUMBER_FIELDS = {"credits", "moc_credits"}
+NUMBER_FIELDS = {"credits"}
 
 # The activities sheet, in the order of PARS's activity record; labels are PARS field names.
 EXPORT_FIELDS = (
@@ -57,10 +57,20 @@ EXPORT_FIELDS = (
     "commercial_support",
     "supporters",
     "moc",
-    "moc_board",
-    "moc_credit_type",
-    "moc_credits",
+    "moc_attested",
 )
+# Each MOC board entry as a numbered group of columns after the fields (storage/sheets/headers.py
+# reads them back): the template has MOC_GROUPS of them, the export as many as its activities
+# need.
+MOC_PARTS = (
+    ("board", "MOC Board"),
+    ("points", "MOC Points"),
+    ("credit_types", "MOC Credit Types"),
+    ("claim_date", "MOC Claim Date"),
+)
+MOC_GROUPS = 2
+# The optional fields, after the MOC groups.
+LATER_FIELDS = ("rems_program", "rems_id", "mips", "commendation_tags")
 PHYSICIANS_HEADER = rules.LEARNER_CATEGORIES["physician"]
 OTHERS_HEADER = rules.LEARNER_CATEGORIES["other"]
 AS_OF_HEADER = "Counts as of"
@@ -72,18 +82,46 @@ OWNER_ID_HEADER = "Owner Slack ID"
 TAIL_HEADERS = (PHYSICIANS_HEADER, OTHERS_HEADER, AS_OF_HEADER, "ACCME Activity ID", OWNER_HEADER)
 
 
-def header_labels() -> list[str]:
-    """The template's headers: its Owner column takes a Slack ID."""
-    return [label(name) for name in EXPORT_FIELDS] + [*TAIL_HEADERS, STATUS_HEADER]
-
-
-def export_labels() -> list[str]:
-    """The export's headers: the template's, with the owner's Slack ID beside their name."""
-    return [label(name) for name in EXPORT_FIELDS] + [
-        *TAIL_HEADERS,
-        OWNER_ID_HEADER,
-        STATUS_HEADER,
+def _field_labels(moc_groups: int) -> list[str]:
+    return [
+        *(label(name) for name in EXPORT_FIELDS),
+        *(f"{name} {index}" for index in range(1, moc_groups + 1) for _part, name in MOC_PARTS),
+        *(label(name) for name in LATER_FIELDS),
     ]
+
+
+def header_labels(moc_groups: int = MOC_GROUPS) -> list[str]:
+    """The template's headers: its Owner column takes a Slack ID."""
+    return [*_field_labels(moc_groups), *TAIL_HEADERS, STATUS_HEADER]
+
+
+def moc_groups(activities: Sequence[Any]) -> int:
+    """How many numbered MOC groups an export of these activities needs."""
+    return max([MOC_GROUPS, *(len(a.moc_boards or []) for a in activities)])
+
+
+def moc_cells(entries: Sequence[dict[str, Any]] | None, groups: int) -> list[Any]:
+    """Board entries as the cells of `groups` numbered groups: points a number, the claim date a
+    date, credit types separated by `;`."""
+    out: list[Any] = []
+    for index in range(groups):
+        if index >= len(entries or []):
+            out += [None] * len(MOC_PARTS)
+            continue
+        entry = (entries or [])[index]
+        points, claim = entry.get("points"), entry.get("claim_date")
+        out += [
+            entry["board"],
+            Decimal(points) if points else None,
+            "; ".join(entry.get("credit_types") or []) or None,
+            date.fromisoformat(claim) if claim else None,
+        ]
+    return out
+
+
+def export_labels(moc_groups: int = MOC_GROUPS) -> list[str]:
+    """The export's headers: the template's, with the owner's Slack ID beside their name."""
+    return [*_field_labels(moc_groups), *TAIL_HEADERS, OWNER_ID_HEADER, STATUS_HEADER]
 
 
 # Word's manual line break (vertical tab) and page break, as pasted into a CSV or a description.
@@ -131,6 +169,10 @@ def shown_value(name: str, value: Any) -> Any:
         return rules.PASSPORT_REGISTRATION.get(value, value)
     if name == "outcome_measures":
         return "; ".join(outcome_label(v) for v in value)
+    if name == "rems_program":
+        return rules.REMS_PROGRAMS.get(value, value)
+    if name == "commendation_tags":
+        return "; ".join(rules.COMMENDATION_CRITERIA.get(v, v) for v in value)
     if name in YES_NO_FIELDS:
         return "Yes" if value else "No"
     if name in DATE_FIELDS or isinstance(value, date):
@@ -181,10 +223,11 @@ def export_rows(
     counts: dict[int, dict[str, Any]],
     today: date,
     names: Mapping[str, str] | None = None,
+    groups: int = MOC_GROUPS,
 ) -> list[tuple[Any, list[Any], rules.Status, list[rules.Need]]]:
-    """One row of values per activity (export_labels' columns), its status and what PARS
-    still needs of it. `names`: owners' real names by Slack ID; an owner without one is shown
-    by their ID."""
+    """One row of values per activity (export_labels' columns, `groups` numbered MOC groups),
+    its status and what PARS still needs of it. `names`: owners' real names by Slack ID; an
+    owner without one is shown by their ID."""
     names = names or {}
     out = []
     for activity in activities:
@@ -192,6 +235,8 @@ def export_rows(
         status = rules.derive_status(activity, closed=closed, today=today)
         mine = counts.get(activity.id or 0, {})
         values = [shown_value(name, getattr(activity, name)) for name in EXPORT_FIELDS]
+        values += moc_cells(activity.moc_boards if activity.moc else None, groups)
+        values += [shown_value(name, getattr(activity, name)) for name in LATER_FIELDS]
         as_of = max((c.as_of for c in mine.values()), default=None)
         values += [
             mine["physician"].count if "physician" in mine else None,
@@ -226,7 +271,18 @@ EXAMPLE_ROW: dict[str, Any] = {
     "cme_finder": False,
     "outcome_measures": ["knowledge:objective", "competence:subjective"],
     "commercial_support": False,
-    "moc": False,
+    "moc": True,
+    "moc_attested": True,
+    "mips": False,
+    "commendation_tags": ["C1", "C14"],
+    "moc_boards": [
+        {
+            "board": "ABIM",
+            "points": "52",
+            "credit_types": ["Medical Knowledge"],
+            "claim_date": None,
+        }
+    ],
 }
 
 INSTRUCTIONS = (
@@ -247,6 +303,16 @@ INSTRUCTIONS = (
     "(Objective), (Subjective) or (Objective, Subjective).",
     "Joint providers: names separated by ;. Commercial supporters: "
     "Name:monetary:amount or Name:in-kind, separated by ;",
+    "MOC: one group of columns per certifying board (MOC Board 1, MOC Points 1, MOC Credit "
+    "Types 1, MOC Claim Date 1, then 2...; add groups numbered 3 and on for more boards). "
+    f"Boards: {', '.join(rules.MOC_BOARDS)}, one group each. Points in steps of 0.25; credit "
+    "types separated by ;; the claim date is optional. MOC attestation of compliance: Yes "
+    "once the provider attests compliance (needed to close an activity registered for MOC).",
+    "Optional: REMS program (Opioid Analgesic or Mycophenolate) with its REMS identifier; MIPS "
+    "(Yes/No); Commendation tags: criteria of ACCME's Menu for Accreditation with Commendation "
+    "by name or number, separated by ; ("
+    + "; ".join(f"{code} {name}" for code, name in rules.COMMENDATION_CRITERIA.items())
+    + ").",
     "Learner counts: physicians and other learners; for enduring materials the cumulative "
     "count as of Counts as of (default: the last 31 December).",
     "Status: write Closed to close an activity once everything PARS needs is there.",
@@ -302,6 +368,8 @@ def template_workbook(kind: str = "activities") -> bytes:
         sheet.title = "Activities"
         headers = header_labels()
         example = [shown_value(n, EXAMPLE_ROW.get(n)) for n in EXPORT_FIELDS]
+        example += moc_cells(EXAMPLE_ROW["moc_boards"], MOC_GROUPS)
+        example += [shown_value(n, EXAMPLE_ROW.get(n)) for n in LATER_FIELDS]
     for column, text in enumerate(headers, start=1):
         cell = sheet.cell(row=1, column=column)
         set_text(cell, text)
@@ -331,6 +399,10 @@ def template_workbook(kind: str = "activities") -> bytes:
         label("finder_registration"): list(rules.PASSPORT_REGISTRATION.values()),
         label("commercial_support"): ["Yes", "No"],
         label("moc"): ["Yes", "No"],
+        label("moc_attested"): ["Yes", "No"],
+        label("mips"): ["Yes", "No"],
+        label("rems_program"): list(rules.REMS_PROGRAMS.values()),
+        **{f"MOC Board {i}": list(rules.MOC_BOARDS) for i in range(1, MOC_GROUPS + 1)},
         STATUS_HEADER: ["Closed"],
     }
     for column, text in enumerate(headers, start=1):

@@ -165,7 +165,7 @@ def test_export_into_the_provider_s_template_fills_it_and_says_what_it_left(
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "wrote filled.xlsx: 3 activities of data year 2025 into sheet 'Activities'" in out
-    assert "Columns left empty (pars-bot has no such field): MOC Board 2, MIPS" in out
+    assert "Columns left empty (pars-bot has no such field): State Content Tags" in out
     assert 'Delivery Method: "In-Person; Live-Streamed" (CONF-2025): entries of the list' in out
     assert 'Fee: "' not in out  # a fee is whether there is one: the list's own entry fits
 

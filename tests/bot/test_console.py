@@ -78,7 +78,7 @@ def test_the_form_is_filled_line_by_line(tmp_path: Path) -> None:
         "",  # delivery method
         "2025-03-01",  # start
         "2025-02-01",  # end: before the start, refused below
-    ] + [""] * 20  # every other field left empty
+    ] + [""] * 23  # every other field left empty
     fixes = ["2027-03-01"]  # the form asks again for the end date only
     out = console(tmp_path, "/pars add-activity\n" + "\n".join(answers + fixes) + "\n")
     assert "== New activity ==" in out

@@ -700,9 +700,8 @@ def test_close_refused_names_conditional_fields(session: Session) -> None:
         "joint_providers",
         "supporters",
         "learners_other",
-        "moc_board",
-        "moc_credit_type",
-        "moc_credits",
+        "moc_boards",
+        "moc_attested",
     ]
 
 

@@ -1,4 +1,4 @@
-"""Migration 0006 converts activities stored as PARS asked a few years ago, on both databases."""
+"""Migration 0007 converts activities stored as PARS asked a few years ago, on both databases."""
 
 from __future__ import annotations
 

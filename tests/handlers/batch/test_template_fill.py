@@ -35,7 +35,7 @@ def test_a_blank_template_is_answered_with_a_button_per_data_year(workspace: Wor
     assert filled["name"] == "PARS activity template - 2025 filled by pars-bot.xlsx"
     comment = filled["initial_comment"]
     assert "filled with data year 2025 by <@U0BOB>: 3 activities" in comment
-    assert "Columns left empty (pars-bot has no such field): MOC Board 2, MIPS" in comment
+    assert "Columns left empty (pars-bot has no such field): State Content Tags" in comment
     assert '"In-Person; Live-Streamed" (CONF-2025)' in comment
 
     parts = zipfile.ZipFile(io.BytesIO(filled["data"]))

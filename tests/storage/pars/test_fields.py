@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from storage.pars import fields
-from storage.pars.fields import parse_values, render, resolve_key, suggest_key
+from storage.pars.fields import input_notes, parse_values, render, resolve_key, suggest_key
 
 
 def parsed(name: str, text: str) -> object:
@@ -107,9 +107,64 @@ def test_credits_accepted_iff_a_quarter_multiple_in_range(number: Decimal) -> No
         assert [p.field for p in problems] == ["credits"]
 
 
-def test_moc_credits_follow_the_credit_rules() -> None:
-    assert parsed("moc_credits", "1.75") == Decimal("1.75")
-    assert "not a multiple of 0.25" in problem("moc_credits", "1.7")
+def test_moc_points_follow_the_credit_rules() -> None:
+    assert parsed("moc_boards", "ABIM:1.75:Medical Knowledge") == [
+        {
+            "board": "ABIM",
+            "points": "1.75",
+            "credit_types": ["Medical Knowledge"],
+            "claim_date": None,
+        }
+    ]
+    assert "not a multiple of 0.25" in problem("moc_boards", "ABIM:1.7")
+    assert "must be more than 0" in problem("moc_boards", "ABIM:0")
+
+
+def test_moc_boards_one_entry_per_board_any_order_any_case() -> None:
+    assert parsed(
+        "moc_boards",
+        "abim:medical knowledge+Practice Assessment:1.5:6/30/2026; ABPath:2:Lifelong Learning",
+    ) == [
+        {
+            "board": "ABIM",
+            "points": "1.5",
+            "credit_types": ["Medical Knowledge", "Practice Assessment"],
+            "claim_date": "2026-06-30",
+        },
+        {
+            "board": "ABPath",
+            "points": "2",
+            "credit_types": ["Lifelong Learning"],
+            "claim_date": None,
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "ABMI:1:Medical Knowledge",
+            'entry "ABMI:1:Medical Knowledge": "ABMI" is not a certifying',
+        ),
+        ("ABMI:1", "did you mean ABIM?"),
+        ("ABIM:1; abim:2", "ABIM is given twice: one entry per board"),
+        ("ABIM:1:2", "ABIM is given two points"),
+        (":1:Medical Knowledge", "names no board"),
+        ("ABIM:1,5", "use a dot for decimals"),
+    ],
+)
+def test_moc_boards_refused_naming_the_entry_and_the_fix(text: str, said: str) -> None:
+    assert said in problem("moc_boards", text)
+
+
+def test_a_credit_type_not_on_the_boards_list_is_kept_with_a_note() -> None:
+    raw = {"moc_boards": "ABIM:1:Medical Knowlege"}
+    assert parsed("moc_boards", raw["moc_boards"])[0]["credit_types"] == ["Medical Knowlege"]
+    assert input_notes(raw) == [
+        "MOC credit types kept as typed, not on the bot's (unconfirmed) list of the board's "
+        'types: "Medical Knowlege" for ABIM (did you mean Medical Knowledge?)'
+    ]
 
 
 @pytest.mark.parametrize(
@@ -470,3 +525,18 @@ def test_outcomes_in_another_order_are_the_same_choice() -> None:
     first, _ = parse_values({"outcome_measures": "competence, knowledge"})
     second, _ = parse_values({"outcome_measures": "Knowledge;Competence"})
     assert first["outcome_measures"] == second["outcome_measures"] == ["knowledge", "competence"]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "ABIM:1.5:Medical Knowledge+Practice Assessment:2026-06-30; ABPath:2:Lifelong Learning",
+        "ABS",
+        "ABP:Lifelong Learning and Self-Assessment",
+        "ABTS:0.25:6/1/2026",
+    ],
+)
+def test_moc_boards_render_as_typed_and_read_back_the_same(typed: str) -> None:
+    # The audit trail keeps values as rendered, and undo reads them back.
+    value = parsed("moc_boards", typed)
+    assert parsed("moc_boards", render(value)) == value

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from storage.pars import rules
+from storage.pars.fields import label
 from storage.pars.rules import Status
 from storage.pars.validation import check_record
 
@@ -35,9 +36,8 @@ ACTIVE_LIVE_COURSE: dict[str, Any] = {
     "commercial_support": None,
     "supporters": None,
     "moc": None,
-    "moc_board": None,
-    "moc_credit_type": None,
-    "moc_credits": None,
+    "moc_boards": None,
+    "moc_attested": None,
 }
 # ...and what closing it needs on top.
 CLOSE_EXTRAS: dict[str, Any] = {
@@ -229,17 +229,32 @@ def test_close_needs_both_learner_counts(counted: set[str], missing: list[str]) 
     assert rules.missing_for_close(closable(), counted) == missing
 
 
-def test_moc_yes_needs_board_credit_type_and_credits() -> None:
+def _entry(board: str, points: str | None = "1", *types: str) -> dict[str, Any]:
+    return {"board": board, "points": points, "credit_types": list(types), "claim_date": None}
+
+
+def test_moc_yes_needs_a_complete_board_entry_and_the_attestation() -> None:
     a = closable(moc=True)
-    assert rules.missing_for_close(a, BOTH_COUNTED) == [
-        "moc_board",
-        "moc_credit_type",
-        "moc_credits",
-    ]
+    assert rules.missing_for_close(a, BOTH_COUNTED) == ["moc_boards", "moc_attested"]
     registered = closable(
-        moc=True, moc_board="ABIM", moc_credit_type="Medical Knowledge", moc_credits=Decimal("1")
+        moc=True, moc_boards=[_entry("ABIM", "1", "Medical Knowledge")], moc_attested=True
     )
     assert rules.missing_for_close(registered, BOTH_COUNTED) == []
+
+
+def test_each_board_entry_needs_its_points_and_credit_types() -> None:
+    a = closable(
+        moc=True,
+        moc_boards=[_entry("ABIM", "1", "Medical Knowledge"), _entry("ABP", None)],
+        moc_attested=False,
+    )
+    missing = rules.missing_for_close(a, BOTH_COUNTED)
+    assert missing == ["moc_boards:ABP:points", "moc_boards:ABP:credit_types", "moc_attested"]
+    assert [label(m) for m in missing] == [
+        "MOC points (ABP)",
+        "MOC credit types (ABP)",
+        "MOC attestation of compliance",
+    ]
 
 
 @pytest.mark.parametrize("moc", [False, None])
@@ -342,7 +357,7 @@ def test_has_ended_only_after_the_end_date() -> None:
 def test_fields_that_apply_follow_format_delivery_and_yes_answers() -> None:
     live = activity()
     assert all(rules.applies(f, live) for f in ("delivery_method", "city", "state", "country"))
-    assert not any(rules.applies(f, live) for f in ("finder_url", "supporters", "moc_board"))
+    assert not any(rules.applies(f, live) for f in ("finder_url", "supporters", "moc_boards"))
     streamed = activity(delivery_method="live-streamed")
     assert rules.applies("delivery_method", streamed) and not rules.applies("city", streamed)
     enduring = activity(format="enduring", delivery_method=None)
@@ -350,7 +365,7 @@ def test_fields_that_apply_follow_format_delivery_and_yes_answers() -> None:
     opened = activity(cme_finder=True, commercial_support=True, providership="joint", moc=True)
     assert all(
         rules.applies(f, opened)
-        for f in ("finder_fee", "finder_url", "supporters", "joint_providers", "moc_credits")
+        for f in ("finder_fee", "finder_url", "supporters", "joint_providers", "moc_boards")
     )
     assert rules.applies("title", enduring)
 

@@ -56,6 +56,8 @@ MODERN_HEADERS = [
     "MOC Board 2",  # Y
     "MIPS",  # Z
     "ACCME Activity ID",  # AA
+    "Commendation Criteria",  # AB
+    "State Content Tags",  # AC  a field pars-bot does not keep
 ]
 LISTS = {
     "A": [
@@ -419,9 +421,10 @@ YEAR_2025: list[dict[str, str]] = [
         "commercial-support": "yes",
         "supporters": "Acme Pharma:monetary:5000; Beta Devices:in-kind",
         "moc": "yes",
-        "moc-board": "ABIM",
-        "moc-credit-type": "Medical Knowledge",
-        "moc-credits": "10",
+        "moc-boards": "ABIM:10:Medical Knowledge; abp:2:Lifelong Learning and Self-Assessment",
+        "moc-attested": "yes",
+        "mips": "yes",
+        "commendation": "engages teams; C14",
     },
     {
         "id": "EM-2024-03",

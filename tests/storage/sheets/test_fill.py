@@ -134,7 +134,9 @@ def test_the_modern_template_keeps_its_drop_downs_and_gets_their_words(year: Eng
         10,
         "Medical Knowledge",
     )
-    assert conf["MOC Board 2"].value is None and gr["MIPS"].value is None
+    assert conf["MOC Board 2"].value == "ABP" and not highlighted(conf["MOC Board 2"])
+    assert gr["MOC Board 1"].value is None and gr["MIPS"].value is None
+    assert conf["MIPS"].value == "Yes" and not highlighted(conf["MIPS"])
     # What fits no entry: as the bot has it, highlighted, and reported.
     # Both methods, in a one-entry list: as the bot has it, highlighted.
     assert conf["Delivery Method"].value == "In-Person; Live-Streamed"
@@ -147,7 +149,8 @@ def test_the_modern_template_keeps_its_drop_downs_and_gets_their_words(year: Eng
 
     report = filled.report
     assert (report.sheet, report.activities) == ("Activities", 3)
-    assert report.empty_columns == ["MOC Board 2", "MIPS"]
+    assert conf["Commendation Criteria"].value == "Engages Teams; Improves Performance"
+    assert report.empty_columns == ["State Content Tags"]
     assert [(m.activity_id, m.column, m.value) for m in report.misfits] == [
         ("EM-2024-03", "Outcome Measures", "Learner Knowledge; Learner Competence"),
         ("CONF-2025", "Delivery Method", "In-Person; Live-Streamed"),

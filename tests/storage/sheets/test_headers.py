@@ -92,7 +92,7 @@ def test_numbered_groups_are_matched_in_order() -> None:
         5: ("supporter", 2, "amount"),
         6: ("moc", 1, "board"),
         7: ("moc", 1, "points"),
-        8: ("moc", 1, "credit_type"),
+        8: ("moc", 1, "credit_types"),
     }
     assert columns.targets == {0: "activity_id", 9: "credits"}  # a number in a field's name
     assert columns.unknown == []
@@ -114,11 +114,27 @@ def test_a_group_part_without_its_group_is_no_group() -> None:
     assert columns.unknown == ["Amount", "Points 1"]
 
 
-def test_boards_beyond_the_ones_the_bot_keeps_are_said_not_read() -> None:
-    columns = find_columns([["Activity ID", "Title", "MOC Board 1", "MOC Board 2"]])
+def test_boards_beyond_one_per_board_are_said_not_read() -> None:
+    boards = [f"MOC Board {i}" for i in range(1, 10)]
+    columns = find_columns([["Activity ID", "Title", *boards]])
     assert columns is not None
-    assert [(s.index, s.part) for s in columns.groups.values()] == [(1, "board")]
-    assert any("MOC Board 2" in note for note in columns.not_used)
+    assert [(s.index, s.part) for s in columns.groups.values()] == [
+        (i, "board") for i in range(1, 9)
+    ]
+    assert any("MOC Board 9 is not read" in note for note in columns.not_used)
+
+
+def test_the_one_board_columns_of_until_now_are_board_1() -> None:
+    header = ["Activity ID", "Title", "MOC Board", "MOC Credit Type", "MOC Points", "MOC boards"]
+    columns = find_columns([header])
+    assert columns is not None
+    assert {c: (s.index, s.part) for c, s in columns.groups.items()} == {
+        2: (1, "board"),
+        3: (1, "credit_types"),
+        4: (1, "points"),
+    }
+    # The one-line column of every board is the field itself.
+    assert columns.targets == {0: "activity_id", 1: "title", 5: "moc_boards"}
 
 
 def test_numbered_supporters_are_read_as_the_activity_s_supporters(engine: Engine) -> None:
