@@ -30,6 +30,7 @@ from storage.batch.store import (
 from storage.collector import collector_paused
 from storage.errors import ParsError
 from storage.models import BatchPlan
+from storage.sheets.read import one_copy
 from storage.sheets.rows import BatchRow
 
 
@@ -98,7 +99,9 @@ def apply_plan(
         plan.user_id == actor.user_id and actor.is_admin
     ))  # fmt: skip
     todo, unchanged = rows_to_check(session, team_id, plan)
-    fresh = plan_rows(session=session, team_id=team_id, actor=sharer, rows=todo, today=today)
+    fresh = plan_rows(
+        session=session, team_id=team_id, actor=sharer, rows=todo, today=today, notes=False
+    )
     since = what_changed(plan.summary or {}, fresh)
     with collector_paused():  # thousands of rows' statements: see collector.py
         done, errors = run_rows(
@@ -163,7 +166,7 @@ def rows_to_check(session: Session, team_id: str, plan: BatchPlan) -> tuple[list
         and plan.data_mark == data_mark(session, team_id)
     )
     if not trusted:
-        return [BatchRow.load(r) for r in plan.rows or []], 0
+        return _loaded(session, plan, None), 0
     previewed = summary.get("rows", [])
     again = {
         (r["sheet"], r["row"])
@@ -172,8 +175,30 @@ def rows_to_check(session: Session, team_id: str, plan: BatchPlan) -> tuple[list
     }
     if not again:
         return [], len(previewed)
-    rows = [BatchRow.load(r) for r in plan.rows or [] if (r["sheet"], r["row"]) in again]
+    rows = _loaded(session, plan, again)
     return rows, len(previewed) - len(rows)
+
+
+def _loaded(
+    session: Session, plan: BatchPlan, wanted: set[tuple[str, int]] | None
+) -> list[BatchRow]:
+    """The plan's rows (those `wanted`, or all), each text kept once as the reader keeps it:
+    JSON gives each cell a string of its own, and 100,000 rows' repeated texts cost 100 MB
+    for as long as they are applied. The stored rows themselves are let go of at once."""
+    once = one_copy()
+    rows = [
+        BatchRow.load(
+            r
+            | {
+                "fields": {k: once(v, v) for k, v in r["fields"].items()},
+                "counts": {k: once(v, v) for k, v in r["counts"].items()},
+            }
+        )
+        for r in plan.rows or []
+        if wanted is None or (r["sheet"], r["row"]) in wanted
+    ]
+    session.expire(plan, ["rows"])
+    return rows
 
 
 def what_changed(preview: dict[str, Any], fresh: Plan) -> list[str]:

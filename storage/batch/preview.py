@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -19,7 +20,7 @@ from storage.collector import collector_paused
 from storage.db import stored_utc
 from storage.sheets.fill import WORKBOOK_TEMPLATES
 from storage.sheets.read import FileRefused, Limits, Sheet, kind_of, read_file
-from storage.sheets.rows import ReadRows, sheet_rows
+from storage.sheets.rows import BatchRow, ReadRows, sheet_rows
 
 FIRST_ERRORS = 10
 
@@ -62,6 +63,15 @@ def plan_notes(plan: Plan) -> list[str]:
     return notes
 
 
+_ROW_FIELDS = [f.name for f in fields(BatchRow)]
+
+
+def kept_row(row: BatchRow) -> dict[str, Any]:
+    """A row as the plan keeps it (BatchRow.dump's form) without copying its dicts and lists,
+    as dataclasses.asdict does: 100 MB for a file of 100,000 rows, only to be written out."""
+    return {name: getattr(row, name) for name in _ROW_FIELDS}
+
+
 def annotated_name(file_name: str) -> str:
     stem = file_name.rsplit(".", 1)[0] if "." in file_name else file_name
     return f"{stem} - checked by pars-bot.xlsx"
@@ -102,6 +112,8 @@ def preview_file(
         kept = get_plan(session, team_id=team_id, plan_id=plan_id, rows=False)
         expires_at = stored_utc(kept.expires_at)
     sheets, read, plan = checked.sheets, checked.read, checked.plan
+    for row in plan.rows:  # for an Apply, which plans again; the preview and its copy keep
+        row.values, row.count_values = {}, {}  # the rest (100,000 rows' values: 100 MB)
     summary = plan.summary()
     notes = [*read.not_used, *plan_notes(plan)]
     preview = Preview(
@@ -120,7 +132,7 @@ def preview_file(
         engine,
         plan_id,
         status=PREVIEWED,
-        rows=[r.dump() for r in read.rows],
+        rows=[kept_row(r) for r in read.rows],
         summary={
             **summary.dump(),
             "rows": [
