@@ -19,7 +19,7 @@ from storage.batch.store import PREVIEWED, REFUSED, get_plan, update_plan
 from storage.collector import collector_paused
 from storage.db import stored_utc
 from storage.sheets.fill import WORKBOOK_TEMPLATES
-from storage.sheets.read import FileRefused, Limits, Sheet, kind_of, read_file
+from storage.sheets.read import FileRefused, Limits, kind_of, read_file
 from storage.sheets.rows import BatchRow, ReadRows, sheet_rows
 
 FIRST_ERRORS = 10
@@ -111,7 +111,7 @@ def preview_file(
             raise
         kept = get_plan(session, team_id=team_id, plan_id=plan_id, rows=False)
         expires_at = stored_utc(kept.expires_at)
-    sheets, read, plan = checked.sheets, checked.read, checked.plan
+    read, plan = checked.read, checked.plan
     for row in plan.rows:  # for an Apply, which plans again; the preview and its copy keep
         row.values, row.count_values = {}, {}  # the rest (100,000 rows' values: 100 MB)
     summary = plan.summary()
@@ -124,7 +124,8 @@ def preview_file(
         expires_at=expires_at,
         unknown=read.unknown,
         not_used=notes,
-        annotate=lambda: annotated_workbook(sheets, read.layouts, plan),
+        # The file read again rather than its cells kept meanwhile (100,000 rows: 100 MB).
+        annotate=lambda: annotated_workbook(read_file(data, file_name, limits), read.layouts, plan),
         blank_template=not read.rows and kind_of(file_name) in WORKBOOK_TEMPLATES,
         warnings=first_warnings(plan),
     )
@@ -160,7 +161,6 @@ def preview_file(
 
 @dataclass
 class Checked:
-    sheets: list[Sheet]
     read: ReadRows
     plan: Plan
 
@@ -178,8 +178,8 @@ def check_file(
 ) -> Checked:
     """Read a file and plan its rows; nothing is written. Raises FileRefused."""
     with collector_paused():  # the rows read stay alive for the plan: see collector.py
-        sheets = read_file(data, file_name, limits)
-        read = sheet_rows(sheets, file_name)
+        # The cells are let go of once read into rows: the annotated copy reads the file again.
+        read = sheet_rows(read_file(data, file_name, limits), file_name)
         if progress is not None and len(read.rows) > 2000:
             progress(f"Read {len(read.rows):,} rows of {file_name}; checking them…")
 
@@ -195,7 +195,7 @@ def check_file(
             today=today,
             progress=checked,
         )
-    return Checked(sheets, read, plan)
+    return Checked(read, plan)
 
 
 def first_errors(plan: Plan, limit: int = FIRST_ERRORS) -> list[str]:
