@@ -7,6 +7,7 @@ the commit leaves everything, the status included, as it was.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -182,23 +183,28 @@ def rows_to_check(session: Session, team_id: str, plan: BatchPlan) -> tuple[list
 def _loaded(
     session: Session, plan: BatchPlan, wanted: set[tuple[str, int]] | None
 ) -> list[BatchRow]:
-    """The plan's rows (those `wanted`, or all), each text kept once as the reader keeps it:
-    JSON gives each cell a string of its own, and 100,000 rows' repeated texts cost 100 MB
-    for as long as they are applied. The stored rows themselves are let go of at once."""
-    once = one_copy()
-    rows = [
-        BatchRow.load(
-            r
-            | {
-                "fields": {k: once(v, v) for k, v in r["fields"].items()},
-                "counts": {k: once(v, v) for k, v in r["counts"].items()},
-            }
+    """The plan's rows (those `wanted`, or all), read from their stored text one row at a
+    time, each cell's text kept once as the reader keeps it. Parsed whole, 100,000 rows'
+    dicts and repeated texts would take 200 MB besides the rows themselves."""
+    text = session.execute(
+        sa.select(sa.cast(BatchPlan.__table__.c.rows, sa.Text)).where(
+            BatchPlan.__table__.c.id == plan.id
         )
-        for r in plan.rows or []
-        if wanted is None or (r["sheet"], r["row"]) in wanted
-    ]
-    session.expire(plan, ["rows"])
-    return rows
+    ).scalar_one()
+    if text is None:
+        return []
+    once = one_copy()
+
+    def each(found: dict[str, Any]) -> Any:
+        # Called for every object, the innermost first: a row's fields and counts, then the
+        # row, which becomes its BatchRow at once.
+        if "sheet" not in found or "fields" not in found:
+            return {k: once(v, v) if type(v) is str else v for k, v in found.items()}
+        return BatchRow.load(found)
+
+    loaded: list[BatchRow] = json.loads(text, object_hook=each) or []
+    del text
+    return [r for r in loaded if wanted is None or (r.sheet, r.row) in wanted]
 
 
 def what_changed(preview: dict[str, Any], fresh: Plan) -> list[str]:
