@@ -112,6 +112,7 @@ def preview_file(
         kept = get_plan(session, team_id=team_id, plan_id=plan_id, rows=False)
         expires_at = stored_utc(kept.expires_at)
     read, plan = checked.read, checked.plan
+    layouts = read.layouts  # what the copy needs of the rows read: they are let go of
     for row in plan.rows:  # for an Apply, which plans again; the preview and its copy keep
         row.values, row.count_values = {}, {}  # the rest (100,000 rows' values: 100 MB)
     summary = plan.summary()
@@ -125,7 +126,7 @@ def preview_file(
         unknown=read.unknown,
         not_used=notes,
         # The file read again rather than its cells kept meanwhile (100,000 rows: 100 MB).
-        annotate=lambda: annotated_workbook(read_file(data, file_name, limits), read.layouts, plan),
+        annotate=lambda: annotated_workbook(read_file(data, file_name, limits), layouts, plan),
         blank_template=not read.rows and kind_of(file_name) in WORKBOOK_TEMPLATES,
         warnings=first_warnings(plan),
     )
@@ -180,8 +181,9 @@ def check_file(
     with collector_paused():  # the rows read stay alive for the plan: see collector.py
         # The cells are let go of once read into rows: the annotated copy reads the file again.
         read = sheet_rows(read_file(data, file_name, limits), file_name)
-        if progress is not None and len(read.rows) > 2000:
-            progress(f"Read {len(read.rows):,} rows of {file_name}; checking them…")
+    if progress is not None and len(read.rows) > 2000:
+        progress(f"Read {len(read.rows):,} rows of {file_name}; checking them…")
+    with collector_paused():
 
         def checked(done: int, total: int) -> None:
             if progress is not None:
