@@ -416,7 +416,7 @@ def timing(rows: int, runs: int, sizes: Sequence[int], folder: Path) -> None:
     annotate = median(
         runs,
         lambda: annotated_workbook(
-            read_file(data, "bench.xlsx"), checked.read.layouts, checked.plan
+            read_file(data, "bench.xlsx", lazy=True), checked.read.layouts, checked.plan
         ),
     )
     print(

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from storage.activities import Actor
-from storage.batch.annotate import annotated_workbook
+from storage.batch.annotate import annotated_workbook, row_notes
 from storage.batch.plan import ERROR, Plan, Tally, plan_rows, problem_text
 from storage.batch.store import PREVIEWED, REFUSED, get_plan, update_plan
 from storage.collector import collector_paused
@@ -112,11 +112,17 @@ def preview_file(
         kept = get_plan(session, team_id=team_id, plan_id=plan_id, rows=False)
         expires_at = stored_utc(kept.expires_at)
     read, plan = checked.read, checked.plan
-    layouts = read.layouts  # what the copy needs of the rows read: they are let go of
-    for row in plan.rows:  # for an Apply, which plans again; the preview and its copy keep
-        row.values, row.count_values = {}, {}  # the rest (100,000 rows' values: 100 MB)
+    del checked
     summary = plan.summary()
     notes = [*read.not_used, *plan_notes(plan)]
+    outcomes = [
+        {"sheet": r.sheet, "row": r.row, "action": r.action, "counts": r.counts, "close": r.close}
+        for r in plan.rows
+    ]
+    # What the annotated copy needs of the plan, and of the rows read their layout: both are
+    # let go of before the rows are stored (100,000 rows: the plan is 150 MB), and the file
+    # is read again for the copy rather than its cells kept meanwhile.
+    layouts, copy_notes = read.layouts, row_notes(plan)
     preview = Preview(
         batch_id=plan_id,
         file_name=file_name,
@@ -125,11 +131,14 @@ def preview_file(
         expires_at=expires_at,
         unknown=read.unknown,
         not_used=notes,
-        # The file read again rather than its cells kept meanwhile (100,000 rows: 100 MB).
-        annotate=lambda: annotated_workbook(read_file(data, file_name, limits), layouts, plan),
+        annotate=lambda: annotated_workbook(
+            read_file(data, file_name, limits, lazy=True), layouts, copy_notes
+        ),
         blank_template=not read.rows and kind_of(file_name) in WORKBOOK_TEMPLATES,
         warnings=first_warnings(plan),
     )
+    mark = plan.data_mark
+    del plan
     update_plan(
         engine,
         plan_id,
@@ -137,16 +146,7 @@ def preview_file(
         rows=[kept_row(r) for r in read.rows],
         summary={
             **summary.dump(),
-            "rows": [
-                {
-                    "sheet": r.sheet,
-                    "row": r.row,
-                    "action": r.action,
-                    "counts": r.counts,
-                    "close": r.close,
-                }
-                for r in plan.rows
-            ],
+            "rows": outcomes,
             "first_errors": preview.first_errors,
             "first_warnings": preview.warnings,
             # No activity on two rows: each row's outcome is its own (see apply.rows_to_check).
@@ -155,7 +155,7 @@ def preview_file(
             "not_used": notes,
         },
         content_sha256=hashlib.sha256(data).hexdigest(),
-        data_mark=plan.data_mark,
+        data_mark=mark,
     )
     return preview
 
