@@ -7,6 +7,7 @@ the commit leaves everything, the status included, as it was.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -30,6 +31,7 @@ from storage.batch.store import (
 from storage.collector import collector_paused
 from storage.errors import ParsError
 from storage.models import BatchPlan
+from storage.sheets.read import one_copy
 from storage.sheets.rows import BatchRow
 
 
@@ -98,7 +100,9 @@ def apply_plan(
         plan.user_id == actor.user_id and actor.is_admin
     ))  # fmt: skip
     todo, unchanged = rows_to_check(session, team_id, plan)
-    fresh = plan_rows(session=session, team_id=team_id, actor=sharer, rows=todo, today=today)
+    fresh = plan_rows(
+        session=session, team_id=team_id, actor=sharer, rows=todo, today=today, notes=False
+    )
     since = what_changed(plan.summary or {}, fresh)
     with collector_paused():  # thousands of rows' statements: see collector.py
         done, errors = run_rows(
@@ -163,7 +167,7 @@ def rows_to_check(session: Session, team_id: str, plan: BatchPlan) -> tuple[list
         and plan.data_mark == data_mark(session, team_id)
     )
     if not trusted:
-        return [BatchRow.load(r) for r in plan.rows or []], 0
+        return _loaded(session, plan, None), 0
     previewed = summary.get("rows", [])
     again = {
         (r["sheet"], r["row"])
@@ -172,8 +176,35 @@ def rows_to_check(session: Session, team_id: str, plan: BatchPlan) -> tuple[list
     }
     if not again:
         return [], len(previewed)
-    rows = [BatchRow.load(r) for r in plan.rows or [] if (r["sheet"], r["row"]) in again]
+    rows = _loaded(session, plan, again)
     return rows, len(previewed) - len(rows)
+
+
+def _loaded(
+    session: Session, plan: BatchPlan, wanted: set[tuple[str, int]] | None
+) -> list[BatchRow]:
+    """The plan's rows (those `wanted`, or all), read from their stored text one row at a
+    time, each cell's text kept once as the reader keeps it. Parsed whole, 100,000 rows'
+    dicts and repeated texts would take 200 MB besides the rows themselves."""
+    text = session.execute(
+        sa.select(sa.cast(BatchPlan.__table__.c.rows, sa.Text)).where(
+            BatchPlan.__table__.c.id == plan.id
+        )
+    ).scalar_one()
+    if text is None:
+        return []
+    once = one_copy()
+
+    def each(found: dict[str, Any]) -> Any:
+        # Called for every object, the innermost first: a row's fields and counts, then the
+        # row, which becomes its BatchRow at once.
+        if "sheet" not in found or "fields" not in found:
+            return {k: once(v, v) if type(v) is str else v for k, v in found.items()}
+        return BatchRow.load(found)
+
+    loaded: list[BatchRow] = json.loads(text, object_hook=each) or []
+    del text
+    return [r for r in loaded if wanted is None or (r.sheet, r.row) in wanted]
 
 
 def what_changed(preview: dict[str, Any], fresh: Plan) -> list[str]:

@@ -203,7 +203,8 @@ def _current(history: Sequence[LearnerCount]) -> dict[str, LearnerCount]:
 
 
 def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) -> RowPlan:
-    plan = RowPlan(row.sheet, row.row, row.activity_id, UNCHANGED, notes=list(row.notes))
+    # The reader's notes as they are (nothing adds to them): a list less for each row.
+    plan = RowPlan(row.sheet, row.row, row.activity_id, UNCHANGED, notes=row.notes)
     problems: list[Problem] = []
     if row.problems:
         plan.action = ERROR
@@ -238,10 +239,11 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
         problems += checked.problems
         plan.action = ADD
         plan.values = checked.values
-        plan.changes = raw
-        # What it will be (a copy: the plan's values go to the apply as they are); any other
-        # attribute reads as None.
-        record = RecordView({**checked.values, "id": None, "closed_at": None})
+        # The row's own texts, not a copy with its ID: 100,000 rows' copies cost 50 MB.
+        plan.changes = row.fields
+        # What it will be: a view of the values themselves, not a copy (nothing writes to it);
+        # any other attribute (its key, its closing time) reads as None.
+        record = RecordView(checked.values)
         if not checked.problems:
             workspace.pending[key] = record
     elif row.fields and not checks.same_values(record, row.fields):
@@ -363,9 +365,10 @@ def plan_rows(
     rows: Sequence[BatchRow],
     today: date,
     progress: Callable[[int, int], None] | None = None,
+    notes: bool = True,
 ) -> Plan:
     """Every row's plan, checked with `actor`'s rights; what it adds without an owner column
-    belongs to `actor`."""
+    belongs to `actor`. Without `notes`, no warnings nor needs (an Apply shows neither)."""
     workspace = load_workspace(session, team_id, rows)
     planned: list[RowPlan] = []
     with collector_paused():
@@ -373,8 +376,9 @@ def plan_rows(
             planned.append(plan_row(row, workspace=workspace, actor=actor, today=today))
             if progress is not None and index % 2000 == 1999:
                 progress(index + 1, len(rows))
-        warn_duplicates(session, team_id, planned, workspace)
-        note_needs(session, team_id, planned, workspace)
+        if notes:
+            warn_duplicates(session, team_id, planned, workspace)
+            note_needs(session, team_id, planned, workspace)
     return Plan(planned, workspace.mark)
 
 
@@ -386,8 +390,14 @@ def note_needs(
     going = [r for r in planned if r.changes_anything and r.action != ERROR and not r.close]
     if not going:
         return
-    # The counts on file, whether or not the file has count columns (one grouped query).
-    on_file = queries.counts_on_file(session=session, team_id=team_id)
+    # The counts on file of the stored activities the rows name, whether or not the file has
+    # count columns (a grouped query per chunk): not the whole workspace's.
+    named = sorted(
+        {a.id for r in going if (a := workspace.by_id.get(r.activity_id.strip().lower()))}
+    )
+    on_file: dict[int, dict[str, date]] = {}
+    for chunk in _chunks(named):
+        on_file |= queries.counts_on_file(session=session, team_id=team_id, activity_pks=chunk)
     counted: dict[str, set[str]] = defaultdict(set)
     for row in planned:  # every row of the file that records counts, for later rows too
         if row.action != ERROR:

@@ -5,21 +5,22 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from storage.activities import Actor
-from storage.batch.annotate import annotated_workbook
+from storage.batch.annotate import annotated_workbook, row_notes
 from storage.batch.plan import ERROR, Plan, Tally, plan_rows, problem_text
 from storage.batch.store import PREVIEWED, REFUSED, get_plan, update_plan
 from storage.collector import collector_paused
 from storage.db import stored_utc
 from storage.sheets.fill import WORKBOOK_TEMPLATES
-from storage.sheets.read import FileRefused, Limits, Sheet, kind_of, read_file
-from storage.sheets.rows import ReadRows, sheet_rows
+from storage.sheets.read import FileRefused, Limits, kind_of, read_file
+from storage.sheets.rows import BatchRow, ReadRows, sheet_rows
 
 FIRST_ERRORS = 10
 
@@ -62,6 +63,15 @@ def plan_notes(plan: Plan) -> list[str]:
     return notes
 
 
+_ROW_FIELDS = [f.name for f in fields(BatchRow)]
+
+
+def kept_row(row: BatchRow) -> dict[str, Any]:
+    """A row as the plan keeps it (BatchRow.dump's form) without copying its dicts and lists,
+    as dataclasses.asdict does: 100 MB for a file of 100,000 rows, only to be written out."""
+    return {name: getattr(row, name) for name in _ROW_FIELDS}
+
+
 def annotated_name(file_name: str) -> str:
     stem = file_name.rsplit(".", 1)[0] if "." in file_name else file_name
     return f"{stem} - checked by pars-bot.xlsx"
@@ -101,9 +111,18 @@ def preview_file(
             raise
         kept = get_plan(session, team_id=team_id, plan_id=plan_id, rows=False)
         expires_at = stored_utc(kept.expires_at)
-    sheets, read, plan = checked.sheets, checked.read, checked.plan
+    read, plan = checked.read, checked.plan
+    del checked
     summary = plan.summary()
     notes = [*read.not_used, *plan_notes(plan)]
+    outcomes = [
+        {"sheet": r.sheet, "row": r.row, "action": r.action, "counts": r.counts, "close": r.close}
+        for r in plan.rows
+    ]
+    # What the annotated copy needs of the plan, and of the rows read their layout: both are
+    # let go of before the rows are stored (100,000 rows: the plan is 150 MB), and the file
+    # is read again for the copy rather than its cells kept meanwhile.
+    layouts, copy_notes = read.layouts, row_notes(plan)
     preview = Preview(
         batch_id=plan_id,
         file_name=file_name,
@@ -112,27 +131,22 @@ def preview_file(
         expires_at=expires_at,
         unknown=read.unknown,
         not_used=notes,
-        annotate=lambda: annotated_workbook(sheets, read.layouts, plan),
+        annotate=lambda: annotated_workbook(
+            read_file(data, file_name, limits, lazy=True), layouts, copy_notes
+        ),
         blank_template=not read.rows and kind_of(file_name) in WORKBOOK_TEMPLATES,
         warnings=first_warnings(plan),
     )
+    mark = plan.data_mark
+    del plan
     update_plan(
         engine,
         plan_id,
         status=PREVIEWED,
-        rows=[r.dump() for r in read.rows],
+        rows=[kept_row(r) for r in read.rows],
         summary={
             **summary.dump(),
-            "rows": [
-                {
-                    "sheet": r.sheet,
-                    "row": r.row,
-                    "action": r.action,
-                    "counts": r.counts,
-                    "close": r.close,
-                }
-                for r in plan.rows
-            ],
+            "rows": outcomes,
             "first_errors": preview.first_errors,
             "first_warnings": preview.warnings,
             # No activity on two rows: each row's outcome is its own (see apply.rows_to_check).
@@ -141,14 +155,13 @@ def preview_file(
             "not_used": notes,
         },
         content_sha256=hashlib.sha256(data).hexdigest(),
-        data_mark=plan.data_mark,
+        data_mark=mark,
     )
     return preview
 
 
 @dataclass
 class Checked:
-    sheets: list[Sheet]
     read: ReadRows
     plan: Plan
 
@@ -166,10 +179,11 @@ def check_file(
 ) -> Checked:
     """Read a file and plan its rows; nothing is written. Raises FileRefused."""
     with collector_paused():  # the rows read stay alive for the plan: see collector.py
-        sheets = read_file(data, file_name, limits)
-        read = sheet_rows(sheets, file_name)
-        if progress is not None and len(read.rows) > 2000:
-            progress(f"Read {len(read.rows):,} rows of {file_name}; checking them…")
+        # The cells are let go of once read into rows: the annotated copy reads the file again.
+        read = sheet_rows(read_file(data, file_name, limits), file_name)
+    if progress is not None and len(read.rows) > 2000:
+        progress(f"Read {len(read.rows):,} rows of {file_name}; checking them…")
+    with collector_paused():
 
         def checked(done: int, total: int) -> None:
             if progress is not None:
@@ -183,7 +197,7 @@ def check_file(
             today=today,
             progress=checked,
         )
-    return Checked(sheets, read, plan)
+    return Checked(read, plan)
 
 
 def first_errors(plan: Plan, limit: int = FIRST_ERRORS) -> list[str]:

@@ -143,7 +143,8 @@ def get_plan(
 
 def update_plan(engine: Engine, plan_id: str, **values: Any) -> None:
     with Session(engine) as session:
-        plan = session.get(BatchPlan, plan_id)
+        # Not the rows kept already (100,000 rows: 200 MB parsed), unless they are replaced.
+        plan = session.get(BatchPlan, plan_id, options=[defer(BatchPlan.rows)])  # type: ignore[arg-type]
         if plan is None:
             return
         for name, value in values.items():
