@@ -9,6 +9,10 @@ so a burst of exports waits its turn instead of taking every thread the light wo
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
+import gc
 import logging
 import threading
 from collections.abc import Callable
@@ -27,6 +31,26 @@ LIGHT_WORKERS = 4
 HEAVY_WORKERS = 2
 
 
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, where the C library is glibc (elsewhere None)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc.malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+def give_memory_back() -> None:
+    """Hand the memory a finished batch job used back to the system. A 100,000-row preview
+    leaves a worker 100 MB or more above its idle size otherwise: Python keeps freed blocks in
+    its heap, and glibc keeps freed pages unless asked to return them."""
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 class Runner(Protocol):
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> int: ...
 
@@ -34,8 +58,10 @@ class Runner(Protocol):
 class Pool:
     """A fixed number of threads and a queue in front of them."""
 
-    def __init__(self, name: str, workers: int) -> None:
+    def __init__(self, name: str, workers: int, *, release: bool = False) -> None:
         self.workers = workers
+        # Heavy work: give memory back each time the pool falls idle.
+        self._release = release
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._lock = threading.Lock()
         self._unfinished = 0
@@ -57,6 +83,9 @@ class Pool:
         finally:
             with self._lock:
                 self._unfinished -= 1
+                idle = self._unfinished == 0
+            if idle and self._release:
+                give_memory_back()
 
 
 class AtOnce:
@@ -79,7 +108,10 @@ class Work:
 
     @classmethod
     def pools(cls) -> Work:
-        return cls(light=Pool("pars-light", LIGHT_WORKERS), heavy=Pool("pars-heavy", HEAVY_WORKERS))
+        return cls(
+            light=Pool("pars-light", LIGHT_WORKERS),
+            heavy=Pool("pars-heavy", HEAVY_WORKERS, release=True),
+        )
 
 
 AT_ONCE = Work(light=AtOnce(), heavy=AtOnce())

@@ -6,6 +6,7 @@ spreadsheet shows (1-based, header included).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -117,18 +118,34 @@ BLANK_WORDS = frozenset({"n/a", "na", "n.a.", "-", "—", "–", "none", "tbd", 
 TOTAL_WORDS = frozenset({"total", "totals", "grand total", "subtotal", "sum"})
 
 
+# Every way each of those words can be cased ("N/A", "n/a", "Tbd", ...): the reader strips each
+# cell, so a row holds one exactly when a cell is in this set, asked of the whole row at C speed.
+_BLANK_CELLS = frozenset(
+    "".join(letters)
+    for word in BLANK_WORDS
+    for letters in itertools.product(*({c.lower(), c.upper()} for c in word))
+)
+
+
+def _says_blank(text: str | None) -> bool:
+    return text is not None and text.strip().lower() in BLANK_WORDS
+
+
 def _blank_words(row: BatchRow, headers: dict[int, str], cols: dict[str, int]) -> None:
     """Cells such as N/A or TBD as blank, each noted on the row under its header."""
 
     def blank(target: str, text: str | None) -> bool:
-        if text is None or text.strip().lower() not in BLANK_WORDS:
+        if not _says_blank(text):
             return False
         header = headers.get(cols.get(target, -1), target)
-        row.notes.append(f"{header}: {text.strip()} read as blank")
+        row.notes.append(f"{header}: {(text or '').strip()} read as blank")
         return True
 
-    row.fields = {t: text for t, text in row.fields.items() if not blank(t, text)}
-    row.counts = {c: text for c, text in row.counts.items() if not blank(f"learners_{c}", text)}
+    # A row with no such cell (nearly every row) keeps its dicts as they are.
+    if not _BLANK_CELLS.isdisjoint(row.fields.values()):
+        row.fields = {t: text for t, text in row.fields.items() if not blank(t, text)}
+    if not _BLANK_CELLS.isdisjoint(row.counts.values()):
+        row.counts = {c: text for c, text in row.counts.items() if not blank(f"learners_{c}", text)}
     if blank(AS_OF, row.as_of):
         row.as_of = None
     if blank(CLOSE, row.close):
