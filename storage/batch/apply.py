@@ -195,9 +195,10 @@ def _loaded(
 
     def each(found: dict[str, Any]) -> Any:
         # Called for every object, the innermost first: a row's fields and counts, then the
-        # row, which becomes its BatchRow at once.
+        # row, which becomes its BatchRow at once. The keys too are kept once: each row is
+        # parsed on its own, and json shares keys only within one parse.
         if "sheet" not in found or "fields" not in found:
-            return {k: once(v, v) if type(v) is str else v for k, v in found.items()}
+            return {once(k, k): once(v, v) if type(v) is str else v for k, v in found.items()}
         return BatchRow.load(found)
 
     return [
