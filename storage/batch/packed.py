@@ -33,13 +33,23 @@ def unpack_rows(
 ) -> Iterator[Any]:
     """Each row of `pack_rows`, in order, parsed as it is decompressed (with `object_hook`,
     as json.loads calls it)."""
+    decode = json.JSONDecoder(object_hook=object_hook).raw_decode
     rest = b""
-    for text in _texts(packed):
-        *lines, rest = (rest + text).split(b"\n")
-        for line in lines:
-            yield json.loads(line, object_hook=object_hook)
+    for piece in _texts(packed):
+        text = rest + piece
+        cut = text.rfind(b"\n") + 1
+        rest = text[cut:]
+        # The whole lines of the piece, parsed where they lie in one string: a string a line
+        # would leave, once freed, holes among the rows' objects that later objects fill,
+        # keeping the heap from shrinking after Apply.
+        lines = text[:cut].decode()
+        at = 0
+        while at < len(lines):
+            row, at = decode(lines, at)
+            yield row
+            at += 1  # the line's end
     if rest.strip():
-        yield json.loads(rest, object_hook=object_hook)
+        raise ValueError("packed rows end in the middle of a line")
 
 
 def _texts(packed: bytes) -> Iterator[bytes]:
