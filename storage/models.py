@@ -340,8 +340,9 @@ class BatchPlan(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
-    # The rows as read (text by column target, blank cells left out), checked again at Apply.
-    rows: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    # The rows as read (text by column target, blank cells left out), checked again at Apply:
+    # one JSON object a line, compressed (storage.batch.packed), never one 55 MB JSON value.
+    packed_rows: bytes | None = Field(default=None, sa_column=Column(sa.LargeBinary))
     # What the preview said: counts by outcome, and each row's outcome.
     summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     # The workspace's audit trail when the preview read it (storage.batch.plan.data_mark):

@@ -53,9 +53,10 @@ def apply_batch(
     team_id = team_of(context)
     actor = _actor(body, context)
     with Session(deps.engine) as session:
-        plan = get_plan(session, team_id=team_id, plan_id=action["value"])
+        plan = get_plan(session, team_id=team_id, plan_id=action["value"], rows=False)
         ensure_may_apply(plan, actor.user_id, actor.is_admin)
-    total = len(plan.rows or [])
+    # The preview's outcome of each row counts them, without reading the rows themselves.
+    total = len((plan.summary or {}).get("rows", []))
     shown: list[bool] = []
     try:
         # Progress goes to Slack from a thread of its own: the apply holds the database's

@@ -7,7 +7,6 @@ the commit leaves everything, the status included, as it was.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,6 +19,7 @@ from storage import activities as service
 from storage import counts as learner_counts
 from storage import table_stats
 from storage.activities import Actor
+from storage.batch.packed import unpack_rows
 from storage.batch.plan import ADD, ERROR, UPDATE, Plan, RowPlan, Tally, data_mark, plan_rows
 from storage.batch.store import (
     APPLIED,
@@ -186,25 +186,26 @@ def _loaded(
     """The plan's rows (those `wanted`, or all), read from their stored text one row at a
     time, each cell's text kept once as the reader keeps it. Parsed whole, 100,000 rows'
     dicts and repeated texts would take 200 MB besides the rows themselves."""
-    text = session.execute(
-        sa.select(sa.cast(BatchPlan.__table__.c.rows, sa.Text)).where(
-            BatchPlan.__table__.c.id == plan.id
-        )
+    packed = session.execute(
+        sa.select(BatchPlan.__table__.c.packed_rows).where(BatchPlan.__table__.c.id == plan.id)
     ).scalar_one()
-    if text is None:
+    if packed is None:
         return []
     once = one_copy()
 
     def each(found: dict[str, Any]) -> Any:
         # Called for every object, the innermost first: a row's fields and counts, then the
-        # row, which becomes its BatchRow at once.
+        # row, which becomes its BatchRow at once. The keys too are kept once: each row is
+        # parsed on its own, and json shares keys only within one parse.
         if "sheet" not in found or "fields" not in found:
-            return {k: once(v, v) if type(v) is str else v for k, v in found.items()}
+            return {once(k, k): once(v, v) if type(v) is str else v for k, v in found.items()}
         return BatchRow.load(found)
 
-    loaded: list[BatchRow] = json.loads(text, object_hook=each) or []
-    del text
-    return [r for r in loaded if wanted is None or (r.sheet, r.row) in wanted]
+    return [
+        r
+        for r in unpack_rows(packed, object_hook=each)
+        if wanted is None or (r.sheet, r.row) in wanted
+    ]
 
 
 def what_changed(preview: dict[str, Any], fresh: Plan) -> list[str]:

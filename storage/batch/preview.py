@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from storage.activities import Actor
 from storage.batch.annotate import annotated_workbook, row_notes
+from storage.batch.packed import pack_rows
 from storage.batch.plan import ERROR, Plan, Tally, plan_rows, problem_text
 from storage.batch.store import PREVIEWED, REFUSED, get_plan, update_plan
 from storage.collector import collector_paused
@@ -143,7 +144,7 @@ def preview_file(
         engine,
         plan_id,
         status=PREVIEWED,
-        rows=[kept_row(r) for r in read.rows],
+        packed_rows=pack_rows(kept_row(r) for r in read.rows),
         summary={
             **summary.dump(),
             "rows": outcomes,

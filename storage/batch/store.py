@@ -131,7 +131,7 @@ def get_plan(
         BatchPlan,
         plan_id.strip().upper(),  # typed as b-7k3m9qx2, say
         populate_existing=fresh,
-        options=None if rows else [defer(BatchPlan.rows)],  # type: ignore[arg-type]
+        options=None if rows else [defer(BatchPlan.packed_rows)],  # type: ignore[arg-type]
     )
     if plan is None or plan.team_id != team_id:
         raise ParsError(
@@ -144,7 +144,7 @@ def get_plan(
 def update_plan(engine: Engine, plan_id: str, **values: Any) -> None:
     with Session(engine) as session:
         # Not the rows kept already (100,000 rows: 200 MB parsed), unless they are replaced.
-        plan = session.get(BatchPlan, plan_id, options=[defer(BatchPlan.rows)])  # type: ignore[arg-type]
+        plan = session.get(BatchPlan, plan_id, options=[defer(BatchPlan.packed_rows)])  # type: ignore[arg-type]
         if plan is None:
             return
         for name, value in values.items():

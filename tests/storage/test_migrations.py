@@ -18,6 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
+from storage.batch.store import claim_file
 from storage.db import (
     LOCK_WAIT_S,
     alembic_config,
@@ -29,6 +30,8 @@ from storage.db import (
 )
 from storage.models import Activity, AuditEvent, LearnerCount, Member
 from tests.conftest import BACKENDS, NOW, guarded_database_url
+from tests.storage.batch.files import grand_rounds, table, xlsx
+from tests.storage.batch.helpers import TEAM, apply, ids, load, preview
 
 TABLES = {"activity", "learner_count", "audit_event", "batch_plan"} | {
     "workspace_settings",
@@ -359,3 +362,29 @@ def test_0010_adds_member_names_and_keeps_the_members(empty_engine: Engine) -> N
     command.downgrade(config, "0009")
     columns = {c["name"] for c in sa.inspect(empty_engine).get_columns("member")}
     assert "real_name" not in columns and "reminders" in columns
+
+
+# --- 0013: a plan's rows packed -----------------------------------------------------------------
+
+
+def test_0013_packs_a_stored_previews_rows_and_it_still_applies(empty_engine: Engine) -> None:
+    config = alembic_config(empty_engine)
+    upgrade(empty_engine)
+    data = xlsx(table([grand_rounds("A-1", Title="Cardiología mensual"), grand_rounds("A-2")]))
+    batch = preview(empty_engine, data).batch_id
+    claim_file(  # a plan whose file is still being read: no rows yet
+        engine=empty_engine, team_id=TEAM, user_id="U1", file_id="F2", file_name="b.xlsx", now=NOW
+    )
+
+    command.downgrade(config, "0012")  # the rows as 0012 stored them: one JSON value
+    plan = sa.table("batch_plan", sa.column("id"), sa.column("rows", sa.JSON()))
+    with empty_engine.connect() as connection:
+        stored = dict(connection.execute(sa.select(plan.c.id, plan.c.rows)).all())
+    assert [r["activity_id"] for r in stored.pop(batch)] == ["A-1", "A-2"]
+    assert list(stored.values()) == [None]
+
+    upgrade(empty_engine)
+    result = apply(empty_engine, batch)
+    assert result.summary.added == 2
+    assert ids(empty_engine) == ["A-1", "A-2"]
+    assert load(empty_engine, "A-1").title == "Cardiología mensual"  # type: ignore[union-attr]
