@@ -47,8 +47,13 @@ def parse_list_state(call: CommandCall) -> dict[str, Any]:
     for key, value in args.pairs.items():
         folded = key.lower()
         if folded == "year":
-            if not value.isdigit() or not 2000 <= int(value) <= 2100:
-                raise UsageError(f'year must be a year such as 2025, not "{value}".', call.usage)
+            years = rules.accepted_years(call.deps.today())
+            if not value.isdigit() or int(value) not in years:
+                raise UsageError(
+                    f"year must be a year from {years[0]} to {years[-1]}, such as 2025, "
+                    f'not "{value}".',
+                    call.usage,
+                )
             state["year"] = int(value)
         elif folded == "format":
             try:

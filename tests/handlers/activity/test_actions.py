@@ -203,6 +203,14 @@ def test_a_long_list_pages_with_next_and_previous(workspace: Workspace) -> None:
     assert "page 1 of 2" in back.text and "`RSS-01`" in back.text
 
 
+@pytest.mark.parametrize("year", ["1999", "2100", "25"])
+def test_a_list_of_a_year_the_bot_does_not_take_names_the_years(
+    workspace: Workspace, year: str
+) -> None:
+    reply = workspace.pars(f"list year={year}")
+    assert "year must be a year from 2000 to" in reply.text and f'not "{year}"' in reply.text
+
+
 def test_paging_keeps_the_filters(workspace: Workspace) -> None:
     journal = [
         {
