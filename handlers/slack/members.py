@@ -101,10 +101,10 @@ def register(app: App) -> None:
                         logger.warning("could not note %s as a member: %s", key[1], error)
 
                 # A write may wait for the database's write lock (an Apply holds it): never
-                # before the acknowledgement, so on the pool.
-                deps.work.light.submit(note)
+                # before the acknowledgement. In order: a rename follows the record it renames.
+                deps.work.ordered.submit(note)
             elif changed:
-                deps.work.light.submit(_rename, deps.engine, team_id, key[1], real_name)
+                deps.work.ordered.submit(_rename, deps.engine, team_id, key[1], real_name)
         return next()
 
-    app.event("user_change")(acknowledged(answering_errors(renamed)))
+    app.event("user_change")(acknowledged(answering_errors(renamed), ordered=True))

@@ -105,20 +105,24 @@ class AtOnce:
 class Work:
     light: Runner
     heavy: Runner
+    # One thread: writes that must land in the order their requests came (who used the bot,
+    # and their names: a first command's record before the profile change that follows it).
+    ordered: Runner
 
     @classmethod
     def pools(cls) -> Work:
         return cls(
             light=Pool("pars-light", LIGHT_WORKERS),
             heavy=Pool("pars-heavy", HEAVY_WORKERS, release=True),
+            ordered=Pool("pars-ordered", 1),
         )
 
 
-AT_ONCE = Work(light=AtOnce(), heavy=AtOnce())
+AT_ONCE = Work(light=AtOnce(), heavy=AtOnce(), ordered=AtOnce())
 
 
 def acknowledged(
-    listener: Callable[[Args], None], *, heavy: bool = False
+    listener: Callable[[Args], None], *, heavy: bool = False, ordered: bool = False
 ) -> Callable[[Args], None]:
     """Acknowledge on the request's own thread, then run `listener` (already wrapped in
     answering_errors) on the light or heavy pool. Its own ack() call, if it makes one, repeats
@@ -127,7 +131,8 @@ def acknowledged(
     def run(args: Args) -> None:
         args.ack()
         work: Work = args.context["deps"].work
-        (work.heavy if heavy else work.light).submit(listener, args)
+        runner = work.ordered if ordered else work.heavy if heavy else work.light
+        runner.submit(listener, args)
 
     run.__name__ = run.__qualname__ = listener.__name__
     return run

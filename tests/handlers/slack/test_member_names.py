@@ -56,7 +56,7 @@ def _exported_owners(workspace: Workspace, *, user: str = ALICE) -> dict[str, tu
 def test_someone_using_the_bot_is_kept_with_their_real_name(workspace: Workspace) -> None:
     workspace.slack.names[ALICE] = "Alice Whitfield"
     assert "add-activity" in workspace.pars("help").text
-    assert _name(workspace, ALICE) == "Alice Whitfield"
+    _eventually(lambda: _name(workspace, ALICE), "Alice Whitfield")
     # The name came with the users.info the bot makes anyway: no call of its own.
     assert [c.method for c in workspace.sent()] == ["users.info", "response_url"]
 
@@ -90,14 +90,15 @@ def test_a_slack_profile_without_a_name_leaves_the_id(workspace: Workspace) -> N
         "user": {"id": ALICE, "name": "alice", "is_restricted": False, "deleted": False},
     }
     workspace.pars(f"{ADD_GR} {COMPLETE} owner=<@{ALICE}|alice>")
-    member = _member(workspace, ALICE)
-    assert member is not None and member.real_name is None
+    _eventually(lambda: _member(workspace, ALICE) is not None, True)
+    assert _name(workspace, ALICE) is None
     assert _exported_owners(workspace)["GR-2025"] == (ALICE, ALICE)
 
 
 def test_slack_failing_never_loses_a_name(workspace: Workspace) -> None:
     workspace.slack.names[ALICE] = "Alice Whitfield"
     workspace.pars(f"{ADD_GR} {COMPLETE} owner=<@{ALICE}|alice>")
+    _eventually(lambda: _name(workspace, ALICE), "Alice Whitfield")
     workspace.slack.answers["users.info"] = {"ok": False, "error": "ratelimited"}
     # Refused as ever when Slack can't say who someone is (test_security.py); the name stays.
     workspace.command("help")
