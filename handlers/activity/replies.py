@@ -155,18 +155,20 @@ def close_all(
     Closed one by one as Close selected closes (one refused does not hold back the others);
     ready activities the list did not show are left open and named.
     """
+    # The claim and the closes commit together: a click whose closes fail (the database
+    # locked or gone) leaves the button as it was, to be clicked again.
     with session_scope(engine) as session:
         offered = close_offers.claim_offer(
             session=session, team_id=team_id, offer_id=offer_id, actor=actor, now=now
         )
-    outcomes = _close_each(
-        engine=engine,
-        team_id=team_id,
-        actor=actor,
-        activity_ids=offered.current_ids,
-        now=now,
-        today=today,
-    )
+        outcomes = _close_in(
+            session,
+            team_id=team_id,
+            actor=actor,
+            activity_ids=offered.current_ids,
+            now=now,
+            today=today,
+        )
     with session_scope(engine) as session:
         newer = close_offers.ready_since(
             session=session,
@@ -195,31 +197,50 @@ def _close_each(
     """Close each one that may be closed, in one transaction: a refusal writes nothing (the
     service checks before it writes, and undoes a write that conflicts), so one refused does
     not hold back the others, and hundreds cost one commit, not hundreds."""
-    outcomes: list[closing.CloseOutcome] = []
     with session_scope(engine) as session:
-        for activity_id in dict.fromkeys(activity_ids):
-            try:
-                activity = service.close_activity(
-                    session=session,
-                    team_id=team_id,
-                    actor=actor,
-                    activity_id=activity_id,
-                    now=now,
-                    today=today,
+        return _close_in(
+            session,
+            team_id=team_id,
+            actor=actor,
+            activity_ids=activity_ids,
+            now=now,
+            today=today,
+        )
+
+
+def _close_in(
+    session: Session,
+    *,
+    team_id: str,
+    actor: service.Actor,
+    activity_ids: Sequence[str],
+    now: datetime,
+    today: date,
+) -> list[closing.CloseOutcome]:
+    outcomes: list[closing.CloseOutcome] = []
+    for activity_id in dict.fromkeys(activity_ids):
+        try:
+            activity = service.close_activity(
+                session=session,
+                team_id=team_id,
+                actor=actor,
+                activity_id=activity_id,
+                now=now,
+                today=today,
+            )
+            message = f"Closed {blocks.named(activity)}."
+            outcomes.append(closing.CloseOutcome(activity.activity_id, True, message, False))
+        except CloseRefused as refused:
+            outcomes.append(
+                closing.CloseOutcome(
+                    refused.activity_id,
+                    False,
+                    _with_counts_hint(refused),
+                    bool(refused.missing),
                 )
-                message = f"Closed {blocks.named(activity)}."
-                outcomes.append(closing.CloseOutcome(activity.activity_id, True, message, False))
-            except CloseRefused as refused:
-                outcomes.append(
-                    closing.CloseOutcome(
-                        refused.activity_id,
-                        False,
-                        _with_counts_hint(refused),
-                        bool(refused.missing),
-                    )
-                )
-            except (ActivityNotFound, NotPermitted, StaleEdit) as error:
-                outcomes.append(closing.CloseOutcome(activity_id, False, error_text(error), False))
+            )
+        except (ActivityNotFound, NotPermitted, StaleEdit) as error:
+            outcomes.append(closing.CloseOutcome(activity_id, False, error_text(error), False))
     return outcomes
 
 

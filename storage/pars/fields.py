@@ -437,6 +437,10 @@ def parse_moc_points(raw: str) -> str:
     return format(number.quantize(Decimal("0.01")).normalize(), "f")
 
 
+# As the one credit type an activity had before boards had entries.
+MOC_CREDIT_TYPE_LIMIT = 200
+
+
 def moc_credit_types(board: str, raw: str) -> list[str]:
     """Credit types separated by + or ,: a type the board's (unconfirmed) list has is written
     as the list has it; any other is kept as typed."""
@@ -444,6 +448,11 @@ def moc_credit_types(board: str, raw: str) -> list[str]:
     types: list[str] = []
     for part in re.split(r"[+,]", raw):
         text = " ".join(part.split())
+        if len(text) > MOC_CREDIT_TYPE_LIMIT:
+            raise FieldError(
+                f'{board} credit type "{text[:40]}…" is {len(text)} characters long; at most '
+                f"{MOC_CREDIT_TYPE_LIMIT} fit"
+            )
         if text and (kept := known.get(_fold(text), text)) not in types:
             types.append(kept)
     return types

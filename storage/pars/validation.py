@@ -349,6 +349,19 @@ def _outside_accepted_years(
     change before any rule computes with it. A date already stored is left alone."""
     years = rules.accepted_years(today)
     problems = []
+    boards = values.get("moc_boards") or []
+    claims = [e["claim_date"] for e in boards if e.get("claim_date")]
+    outside = [c for c in claims if int(c[:4]) not in years]
+    if outside and boards != getattr(stored, "moc_boards", None):
+        del values["moc_boards"]
+        problems.append(
+            Problem(
+                "moc_boards",
+                f"{label('moc_boards')}: claim date {outside[0]} is outside the years pars-bot "
+                "accepts: give a date "
+                f"from {years.start} to {years.stop - 1}",
+            )
+        )
     for name in DATE_FIELDS:
         value = values.get(name)
         if value is None or value.year in years or getattr(stored, name, None) == value:

@@ -229,6 +229,31 @@ def test_a_second_click_closes_nothing_more(workspace: Workspace) -> None:
     assert "C-25-05" not in closed_ids(workspace)
 
 
+def test_a_click_whose_closes_fail_closes_nothing_and_can_be_clicked_again(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    office(workspace)
+    listed = workspace.pars("list ready")
+    real = service.close_activity
+    calls: list[str] = []
+
+    def locked_at_the_tenth(**kwargs: object) -> Activity:
+        calls.append(str(kwargs["activity_id"]))
+        if len(calls) == 10:  # the database gives up half way through
+            raise sa.exc.OperationalError("UPDATE activity", {}, Exception("database is locked"))
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "close_activity", locked_at_the_tenth)
+    failed = workspace.reply(workspace.click(listed, "Close all 44 ready"))
+    assert "nothing was changed" in failed.text, failed.text
+    assert closed_ids(workspace) == []  # the nine closed before the failure were undone too
+
+    monkeypatch.setattr(service, "close_activity", real)
+    again = workspace.reply(workspace.click(listed, "Close all 44 ready"))
+    assert "Closed 43 of the 44 ready activities the list showed" in again.text
+    assert closed_ids(workspace) == READY
+
+
 def test_a_list_older_than_a_day_is_not_acted_on(workspace: Workspace) -> None:
     office(workspace)
     listed = workspace.pars("list ready")

@@ -58,10 +58,14 @@ def test_a_bad_entry_is_refused_naming_it_and_the_fix_and_nothing_is_saved(
         ('moc-boards="ABIM:1.3"', "1.3 MOC points: not a multiple of 0.25"),
         ('moc-boards="ABIM:1; ABIM:2"', "ABIM is given twice: one entry per board"),
         ('moc-boards="ABPth:1"', "did you mean ABPath?"),
+        (f'moc-boards="ABIM:1:{"K" * 201}"', "is 201 characters long; at most 200 fit"),
     ):
         reply = workspace.pars(f"{ADD_GR} moc=yes {typed}")
         assert said in reply.text, reply.text
         assert "moc-boards=" in reply.text  # the example of the right form
+    # A claim date past the calendar the export writes: named with the years the bot takes.
+    reply = workspace.pars(f'{ADD_GR} moc=yes moc-boards="ABIM:1:MK:12/31/0001"')
+    assert "MOC boards: claim date 0001-12-31 is outside the years pars-bot accepts" in reply.text
     with Session(workspace.engine) as session:
         assert session.exec(select(Activity)).all() == []
     assert audit_rows(workspace) == 0
