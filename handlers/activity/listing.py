@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import logging
 from typing import Any
+
+import sqlalchemy as sa
 
 from handlers.activity import messages as blocks
 from handlers.slack.arguments import split_arguments, unknown_key
@@ -13,9 +16,11 @@ from handlers.slack.errors import UsageError
 from handlers.slack.messages import Message
 from storage import activities as service
 from storage import close_offers, queries
-from storage.db import session_scope
+from storage.db import is_unreachable, session_scope
 from storage.pars import rules
 from storage.pars.fields import FieldError, parse_format
+
+log = logging.getLogger(__name__)
 
 TITLES = {
     "open": "Open activities",
@@ -69,6 +74,30 @@ def parse_list_state(call: CommandCall) -> dict[str, Any]:
     return state
 
 
+def _offer_close_all(
+    *, deps: Deps, team_id: str, actor: service.Actor, state: dict[str, Any]
+) -> close_offers.Offer | None:
+    """The Close all button's offer, kept in a transaction of its own: when it cannot be
+    written (an Apply holds SQLite's write lock), the list is shown without the button."""
+    try:
+        with session_scope(deps.engine) as session:
+            return close_offers.offer_close_all(
+                session=session,
+                team_id=team_id,
+                actor=actor,
+                today=deps.today(),
+                now=deps.now(),
+                views=state["views"],
+                year=state.get("year"),
+                format_code=state.get("format"),
+            )
+    except sa.exc.OperationalError as error:
+        if not is_unreachable(error):
+            raise
+        log.warning("list shown without Close all: %s", error)
+        return None
+
+
 def render_list(
     *, deps: Deps, team_id: str, actor: service.Actor, state: dict[str, Any]
 ) -> Message:
@@ -92,17 +121,8 @@ def render_list(
         needs = service.needs_of_many(
             session=session, team_id=team_id, activities=[a for a, _s in page.rows]
         )
-        if selectable and page.rows and not state.get("share"):
-            offer = close_offers.offer_close_all(
-                session=session,
-                team_id=team_id,
-                actor=actor,
-                today=deps.today(),
-                now=deps.now(),
-                views=views,
-                year=state.get("year"),
-                format_code=state.get("format"),
-            )
+    if selectable and page.rows and not state.get("share"):
+        offer = _offer_close_all(deps=deps, team_id=team_id, actor=actor, state=state)
     title = " · ".join(TITLES[v] for v in views)
     if state.get("year"):
         title += f" in {state['year']}"

@@ -12,6 +12,7 @@ from storage import counts as learner_counts
 from storage.db import session_scope
 from storage.models import Activity, CloseOffer
 from tests.handlers.conftest import ADMIN, ALICE, BOB, Workspace
+from tests.handlers.slack.test_database_down import writes_blocked
 
 # Everything PARS needs to close a course that ended in 2025, but learner counts.
 COMPLETE = {
@@ -252,6 +253,17 @@ def test_a_click_whose_closes_fail_closes_nothing_and_can_be_clicked_again(
     again = workspace.reply(workspace.click(listed, "Close all 44 ready"))
     assert "Closed 43 of the 44 ready activities the list showed" in again.text
     assert closed_ids(workspace) == READY
+
+
+def test_the_ready_list_is_shown_while_an_apply_holds_the_write_lock(workspace: Workspace) -> None:
+    office(workspace)
+    with writes_blocked(workspace.engine):
+        listed = workspace.pars("list ready")
+    assert len(listed.checkbox_options()) == 44
+    # SQLite: the Close all offer could not be written, so no button (it would close nothing);
+    # PostgreSQL: the lock is on the activities only, and the offer is written.
+    sqlite = workspace.engine.dialect.name == "sqlite"
+    assert ("Close all 44 ready" in listed.buttons) is not sqlite
 
 
 def test_a_list_older_than_a_day_is_not_acted_on(workspace: Workspace) -> None:
