@@ -126,16 +126,16 @@ def close_many(
     today: date,
 ) -> Message:
     """Close each activity that may be closed and report each, as PARS's batch close does."""
-    return closing.close_results(
-        _close_each(
-            engine=engine,
+    with session_scope(engine) as session:
+        outcomes = _close_in(
+            session,
             team_id=team_id,
             actor=actor,
             activity_ids=activity_ids,
             now=now,
             today=today,
         )
-    )
+    return closing.close_results(outcomes)
 
 
 def close_all(
@@ -185,29 +185,6 @@ def close_all(
     )
 
 
-def _close_each(
-    *,
-    engine: Engine,
-    team_id: str,
-    actor: service.Actor,
-    activity_ids: Sequence[str],
-    now: datetime,
-    today: date,
-) -> list[closing.CloseOutcome]:
-    """Close each one that may be closed, in one transaction: a refusal writes nothing (the
-    service checks before it writes, and undoes a write that conflicts), so one refused does
-    not hold back the others, and hundreds cost one commit, not hundreds."""
-    with session_scope(engine) as session:
-        return _close_in(
-            session,
-            team_id=team_id,
-            actor=actor,
-            activity_ids=activity_ids,
-            now=now,
-            today=today,
-        )
-
-
 def _close_in(
     session: Session,
     *,
@@ -217,6 +194,9 @@ def _close_in(
     now: datetime,
     today: date,
 ) -> list[closing.CloseOutcome]:
+    """Close each one that may be closed, in the caller's transaction: a refusal writes nothing
+    (the service checks before it writes, and undoes a write that conflicts), so one refused
+    does not hold back the others, and hundreds cost one commit, not hundreds."""
     outcomes: list[closing.CloseOutcome] = []
     for activity_id in dict.fromkeys(activity_ids):
         try:
