@@ -13,21 +13,12 @@ from storage.db import session_scope
 from storage.models import Activity, CloseOffer
 from tests.handlers.conftest import ADMIN, ALICE, BOB, Workspace
 from tests.handlers.slack.test_database_down import writes_blocked
+from tests.storage.test_transactions import CLOSABLE
 
-# Everything PARS needs to close a course that ended in 2025, but learner counts.
-COMPLETE = {
-    "format": "rss",
-    "start_date": "2025-01-07",
-    "delivery_method": "in-person",
-    "city": "Chicago",
-    "state": "IL",
-    "country": "USA",
-    "credits": "1",
-    "description": "Weekly case conference",
-    "providership": "direct",
-    "cme_finder": "no",
-    "outcome_measures": "knowledge",
-    "commercial_support": "no",
+# Everything PARS needs to close a course that ended in 2025, but learner counts (the storage
+# tests' closable activity, less its title and dates).
+COMPLETE = {k: v for k, v in CLOSABLE.items() if k not in {"title", "end_date"}} | {
+    "start_date": "2025-01-07"
 }
 READY = [f"C-25-{n:02d}" for n in range(1, 44)]  # 43 that can close
 
