@@ -36,7 +36,8 @@ from storage.counts import CountsRecorded
 from storage.duplicates import Other
 from storage.models import Activity, LearnerCount
 from storage.pars import rules
-from storage.pars.fields import BY_NAME, FIELDS, label, outcome_label, render
+from storage.pars.fields import BY_NAME, FIELDS, label, render
+from storage.pars.labels import has_labels, labels
 from storage.pars.needs import needs_text
 from storage.queries import ActivityPage, PageKey, page_key
 
@@ -79,26 +80,13 @@ def _shown(name: str, value: Any) -> str:
 
 
 def _shown_text(name: str, value: Any) -> str:
-    if name == "format":
-        return rules.format_label(value)
-    if name == "delivery_method":
-        return ", ".join(rules.DELIVERY_METHODS.get(v, v) for v in value)
-    if name == "providership":
-        return rules.PROVIDERSHIP.get(value, value)
-    if name == "outcome_measures":
-        return ", ".join(outcome_label(v) for v in value)
+    if has_labels(name):
+        shown = labels(name, value)
+        return shown if isinstance(shown, str) else ", ".join(shown)
     if name == "description":
         return _clip(value, 300)
-    if name == "finder_fee":
-        return rules.PASSPORT_FEES.get(value, value)
-    if name == "finder_registration":
-        return rules.PASSPORT_REGISTRATION.get(value, value)
     if name == "moc_boards":
         return "; ".join(_moc_entry_text(entry) for entry in value)
-    if name == "rems_program":
-        return rules.REMS_PROGRAMS.get(value, value)
-    if name == "commendation_tags":
-        return ", ".join(rules.COMMENDATION_CRITERIA.get(v, v) for v in value)
     return render(value)
 
 

@@ -26,15 +26,15 @@ from storage.pars.fields import (
     FieldError,
     choice_parser,
     parse_count,
-    parse_credits,
     parse_date,
     parse_moc_board,
+    parse_moc_points,
     parse_money,
     parse_values,
     parse_yes_no,
 )
 from storage.sheets.headers import AS_OF, CLOSE, OTHERS, PHYSICIANS, Slot
-from storage.sheets.workbooks import shown_value
+from storage.sheets.workbooks import moc_cell, shown_value
 
 Record = Mapping[str, Any]
 
@@ -99,14 +99,7 @@ def _moc(part: str) -> Callable[[Record, int], Any]:
         entries = (record.get("moc_boards") or []) if record.get("moc") else []
         if index > len(entries):
             return None
-        found = entries[index - 1].get(part)
-        if part == "points":
-            return Decimal(found) if found else None
-        if part == "claim_date":
-            return date.fromisoformat(found) if found else None
-        if part == "credit_types":
-            return "; ".join(found) if found else None
-        return found
+        return moc_cell(entries[index - 1], part)
 
     return value
 
@@ -147,7 +140,7 @@ COLUMNS: dict[str, Column] = {
     "supporter.in_kind": _column(_flag("in_kind"), parse_yes_no, _yes_no),
     "moc.board": _column(_moc("board"), parse_moc_board),
     "moc.credit_types": _column(_moc("credit_types"), _text),
-    "moc.points": _column(_moc("points"), parse_credits),
+    "moc.points": _column(_moc("points"), lambda raw: Decimal(parse_moc_points(raw))),
     "moc.claim_date": _column(_moc("claim_date"), parse_date),
 }
 

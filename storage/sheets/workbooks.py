@@ -22,7 +22,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from storage.pars import rules
-from storage.pars.fields import label, outcome_label, render
+from storage.pars.fields import label, render
+from storage.pars.labels import has_labels, labels
 from storage.sheets.headers import EXAMPLE_ID
 
 HEADER_FILL = PatternFill("solid", fgColor="1D4F91")
@@ -100,22 +101,29 @@ def moc_groups(activities: Sequence[Any]) -> int:
     return max([MOC_GROUPS, *(len(a.moc_boards or []) for a in activities)])
 
 
-def moc_cells(entries: Sequence[dict[str, Any]] | None, groups: int) -> list[Any]:
-    """Board entries as the cells of `groups` numbered groups: points a number, the claim date a
-    date, credit types separated by `;`."""
+def moc_cell(entry: Mapping[str, Any], part: str) -> Any:
+    """One part of a board entry as its cell: points a number, the claim date a date, credit
+    types separated by `;`."""
+    found = entry.get(part)
+    if not found:
+        return None
+    if part == "points":
+        return Decimal(found)
+    if part == "claim_date":
+        return date.fromisoformat(found)
+    if part == "credit_types":
+        return "; ".join(found)
+    return found
+
+
+def moc_cells(entries: Sequence[Mapping[str, Any]] | None, groups: int) -> list[Any]:
+    """Board entries as the cells of `groups` numbered groups, MOC_PARTS' order each."""
     out: list[Any] = []
     for index in range(groups):
         if index >= len(entries or []):
             out += [None] * len(MOC_PARTS)
             continue
-        entry = (entries or [])[index]
-        points, claim = entry.get("points"), entry.get("claim_date")
-        out += [
-            entry["board"],
-            Decimal(points) if points else None,
-            "; ".join(entry.get("credit_types") or []) or None,
-            date.fromisoformat(claim) if claim else None,
-        ]
+        out += [moc_cell((entries or [])[index], part) for part, _ in MOC_PARTS]
     return out
 
 
@@ -157,22 +165,9 @@ def shown_value(name: str, value: Any) -> Any:
     """A stored value as the export writes it: PARS labels, real dates and numbers."""
     if value is None or value == []:
         return None
-    if name == "format":
-        return rules.FORMATS[value].label if value in rules.FORMATS else value
-    if name == "delivery_method":
-        return "; ".join(rules.DELIVERY_METHODS.get(v, v) for v in value)
-    if name == "providership":
-        return rules.PROVIDERSHIP.get(value, value)
-    if name == "finder_fee":
-        return rules.PASSPORT_FEES.get(value, value)
-    if name == "finder_registration":
-        return rules.PASSPORT_REGISTRATION.get(value, value)
-    if name == "outcome_measures":
-        return "; ".join(outcome_label(v) for v in value)
-    if name == "rems_program":
-        return rules.REMS_PROGRAMS.get(value, value)
-    if name == "commendation_tags":
-        return "; ".join(rules.COMMENDATION_CRITERIA.get(v, v) for v in value)
+    if has_labels(name):
+        shown = labels(name, value)
+        return shown if isinstance(shown, str) else "; ".join(shown)
     if name in YES_NO_FIELDS:
         return "Yes" if value else "No"
     if name in DATE_FIELDS or isinstance(value, date):
