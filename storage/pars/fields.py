@@ -555,19 +555,24 @@ def parse_commendation(raw: str) -> list[str]:
         folded = re.sub(r"[^a-z0-9]", "", part.lower())
         code = _COMMENDATION_LOOKUP.get(folded)
         if code is None:
-            close = difflib.get_close_matches(folded, list(_COMMENDATION_LOOKUP), n=1, cutoff=0.7)
-            hint = (
-                f"did you mean {rules.COMMENDATION_CRITERIA[_COMMENDATION_LOOKUP[close[0]]]}?"
-                if close
-                else "give a criterion's name or number, e.g. Engages Teams or C1 (`/pars "
-                "help fields` lists them)"
-            )
             raise FieldError(
                 f'"{part.strip()}" is not a criterion of the Menu for Accreditation with '
-                f"Commendation; {hint}"
+                f"Commendation; {_commendation_hint(folded)}"
             )
         codes.add(code)
     return [code for code in rules.COMMENDATION_CRITERIA if code in codes]
+
+
+def _commendation_hint(folded: str) -> str:
+    if re.fullmatch(r"c\d+", folded):  # a number out of range: no name is "close" to it
+        return f"they are numbered C1 to C{len(rules.COMMENDATION_CRITERIA)}"
+    close = difflib.get_close_matches(folded, list(_COMMENDATION_LOOKUP), n=1, cutoff=0.7)
+    if close:
+        return f"did you mean {rules.COMMENDATION_CRITERIA[_COMMENDATION_LOOKUP[close[0]]]}?"
+    return (
+        "give a criterion's name or number, e.g. Engages Teams or C1 (`/pars help fields` "
+        "lists them)"
+    )
 
 
 _parse_fee_answer = choice_parser(

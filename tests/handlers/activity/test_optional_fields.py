@@ -50,6 +50,15 @@ def test_a_near_miss_gets_a_suggestion_and_nothing_is_saved(workspace: Workspace
         assert session.exec(select(AuditEvent)).all() == []
 
 
+def test_a_criterion_number_out_of_range_names_the_range(workspace: Workspace) -> None:
+    reply = workspace.pars(f"{ADD_GR} commendation=C99")
+    assert '"C99" is not a criterion' in reply.text
+    assert "they are numbered C1 to C16" in reply.text
+    assert "did you mean" not in reply.text  # no name is near a number
+    with Session(workspace.engine) as session:
+        assert session.exec(select(Activity)).all() == []
+
+
 def test_the_form_offers_rems_mips_and_the_criteria(workspace: Workspace) -> None:
     workspace.pars(f"{ADD_GR} commendation=C4")
     workspace.command("edit GR-2025")
