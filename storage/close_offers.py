@@ -106,6 +106,7 @@ def offer_close_all(
         user_id=actor.user_id,
         created_at=now,
         activities=[[pk, activity_id] for pk, activity_id in keys],
+        capped=capped,
     )
     session.add(offer)
     session.flush()
@@ -152,7 +153,7 @@ def claim_offer(
         current_ids=[now_named[pk] for pk in shown if pk in now_named],
         removed_ids=[aid for pk, aid in shown.items() if pk not in now_named],
         pks=frozenset(shown),
-        capped=len(shown) >= OFFER_LIMIT,
+        capped=offer.capped,
     )
 
 

@@ -372,3 +372,6 @@ class CloseOffer(SQLModel, table=True):
     activities: list[list[Any]] = Field(sa_column=Column(JSON, nullable=False))
     # Set by the first click: a second click (or a double click) closes nothing more.
     used_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # The list held more than these (close_offers.OFFER_LIMIT): the click's answer says that
+    # those left open were past the limit, not that they became ready since.
+    capped: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})

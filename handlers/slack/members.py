@@ -31,14 +31,16 @@ def _uses_the_bot(body: dict[str, Any]) -> bool:
     return event.get("type") == "message" and event.get("subtype") == "file_share"
 
 
-def _rename(engine: Engine, team_id: str, user_id: str, real_name: str) -> None:
+def _rename(engine: Engine, team_id: str, user_id: str, real_name: str) -> bool:
     """Keep a member's new name (in a thread of its own, so no request waits on it); a
-    failure leaves the name as it was, logged."""
+    failure leaves the name as it was, logged, and says so."""
     try:
         with session_scope(engine) as session:
             members.rename(session=session, team_id=team_id, user_id=user_id, real_name=real_name)
     except Exception as error:
         log.warning("could not keep the name of %s: %s", user_id, error)
+        return False
+    return True
 
 
 def renamed(event: dict[str, Any], context: BoltContext, logger: logging.Logger) -> None:
@@ -80,8 +82,6 @@ def register(app: App) -> None:
             with lock:
                 known = key in noted
                 changed = known and real_name is not None and noted[key] != real_name
-                if changed:
-                    noted[key] = real_name
             deps = deps_of(context)
             if not known:
 
@@ -104,7 +104,15 @@ def register(app: App) -> None:
                 # before the acknowledgement. In order: a rename follows the record it renames.
                 deps.work.ordered.submit(note)
             elif changed:
-                deps.work.ordered.submit(_rename, deps.engine, team_id, key[1], real_name)
+
+                def rename() -> None:
+                    # Noted once written: a write that failed is tried again by the next
+                    # request that brings the name.
+                    if real_name is not None and _rename(deps.engine, team_id, key[1], real_name):
+                        with lock:
+                            noted[key] = real_name
+
+                deps.work.ordered.submit(rename)
         return next()
 
     app.event("user_change")(acknowledged(answering_errors(renamed), ordered=True))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
 from typing import Any
 
@@ -220,7 +220,9 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
     # count or close an activity the activities sheet adds or completes).
     record: Any = workspace.pending.get(key, stored)
     if record is not None and "moc_boards" in row.fields:
-        row.fields = dict(checks.with_stored_moc_parts(row.fields, record))
+        # On a copy of the row: the rows kept for Apply keep the sheet's blanks, filled then
+        # from the boards as stored then, so an edit made after the preview is not overwritten.
+        row = replace(row, fields=dict(checks.with_stored_moc_parts(row.fields, record)))
     if record is None:
         if not row.fields:
             plan.action = ERROR

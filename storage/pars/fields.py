@@ -458,6 +458,35 @@ def moc_credit_types(board: str, raw: str) -> list[str]:
     return types
 
 
+# How an entry's part is known for points or a claim date rather than credit types.
+_POINTS_PIECE = re.compile(r"[\d.,$]+")
+_DATE_PIECE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4}")
+
+
+def parse_moc_credit_type(raw: str) -> str:
+    """The credit types of `moc-credit-type=`, which go into the first entry's text: what that
+    text would read as another part, or as another board, is refused here."""
+    value = parse_text(MOC_CREDIT_TYPE_LIMIT)(raw)
+    for mark, role in ((";", "boards"), (":", "a board's parts")):
+        if mark in value:
+            raise FieldError(
+                f'a credit type has no "{mark}": it separates {role} in moc-boards; join one '
+                "board's credit types with + (Medical Knowledge+Patient Safety)"
+            )
+    for piece in re.split(r"[+,]", value):
+        piece = piece.strip()
+        if _DATE_PIECE.fullmatch(piece):
+            raise FieldError(
+                f'"{piece}" is a date, not a credit type: give a claim date in moc-boards '
+                "(ABIM:1.5:Medical Knowledge:2026-06-30)"
+            )
+        if _POINTS_PIECE.fullmatch(piece):
+            raise FieldError(
+                f'"{piece}" is a number, not a credit type: give points with moc-credits='
+            )
+    return value
+
+
 def _moc_entry(part: str) -> dict[str, Any]:
     """One board's entry: the board first, then its points, credit types and claim date, each
     known by its kind (a number, a date, else credit types) in any order."""
@@ -471,9 +500,9 @@ def _moc_entry(part: str) -> dict[str, Any]:
     for piece in pieces[1:]:
         if not piece:
             continue
-        if re.fullmatch(r"[\d.,$]+", piece):
+        if _POINTS_PIECE.fullmatch(piece):
             kind, value = "points", parse_moc_points(piece)
-        elif re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4}", piece):
+        elif _DATE_PIECE.fullmatch(piece):
             kind, value = "claim_date", parse_date(piece).isoformat()
         else:
             kind, value = "credit_types", moc_credit_types(entry["board"], piece)
@@ -854,7 +883,7 @@ ENTRY_ONE: tuple[FieldSpec, ...] = (
         "moc_credit_type",
         "moc-credit-type",
         "MOC credit type",
-        parse_text(200),
+        parse_moc_credit_type,
         'moc-credit-type="Medical Knowledge"',
         ("moc-type", "moc-credit-types"),
     ),

@@ -29,7 +29,7 @@ from storage.sheets.package import CellValue, Package
 from storage.sheets.read import FileRefused, Limits, Sheet, kind_of, read_file
 from storage.sheets.rows import ReadRows, SheetLayout, sheet_rows
 from storage.sheets.template_values import Column, Record, cell_value, column_for
-from storage.sheets.workbooks import printable
+from storage.sheets.workbooks import FORMULA_STARTS, printable
 
 WORKBOOK_TEMPLATES = {"xlsx", "xlsm"}
 TEXT_TEMPLATES = {"txt", "tsv"}
@@ -264,7 +264,15 @@ def _tsv_cell(value: Any) -> str:
         return f"{value:%m/%d/%Y}"
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
-    return str(value)
+    text = str(value)
+    # Text a spreadsheet would read as a formula (an owner's name is theirs to set in Slack):
+    # written as Excel writes such text, after an apostrophe. Numbers are never text here.
+    return "'" + text if isinstance(value, str) and text[:1] in _FORMULA_STARTS else text
+
+
+# As the .xlsx cells guard them (workbooks.text_cell), and a tab or carriage return, which a
+# spreadsheet skips before reading the rest as a formula.
+_FORMULA_STARTS = (*FORMULA_STARTS, "\t", "\r")
 
 
 def report_lines(report: FillReport, *, most: int | None = None) -> list[str]:

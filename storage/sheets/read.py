@@ -249,7 +249,10 @@ def _text_rows(data: bytes, kind: str, name: str, limits: Limits) -> list[Sheet]
         for row in reader:
             if len(sheet.rows) > limits.max_rows:
                 _too_many_rows(name, limits)
-            sheet.rows.append([once(text := cell.strip(), text) for cell in row])
+            cells = [once(text := cell.strip(), text) for cell in row]
+            if any(c[:1] == "'" for c in cells):
+                cells = [_unguarded(c) for c in cells]
+            sheet.rows.append(cells)
     except csv.Error as error:
         # A cell longer than any spreadsheet allows, a NUL byte deep in the file...
         raise FileRefused(
@@ -258,6 +261,15 @@ def _text_rows(data: bytes, kind: str, name: str, limits: Limits) -> list[Sheet]
             "the new copy."
         ) from None
     return [sheet]
+
+
+# What follows the apostrophe the tab-delimited export puts before text a spreadsheet would
+# read as a formula (fill.tsv_bytes): read back, the text is as it was.
+_GUARDED = frozenset("=+-@\t\r")
+
+
+def _unguarded(cell: str) -> str:
+    return cell[1:].strip() if cell[:1] == "'" and cell[1:2] in _GUARDED else cell
 
 
 _TEXT_NAMES = {"csv": "CSV", "tsv": "tab-delimited text", "txt": "tab-delimited text"}

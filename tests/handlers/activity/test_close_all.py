@@ -315,6 +315,22 @@ def test_past_the_limit_close_all_offers_the_first_ones_and_says_so(
     assert closed_ids(workspace) == [f"C-{n}" for n in range(1, 6)]
 
 
+def test_exactly_the_limit_is_not_past_it(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(close_offers, "OFFER_LIMIT", 5)  # 1,000 in use
+    seed_ready(workspace, [f"C-{n}" for n in range(1, 6)])
+    listed = workspace.pars("list ready")
+    assert listed.buttons == ["Close selected", "Close all 5 ready"]
+    seed_ready(workspace, ["LATE-1"])
+    result = workspace.reply(workspace.click(listed, "Close all 5 ready"))
+    assert "Closed all 5 ready activities." in result.text
+    assert "1 activity became ready after the list was shown and was left open: `LATE-1`" in (
+        result.text
+    )
+    assert "at a time" not in result.text
+
+
 def test_close_all_keeps_to_the_lists_filters(workspace: Workspace) -> None:
     seed_ready(workspace, ["Y25-1", "Y25-2"])
     workspace.seed(

@@ -87,6 +87,25 @@ def test_the_keys_of_one_board_change_the_first_entry(workspace: Workspace) -> N
     assert [e["board"] for e in stored(workspace).moc_boards or []] == ["ABP"]
 
 
+def test_a_one_board_key_sets_only_its_own_part(workspace: Workspace) -> None:
+    # The first board without a claim date: a date as its credit type was saved as one.
+    workspace.pars(
+        f'{ADD_GR} moc=yes moc-boards="ABP:1:Lifelong Learning and Self-Assessment; '
+        'ABIM:1.5:Medical Knowledge+Practice Assessment:2026-06-30"'
+    )
+    for typed, said in (
+        ("moc-credit-type=2026-01-01", '"2026-01-01" is a date, not a credit type'),
+        ("moc-credit-type=1.5", '"1.5" is a number, not a credit type'),
+        ('moc-credit-type="Medical Knowledge;Patient Safety"', 'a credit type has no ";"'),
+        ('moc-credit-type="Medical Knowledge: Patient Safety"', 'a credit type has no ":"'),
+    ):
+        reply = workspace.pars(f"edit GR-2025 {typed}")
+        assert f"MOC credit type: {said}" in reply.text, reply.text
+        assert stored(workspace).moc_boards == [ABP, ABIM]
+    workspace.pars('edit GR-2025 moc-credit-type="Patient Safety"')
+    assert stored(workspace).moc_boards == [ABP | {"credit_types": ["Patient Safety"]}, ABIM]
+
+
 def test_points_without_a_board_are_refused(workspace: Workspace) -> None:
     reply = workspace.pars(f"{ADD_GR} moc=yes moc-credits=1")
     assert "MOC points and credit types belong to a board: give `moc-board=ABIM` too" in (

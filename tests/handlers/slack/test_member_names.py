@@ -8,10 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from handlers.slack import middleware
+from storage import members
 from storage.models import Member
 from tests.handlers.conftest import ADD_GR, ADMIN, ALICE, BOB, COMPLETE, Workspace
 
@@ -105,6 +107,30 @@ def test_slack_failing_never_loses_a_name(workspace: Workspace) -> None:
     assert _name(workspace, ALICE) == "Alice Whitfield"
     del workspace.slack.answers["users.info"]
     assert _exported_owners(workspace, user=ADMIN)["GR-2025"] == ("Alice Whitfield", ALICE)
+
+
+def test_a_rename_that_failed_is_tried_again_on_the_next_request(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace.slack.names[ALICE] = "Alice Whitfield"
+    workspace.pars("help")
+    _eventually(lambda: _name(workspace, ALICE), "Alice Whitfield")
+    tried: list[str | None] = []
+    rename = members.rename
+
+    def failing_once(**given: Any) -> bool:
+        tried.append(given["real_name"])
+        if len(tried) == 1:
+            raise sa.exc.OperationalError("UPDATE member", {}, Exception("database is locked"))
+        return rename(**given)
+
+    monkeypatch.setattr(members, "rename", failing_once)
+    workspace.slack.names[ALICE] = "Alice Moreno"
+    workspace.pars("help")
+    _eventually(lambda: tried, ["Alice Moreno"])
+    assert _name(workspace, ALICE) == "Alice Whitfield"
+    workspace.pars("help")
+    _eventually(lambda: _name(workspace, ALICE), "Alice Moreno")
 
 
 def _profile_changed(workspace: Workspace, user_id: str, real_name: str) -> None:

@@ -3,6 +3,7 @@ frozen with a filter, dates as dates; and read back, it still changes nothing.""
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import date
 
@@ -11,7 +12,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.engine import Engine
 
 from storage import reminders
-from storage.batch.export import export_workbook
+from storage.batch.export import export_tsv, export_workbook
 from storage.db import session_scope
 from storage.sheets.headers import find_columns
 from storage.sheets.tables import MAX_WIDTH, MIN_WIDTH
@@ -159,3 +160,15 @@ def test_owner_alone_is_still_read_as_the_owner_s_slack_id() -> None:
     both = find_columns([["Activity ID", "Owner", "Owner Slack ID"]])
     assert both is not None and both.targets == {0: "activity_id", 2: "owner_user_id"}
     assert both.unknown == [] and both.repeated == [] and both.not_used == []
+
+
+def test_the_tab_delimited_export_keeps_a_formula_like_name_as_text(engine: Engine) -> None:
+    _office(engine)
+    with session_scope(engine) as session:
+        data = export_tsv(session=session, team_id=TEAM, year=2025, today=TODAY).data
+    lines = list(csv.reader(io.StringIO(data.decode("utf-8"), newline=""), dialect="excel-tab"))
+    rows = {r[0]: dict(zip(lines[0], r, strict=True)) for r in lines[1:]}
+    # The apostrophe a spreadsheet shows a text that begins like a formula with.
+    assert rows["GR-2025B"]["Owner"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert rows["GR-2025"]["Owner"] == "Jane Whitfield"
+    assert rows["GR-2025B"]["Start date"] == "01/07/2025"

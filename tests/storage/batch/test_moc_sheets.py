@@ -9,12 +9,13 @@ from datetime import date
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 
+from storage.activities import update_activity
 from storage.batch.export import export_workbook
 from storage.db import session_scope
 from storage.sheets.workbooks import template_workbook
-from tests.conftest import TODAY
+from tests.conftest import NOW, TODAY
 from tests.storage.batch.files import grand_rounds, table, xlsx
-from tests.storage.batch.helpers import TEAM, apply, load, preview
+from tests.storage.batch.helpers import ALICE, TEAM, apply, load, preview
 
 TWO_BOARDS = {
     "Registered for MOC": "Yes",
@@ -124,3 +125,31 @@ def test_the_template_has_moc_groups_with_a_board_list() -> None:
     assert boards.formula1 == '"ABA,ABIM,ABOHNS,ABOS,ABP,ABPath,ABS,ABTS"'
     example = dict(zip(headers, [c.value for c in sheet[2]], strict=True))
     assert (example["MOC Board 1"], example["MOC Credit Types 1"]) == ("ABIM", "Medical Knowledge")
+
+
+def test_an_edit_between_preview_and_apply_keeps_what_the_sheet_left_blank(
+    engine: Engine,
+) -> None:
+    added(engine, grand_rounds("GR-1", **TWO_BOARDS))
+    # Board 1's points left blank; board 2's points changed.
+    sheet = {"MOC Board 1": "ABIM", "MOC Board 2": "ABPath", "MOC Points 2": 3}
+    plan = preview(engine, xlsx(table([grand_rounds("GR-1", **sheet)])))
+    assert plan.summary.updated == 1, plan.first_errors
+    with session_scope(engine) as session:
+        update_activity(
+            session=session,
+            team_id=TEAM,
+            actor=ALICE,
+            activity_id="GR-1",
+            raw={
+                "moc_boards": "ABIM:2:Medical Knowledge+Practice Assessment:2026-06-30; "
+                "ABPath:2:Lifelong Learning"
+            },
+            now=NOW,
+            today=TODAY,
+        )
+    result = apply(engine, plan.batch_id)
+    assert result.summary.errors == 0, result.errors
+    found = load(engine, "GR-1")
+    assert found is not None
+    assert found.moc_boards == [ABIM | {"points": "2"}, ABPATH | {"points": "3"}]
