@@ -76,6 +76,17 @@ class Activity(SQLModel, table=True):
             "activity_id",
             **_OPEN,
         ),
+        # `list ready mine`, and the owner's part of Close all: one owner's ready ones in list
+        # order, not every open one of theirs that ended, read to find the ready among them.
+        sa.Index(
+            "ix_activity_owner_ready_end",
+            "team_id",
+            "owner_user_id",
+            "active_fields_complete",
+            "end_date",
+            "activity_id",
+            **_OPEN,
+        ),
         # "gr-2025" finds "GR-2025" without scanning the workspace.
         sa.Index("ix_activity_team_folded_id", "team_id", sa.text("lower(activity_id)")),
         # Probable duplicates (same folded title, same start): storage/duplicates.py.

@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 
 from handlers.batch import messages as layouts
 from handlers.batch.template_fill import template_answer
+from handlers.slack import bot_values
 from handlers.slack.context import Deps, deps_of, team_of
 from handlers.slack.errors import UNEXPECTED
 from handlers.slack.files import download, upload
@@ -25,6 +26,7 @@ from storage.activities import Actor
 from storage.batch.preview import Preview, annotated_name, preview_file
 from storage.batch.store import REFUSED, claim_file, update_plan
 from storage.errors import ParsError
+from storage.pars.fields import control_character
 from storage.sheets.read import Limits, kind_of
 
 LIMITS = Limits()
@@ -102,6 +104,12 @@ def preview_upload(
     name = file.get("name") or file.get("title") or ""
     if kind_of(name) is None or not channel_id:
         return  # images, PDFs...: not ours, and not worth a word
+    # A name with a control character (a bidirectional override makes "xlsx.exe" read as
+    # "exe.xlsx") is refused by the rule every value follows; claimed under the name shown,
+    # so Slack delivering it again is refused once.
+    problem = control_character(name)
+    if problem is not None:
+        name = bot_values.visible(name)
     deps = deps_of(context)
     team_id = team_of(context)
     claim = claim_file(
@@ -116,6 +124,13 @@ def preview_upload(
     )
     if not claim.fresh:
         logger.info("file %s already claimed by batch %s", file.get("id"), claim.plan_id)
+        return
+    if problem is not None:
+        update_plan(deps.engine, claim.plan_id, status=REFUSED)
+        refused = f"The name of {name} {problem.split(';')[0]}: rename the file and share it again."
+        client.chat_postMessage(
+            channel=channel_id, thread_ts=thread_ts, **layouts.progress_message(refused).kwargs()
+        )
         return
     posted = client.chat_postMessage(
         channel=channel_id,

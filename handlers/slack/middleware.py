@@ -15,6 +15,7 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from handlers.slack import bot_values
 from handlers.slack.context import Deps, find_team
 from handlers.slack.errors import DATABASE_UNREACHABLE, unreachable_reason
 from storage.activities import Actor
@@ -191,6 +192,9 @@ def register(app: App, deps: Deps) -> None:
             # A guest's App Home stays empty too: nothing about the office's activities.
             logger.info("refused a %s request from guest %s", kind, user_id)
             return refuse(GUEST_UPLOAD_REFUSAL if _is_upload(event) else GUEST_REFUSAL)
+        if (problem := bot_values.refusal(body)) is not None:
+            logger.warning("refused a %s request from %s: %s", kind, user_id, problem)
+            return refuse(problem)
         return next()
 
 

@@ -350,7 +350,12 @@ GOOD = '"id": "EM-1", "counts": {"physician": "90"}, "as_of": null, "seen": SEEN
         ('{"id": "EM-1", "counts": {}, "as_of": null, "seen": SEEN}', DAMAGED),
         ('{"id": "EM-1", "counts": {"physician": "90"}, "as_of": null, "seen": "x"}', DAMAGED),
         ('{"id": "EM-1", "counts": {"physician": "90"}, "as_of": 20251231, "seen": SEEN}', DAMAGED),
-        ("{" + GOOD.replace("EM-1", "EM\\u0000") + "}", DAMAGED),
+        # Refused before the button's handler reads it (handlers/slack/bot_values.py).
+        (
+            "{" + GOOD.replace("EM-1", "EM\\u0000") + "}",
+            "This button's data is damaged or was not made by pars-bot: it holds an invisible "
+            "control character (U+0000, character 3). Nothing was done",
+        ),
         ("{" + GOOD + ', "admin": true}', DAMAGED),
         ("{" + GOOD.replace('"90"', '"ninety"') + "}", '"ninety" is not a whole number'),
         ("{" + GOOD.replace('"90"', '"-5"') + "}", '"-5" is not a whole number'),
