@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.context.respond import Respond
 from slack_bolt.kwargs_injection.args import Args
+from slack_sdk.errors import SlackApiError
 
 from handlers.slack.mrkdwn import error_text
 from storage.db import is_unreachable
@@ -28,6 +29,9 @@ class UsageError(ParsError):
 # A database that did not answer in time, or a lock that was not released in time: the
 # transaction did not commit (storage.db.is_unreachable).
 DATABASE_UNREACHABLE = "pars-bot can't reach its database right now; nothing was changed"
+
+# Slack accepts a form (views.open) within 3 s of the click or command that asked for it.
+FORM_TOO_LATE = "The form took too long to open, so Slack no longer accepts it. Please try again."
 
 UNEXPECTED = (
     "Something went wrong on our side and nothing was changed. Please try again; if it keeps "
@@ -61,6 +65,9 @@ def handle_error(
     elif is_unreachable(error):
         logger.warning("database unreachable: %s", unreachable_reason(error))
         text = DATABASE_UNREACHABLE
+    elif isinstance(error, SlackApiError) and error.response.get("error") == "expired_trigger_id":
+        logger.warning("a form came after its trigger expired")
+        text = FORM_TOO_LATE
     else:
         logger.exception("unexpected error handling a %s request", body.get("type", "command"))
         text = UNEXPECTED
