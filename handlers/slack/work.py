@@ -157,4 +157,5 @@ def acknowledged(
         runner.submit(listener, args)
 
     run.__name__ = run.__qualname__ = listener.__name__
+    run.reads_settings = getattr(listener, "reads_settings", False)  # type: ignore[attr-defined]
     return run
