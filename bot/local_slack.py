@@ -51,9 +51,12 @@ class LocalSlack:
     # HTTP statuses the next calls of a method answer before a normal answer, e.g.
     # {"chat.postMessage": [429, 503]}; a 429 comes with `Retry-After: 1`, as Slack sends it.
     http_errors: dict[str, list[int]] = field(default_factory=dict)
+    # How long a trigger from trigger() opens a view, as Slack's do (3 s); others never expire.
+    trigger_life: float = 3.0
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
+        self._triggers: dict[str, float] = {}
         self._server: ThreadingHTTPServer | None = None
         self._views = 0
         self._file_ids = 0
@@ -92,6 +95,18 @@ class LocalSlack:
 
     def response_url(self, name: str) -> str:
         return f"{self.base}/response/{name}"
+
+    def trigger(self, name: str) -> str:
+        """A trigger_id issued now: views.open with it fails once `trigger_life` has passed."""
+        trigger_id = f"trig-{name}"
+        with self._lock:
+            self._triggers[trigger_id] = time.monotonic()
+        return trigger_id
+
+    def _expired(self, trigger_id: str) -> bool:
+        with self._lock:
+            issued = self._triggers.get(trigger_id)
+        return issued is not None and time.monotonic() - issued > self.trigger_life
 
     # -- files ---------------------------------------------------------------------------------
     def host_file(
@@ -189,6 +204,8 @@ class LocalSlack:
             if user in self.timezones:
                 profile["tz"] = self.timezones[user]
             return {"ok": True, "user": profile}
+        if method in {"views.open", "views.push"} and self._expired(str(params.get("trigger_id"))):
+            return {"ok": False, "error": "expired_trigger_id"}
         if method in {"views.open", "views.update", "views.push", "views.publish"}:
             with self._lock:
                 self._views += 1

@@ -32,6 +32,18 @@ def help_command(call: CommandCall) -> None:
     call.reply(plain(help_text()))
 
 
+def _no_arguments(args: list[str]) -> bool:
+    return not args
+
+
+def _only_an_id(args: list[str]) -> bool:
+    return len(args) == 1 and "=" not in args[0]
+
+
+def _always(_args: list[str]) -> bool:
+    return True
+
+
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "add-activity",
@@ -41,6 +53,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "Add an activity (no arguments opens a form; without id= the bot assigns one)",
         activity.add_activity,
         ("add",),
+        opens_form=_no_arguments,
     ),
     Subcommand(
         "edit",
@@ -48,6 +61,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "/pars edit GR-2025 credits=1 delivery=in-person city=Chicago state=IL country=USA",
         "Change fields (only an ID opens the form, filled in)",
         activity.edit,
+        opens_form=_only_an_id,
     ),
     Subcommand(
         "close",
@@ -106,6 +120,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "/pars summary year=2025",
         "The Program Summary's figures for a data year, in a form",
         cycle.summary,
+        opens_form=_always,
     ),
     Subcommand(
         "remind",
@@ -245,6 +260,17 @@ def _run_heavy(
         handle_error(error, command, call.respond, None, logger)
 
 
+def opens_form(body: dict[str, Any]) -> bool:
+    """Does this `/pars` open a form? Read from its words alone, before any work."""
+    try:
+        tokens = tokenize(unescape(body.get("text") or ""))
+    except UsageError:
+        return False  # answered on the light pool, as any other mistake
+    sub = _BY_NAME.get(tokens[0].lower()) if tokens else None
+    return sub is not None and sub.opens_form is not None and sub.opens_form(tokens[1:])
+
+
 def register(app: App) -> None:
-    # Acknowledged at once; the subcommand runs on the light pool, or the heavy one.
-    app.command("/pars")(acknowledged(answering_errors(pars_command)))
+    # Acknowledged at once; the subcommand runs on the light pool, the forms one (a form opens
+    # within its trigger's life), or the heavy one.
+    app.command("/pars")(acknowledged(answering_errors(pars_command), opens_form=opens_form))

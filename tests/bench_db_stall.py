@@ -8,6 +8,7 @@ no server). It prints figures; it is not a test (no timing is asserted anywhere)
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sqlite3
@@ -62,17 +63,26 @@ def workspace(engine: Engine, slack: LocalSlack) -> Workspace:
     return Workspace(create_app(settings, engine=engine, clock=clock), slack, clock, engine)
 
 
-def ack_text(space: Workspace, text: str) -> str:
+_NAMES = itertools.count(1)
+
+
+def told(space: Workspace, text: str) -> str:
+    """`/pars text` sent; returns when its answer came, the ack's and the reply's."""
+    name = f"bench{next(_NAMES)}"
     body = payloads.slash_command(
         text,
         user_id=ALICE,
         team_id=space.team_id,
         channel_id="C0CME",
-        response_url=space.slack.response_url("bench"),
+        response_url=space.slack.response_url(name),
         trigger_id="trig-bench",
     )
+    started = time.perf_counter()
     response = space.app.dispatch(payloads.bolt_request(body, SECRET))
-    return f"{response.status} {str(ack_body(response).get('text', ''))[:40]!r}"
+    acked = time.perf_counter() - started
+    in_ack = str(ack_body(response).get("text", ""))
+    reply = in_ack or space.reply(name).text
+    return f"acked {response.status} in {acked:.2f} s, told {reply[:40]!r}"
 
 
 def postgres(url: str, slack: LocalSlack) -> None:
@@ -81,7 +91,7 @@ def postgres(url: str, slack: LocalSlack) -> None:
     through = proxy.url_through(url)
     engine = create_db_engine(through)
     space = workspace(engine, slack)
-    health = create_wsgi_app(space.app, engine)
+    health = create_wsgi_app(space.app, engine, signing_secret=SECRET)
 
     def healthz() -> str:
         answered: list[str] = []
@@ -107,13 +117,13 @@ def postgres(url: str, slack: LocalSlack) -> None:
     )
     timed("GET /healthz, stalled, a pooled connection", healthz, warm_then_stall)
     timed(
-        "/pars help acknowledged, stalled, a pooled connection",
-        lambda: ack_text(space, "help"),
+        "/pars help answered, stalled, a pooled connection",
+        lambda: told(space, "help"),
         warm_then_stall,
     )
     timed(
-        "/pars help acknowledged, stalled, no pooled connection",
-        lambda: ack_text(space, "help"),
+        "/pars help answered, stalled, no pooled connection",
+        lambda: told(space, "help"),
         cold_then_stall,
     )
 
@@ -123,8 +133,8 @@ def postgres(url: str, slack: LocalSlack) -> None:
         proxy.resume()
 
     timed(
-        "/pars help acknowledged, first request after the database is back",
-        lambda: ack_text(space, "help"),
+        "/pars help answered, first request after the database is back",
+        lambda: told(space, "help"),
         stall_then_resume,
     )
 

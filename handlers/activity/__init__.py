@@ -15,8 +15,11 @@ def register(app: App) -> None:
     from handlers.slack.errors import answering_errors
     from handlers.slack.work import acknowledged
 
+    # Opens the edit form: on the forms pool, within its trigger's life.
+    app.action(messages.OPEN_EDIT)(
+        acknowledged(answering_errors(buttons.open_edit_form), opens_form=True)
+    )
     for action_id, listener in (
-        (messages.OPEN_EDIT, buttons.open_edit_form),
         (messages.SELECT_READY, buttons.acknowledge_selection),
         (messages.CLOSE_SELECTED, buttons.close_selected),
         (messages.CLOSE_ALL, buttons.close_all_ready),

@@ -37,6 +37,11 @@ def _from_home(body: dict[str, Any]) -> bool:
     return (body.get("view") or {}).get("type") == "home"
 
 
+def answers_in_a_modal(body: dict[str, Any]) -> bool:
+    """A click with no response URL (App Home's): tell() answers it in a modal."""
+    return not body.get("response_url")
+
+
 def tell(
     body: dict[str, Any],
     respond: Respond,

@@ -45,3 +45,6 @@ class Subcommand:
     aliases: tuple[str, ...] = ()
     # Builds a workbook or touches many rows: runs on the heavy pool (handlers/slack/work.py).
     heavy: bool = False
+    # Given the words after the subcommand: does it open a form (views.open)? It then runs on
+    # the forms pool, within its trigger's 3 s whatever else is queued.
+    opens_form: Callable[[list[str]], bool] | None = None

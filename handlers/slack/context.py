@@ -32,6 +32,19 @@ class Deps:
         return self.clock().astimezone(self.timezone).date()
 
 
+# The middleware leaves here how to read the workspace's settings into the context's Deps;
+# read_settings runs it once, after Slack's acknowledgement wherever the listener allows.
+READ_SETTINGS = "pars_read_settings"
+
+
+def read_settings(context: BoltContext) -> None:
+    """Complete the request's Deps with its workspace's settings (its time zone): the
+    database's first read of the request. Raises as the read does (an unreachable database)."""
+    read = context.pop(READ_SETTINGS, None)
+    if read is not None:
+        read()
+
+
 def deps_of(context: BoltContext) -> Deps:
     return context["deps"]
 

@@ -10,7 +10,9 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.context.respond import Respond
 from slack_bolt.kwargs_injection.args import Args
+from slack_sdk.errors import SlackApiError
 
+from handlers.slack.context import read_settings
 from handlers.slack.mrkdwn import error_text
 from storage.db import is_unreachable
 from storage.errors import ParsError
@@ -28,6 +30,9 @@ class UsageError(ParsError):
 # A database that did not answer in time, or a lock that was not released in time: the
 # transaction did not commit (storage.db.is_unreachable).
 DATABASE_UNREACHABLE = "pars-bot can't reach its database right now; nothing was changed"
+
+# Slack accepts a form (views.open) within 3 s of the click or command that asked for it.
+FORM_TOO_LATE = "The form took too long to open, so Slack no longer accepts it. Please try again."
 
 UNEXPECTED = (
     "Something went wrong on our side and nothing was changed. Please try again; if it keeps "
@@ -61,6 +66,9 @@ def handle_error(
     elif is_unreachable(error):
         logger.warning("database unreachable: %s", unreachable_reason(error))
         text = DATABASE_UNREACHABLE
+    elif isinstance(error, SlackApiError) and error.response.get("error") == "expired_trigger_id":
+        logger.warning("a form came after its trigger expired")
+        text = FORM_TOO_LATE
     else:
         logger.exception("unexpected error handling a %s request", body.get("type", "command"))
         text = UNEXPECTED
@@ -71,7 +79,8 @@ def handle_error(
 
 
 def answering_errors(listener: Callable[..., Any]) -> Callable[[Args], None]:
-    """Run a listener so that its errors reach handle_error from inside the listener.
+    """Run a listener, after reading its workspace's settings (read_settings), so that its
+    errors and the read's reach handle_error from inside the listener.
 
     Bolt's threaded runner forgets that ack() was called when a listener raises within its
     10 ms polling interval after ack(), then answers Slack with a 404 three seconds later; a
@@ -81,6 +90,9 @@ def answering_errors(listener: Callable[..., Any]) -> Callable[[Args], None]:
 
     def run(args: Args) -> None:
         try:
+            # The request's first read of the database, here so that its failure is
+            # answered as any other: on the pool after the ack, or in a form's ack.
+            read_settings(args.context)
             listener(**{name: getattr(args, name) for name in names})
         except Exception as error:
             handle_error(error, args.body, args.respond, None, args.logger)
@@ -88,6 +100,8 @@ def answering_errors(listener: Callable[..., Any]) -> Callable[[Args], None]:
                 _ack_after_error(args, error)
 
     run.__name__ = run.__qualname__ = listener.__name__
+    # Every listener reads its workspace's settings this way (tests/handlers/slack checks).
+    run.reads_settings = True  # type: ignore[attr-defined]
     return run
 
 

@@ -1,5 +1,14 @@
 """Global middleware: dependencies into the context, the workspace and the user of every
-request found, and guests kept out."""
+request found, and guests kept out.
+
+Nothing here reads the database: with process_before_response Slack's acknowledgement goes out
+only once the middleware and the listener have returned, so a read here would make a stalled
+or locked database delay (or miss) the ack itself. The workspace's settings are read by
+answering_errors just before the listener runs (handlers/slack/context.py read_settings): on a
+pool once the request is acknowledged, or for a form's submission before its ack, which
+carries the form's errors. The guest check stays before the ack: it asks Slack, not the
+database, once per person every few minutes, and a guest's request must reach no listener.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +25,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handlers.slack import bot_values
-from handlers.slack.context import Deps, find_team
-from handlers.slack.errors import DATABASE_UNREACHABLE, unreachable_reason
+from handlers.slack.context import READ_SETTINGS, Deps, find_team
+from handlers.slack.errors import DATABASE_UNREACHABLE
 from storage.activities import Actor
 from storage.db import deadline, is_unreachable, session_scope
 from storage.settings import workspace_zone
@@ -38,9 +47,9 @@ NO_TEAM = (
     "I couldn't tell which Slack workspace this came from, so nothing was changed. Please try "
     "again; if it keeps happening, tell your pars-bot admin."
 )
-# The first read of every request comes before Slack's acknowledgement, due within 3 s: a
-# database that does not answer by then gets a clear refusal in time instead of none at all
-# (a new connection may take up to its own 2 s connect_timeout).
+# The first read of every request: a database that does not answer by then gets a clear
+# refusal soon instead of whenever its connection gives up (a new connection may take up to
+# its own 2 s connect_timeout).
 FIRST_READ_DEADLINE_S = 1.5
 # Message subtypes a person sends. The rest (bot_message, message_changed, message_deleted,
 # channel_join, ...) are Slack's or a bot's doing and never a request to the bot.
@@ -115,14 +124,27 @@ def _is_upload(event: dict[str, Any] | None) -> bool:
     return any(kind_of(f.get("name") or f.get("title") or "") for f in event.get("files") or [])
 
 
-def _for_request(deps: Deps, team_id: str) -> Deps:
-    """The dependencies of one request: the workspace's own time zone (`/pars config
-    timezone`) and one instant, so that "today", end dates and every date shown agree with
-    the checklist and the reminders, and with each other however long the request takes."""
-    with deadline(FIRST_READ_DEADLINE_S), session_scope(deps.engine) as session:
-        zone = workspace_zone(session=session, team_id=team_id, default=deps.timezone)
+def _settings_reader(
+    context: BoltContext, deps: Deps, team_id: str, unreachable: Callable[[], None]
+) -> Callable[[], None]:
+    """What read_settings runs: the dependencies of one request get the workspace's own time
+    zone (`/pars config timezone`). The instant is the request's arrival, fixed now, so that
+    "today", end dates and every date shown agree with the checklist and the reminders, and
+    with each other however long the request takes or waits."""
     instant = deps.clock()
-    return replace(deps, timezone=zone, clock=lambda: instant)
+    context["deps"] = replace(deps, clock=lambda: instant)
+
+    def read() -> None:
+        try:
+            with deadline(FIRST_READ_DEADLINE_S), session_scope(deps.engine) as session:
+                zone = workspace_zone(session=session, team_id=team_id, default=deps.timezone)
+        except sa.exc.SQLAlchemyError as error:
+            if is_unreachable(error):
+                unreachable()  # handle_error, which gets the error next, logs it
+            raise
+        context["deps"] = replace(deps, timezone=zone, clock=lambda: instant)
+
+    return read
 
 
 def register(app: App, deps: Deps) -> None:
@@ -171,15 +193,13 @@ def register(app: App, deps: Deps) -> None:
             logger.warning("refused a %s request that names no user", kind)
             return refuse(UNVERIFIED)
         context["team"] = team
-        try:
-            context["deps"] = _for_request(deps, team)
-        except sa.exc.SQLAlchemyError as error:
-            if not is_unreachable(error):
-                raise
-            logger.warning(
-                "database unreachable for a %s request: %s", kind, unreachable_reason(error)
-            )
-            return refuse(DATABASE_UNREACHABLE)
+
+        def unreachable() -> None:
+            # handle_error answers commands, clicks and forms; an upload's sharer is told here.
+            if event is not None and _is_upload(event):
+                _tell_uploader(client, event, DATABASE_UNREACHABLE, logger)
+
+        context[READ_SETTINGS] = _settings_reader(context, deps, team, unreachable)
         context["actor"] = Actor(user_id=user_id, is_admin=user_id in deps.admins)
         try:
             checked = guests.check(client, team, user_id)

@@ -2,9 +2,11 @@
 
 Slack wants every request acknowledged within 3 seconds. The acknowledgement is sent from the
 thread the request arrived on (Bolt's process_before_response), before any work of its own or
-of another request: the work goes to a pool. Light work (a reply, a page, a form) runs on one
-pool; heavy work (exports, uploads and their preview, workbooks) on a small pool of its own,
-so a burst of exports waits its turn instead of taking every thread the light work needs.
+of another request: the work goes to a pool. Light work (a reply, a page) runs on one pool;
+heavy work (exports, uploads and their preview, workbooks) on a small pool of its own, so a
+burst of exports waits its turn instead of taking every thread the light work needs. Work that
+opens a form (views.open) has a pool nothing else uses: its trigger_id lasts 3 s, and a form
+queued behind busy light threads (pages, or writes waiting out a lock) would come too late.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ log = logging.getLogger(__name__)
 # upload's preview need not wait out a long export.
 LIGHT_WORKERS = 4
 HEAVY_WORKERS = 2
+# Forms: one person's click each, a read and one Web API call; two let a form whose read waits
+# on the database not hold up the next. Not the request's own thread: with
+# process_before_response Bolt sends the acknowledgement only once the listener returns, so
+# work there would delay the ack itself.
+FORM_WORKERS = 2
 
 
 @functools.cache
@@ -108,6 +115,8 @@ class Work:
     # One thread: writes that must land in the order their requests came (who used the bot,
     # and their names: a first command's record before the profile change that follows it).
     ordered: Runner
+    # Listeners that open a form, which must call views.open within 3 s of the request.
+    forms: Runner
 
     @classmethod
     def pools(cls) -> Work:
@@ -115,24 +124,38 @@ class Work:
             light=Pool("pars-light", LIGHT_WORKERS),
             heavy=Pool("pars-heavy", HEAVY_WORKERS, release=True),
             ordered=Pool("pars-ordered", 1),
+            forms=Pool("pars-forms", FORM_WORKERS),
         )
 
 
-AT_ONCE = Work(light=AtOnce(), heavy=AtOnce(), ordered=AtOnce())
+AT_ONCE = Work(light=AtOnce(), heavy=AtOnce(), ordered=AtOnce(), forms=AtOnce())
+
+# Does this request open a form (views.open with its trigger_id)? Asked of the request's body
+# on its own thread, so it must be cheap: no database, no Web API.
+OpensForm = Callable[[dict[str, Any]], bool]
 
 
 def acknowledged(
-    listener: Callable[[Args], None], *, heavy: bool = False, ordered: bool = False
+    listener: Callable[[Args], None],
+    *,
+    heavy: bool = False,
+    ordered: bool = False,
+    opens_form: bool | OpensForm = False,
 ) -> Callable[[Args], None]:
     """Acknowledge on the request's own thread, then run `listener` (already wrapped in
-    answering_errors) on the light or heavy pool. Its own ack() call, if it makes one, repeats
-    the acknowledgement to no effect: Slack has had its answer."""
+    answering_errors) on the light, heavy, ordered or forms pool. Its own ack() call, if it
+    makes one, repeats the acknowledgement to no effect: Slack has had its answer."""
 
     def run(args: Args) -> None:
         args.ack()
         work: Work = args.context["deps"].work
-        runner = work.ordered if ordered else work.heavy if heavy else work.light
+        form = opens_form(args.body) if callable(opens_form) else opens_form
+        if form:
+            runner = work.forms
+        else:
+            runner = work.ordered if ordered else work.heavy if heavy else work.light
         runner.submit(listener, args)
 
     run.__name__ = run.__qualname__ = listener.__name__
+    run.reads_settings = getattr(listener, "reads_settings", False)  # type: ignore[attr-defined]
     return run

@@ -205,7 +205,7 @@ class Workspace:
                 team_id=team or self.team_id,
                 channel_id="C0CME",
                 response_url=self.slack.response_url(name),
-                trigger_id=f"trig-{name}",
+                trigger_id=self.slack.trigger(name),
             )
         )
         return name
@@ -245,7 +245,7 @@ class Workspace:
                 team_id=self.team_id,
                 channel_id="C0CME",
                 response_url=self.slack.response_url(name),
-                trigger_id=f"trig-{name}",
+                trigger_id=self.slack.trigger(name),
                 action=action,
                 message={"blocks": reply.params.get("blocks", [])},
                 state=state or {},
