@@ -396,6 +396,13 @@ class RecordView:
         return None
 
 
+# An activity's columns that a record lacks read as None from the class: asked through
+# __getattr__, each cost a failed lookup and its AttributeError first (the rules ask a record
+# of an add for MOC, joint providers, its closing time... several times a row).
+for _column in (c.name for c in Activity.__table__.columns):
+    setattr(RecordView, _column, None)
+
+
 # --- learner counts ----------------------------------------------------------------------------
 
 
