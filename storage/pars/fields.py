@@ -1008,7 +1008,23 @@ def parse_values(raw: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]
             value = value.copy()
         values[name] = value
     if format_text := raw.get("format"):
-        legacy = rules.LEGACY_ACTIVITY_TYPES.get(str(format_text).strip().upper())
-        if legacy and legacy[1] and not (raw.get("delivery_method") or "").strip():
-            values["delivery_method"] = [legacy[1]]
+        implied = implied_delivery(str(format_text))
+        if implied and not (raw.get("delivery_method") or "").strip():
+            values["delivery_method"] = [implied]
     return values, problems
+
+
+_IMPLIED: dict[str, str | None] = {}
+
+
+def implied_delivery(format_text: str) -> str | None:
+    """The delivery method a legacy activity-type code (C, IL) stands for, if the format's
+    text is one; known by the text, as each row of a sheet asks."""
+    found: Any = _IMPLIED.get(format_text, _UNREAD)
+    if found is _UNREAD:
+        legacy = rules.LEGACY_ACTIVITY_TYPES.get(format_text.strip().upper())
+        found = legacy[1] if legacy else None
+        if len(_IMPLIED) >= _PARSED_LIMIT:
+            _IMPLIED.clear()
+        _IMPLIED[format_text] = found
+    return found
