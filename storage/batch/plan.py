@@ -319,8 +319,11 @@ def _plan_counts(
                 f"`/pars counts {row.activity_id}`",
             )
         ], None
-    on_file = {c: (row.count, row.as_of) for c, row in current.items()}
-    changed = {c: n for c, n in checked.counts.items() if on_file.get(c) != (n, checked.as_of)}
+    if current:
+        on_file = {c: (row.count, row.as_of) for c, row in current.items()}
+        changed = {c: n for c, n in checked.counts.items() if on_file.get(c) != (n, checked.as_of)}
+    else:
+        changed = checked.counts  # nothing on file: every figure is new
     if not changed:
         return [], None  # every figure is on file as of that date already
     plan.counts = True

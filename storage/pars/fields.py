@@ -961,6 +961,12 @@ _PARSED: dict[str, dict[str, tuple[Any, str | None]]] = {f.name: {} for f in FIE
 _PARSED_LIMIT = 4096
 # Texts that differ on nearly every row: keeping them would only cost.
 _DISTINCT = frozenset({"activity_id", "title"})
+# The same again for the texts that read as a value, not a problem: most cells of a sheet,
+# each answered by one lookup (a blank text reads as None). A list of texts is handed out as
+# a copy; a list of entries (supporters, boards) is copied deeper, so it is not kept here.
+_VALUES: dict[str, dict[str, Any]] = {f.name: {} for f in FIELDS}
+_ENTRIES = frozenset({"supporters", "moc_boards"})
+_UNREAD = object()
 
 
 def _parse_new(name: str, text: str) -> tuple[Any, str | None]:
@@ -979,7 +985,26 @@ def _parse_new(name: str, text: str) -> tuple[Any, str | None]:
     if len(known) >= _PARSED_LIMIT:
         known.clear()
     known[text] = found
+    if found[1] is None and name not in _ENTRIES:
+        _remember(name, text, found[0])
     return found
+
+
+def _remember(name: str, text: str, value: Any) -> None:
+    known = _VALUES[name]
+    if len(known) >= _PARSED_LIMIT:
+        known.clear()
+    known[text] = value
+
+
+def _read(name: str, text: str) -> tuple[Any, str | None]:
+    """What parse_values makes of a text its quick lookup did not find."""
+    if not text or text.isspace():
+        if name not in _DISTINCT:
+            _remember(name, text, None)
+        return None, None
+    value, error = _PARSED[name].get(text) or _parse_new(name, text)
+    return (_copied(value), None) if name in _MUTABLE and error is None else (value, error)
 
 
 def input_notes(raw: Mapping[str, str]) -> list[str]:
@@ -1003,20 +1028,37 @@ def parse_values(raw: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]
     """
     values: dict[str, Any] = {}
     problems: list[Problem] = []
-    parsed = _PARSED  # a local: this loop runs for every cell of a spreadsheet
+    known = _VALUES  # a local: this loop runs for every cell of a spreadsheet
     for name, text in raw.items():
         if type(text) is not str:
             text = "" if text is None else str(text)
-        if not text or text.isspace():
-            values[name] = None
-            continue
-        value, error = parsed[name].get(text) or _parse_new(name, text)
-        if error is not None:
-            problems.append(Problem(name, error))
-            continue
-        values[name] = _copied(value) if name in _MUTABLE else value
+        value = known[name].get(text, _UNREAD)
+        if value is _UNREAD:
+            value, error = _read(name, text)
+            if error is not None:
+                problems.append(Problem(name, error))
+                continue
+        elif type(value) is list:
+            value = value.copy()
+        values[name] = value
     if format_text := raw.get("format"):
-        legacy = rules.LEGACY_ACTIVITY_TYPES.get(str(format_text).strip().upper())
-        if legacy and legacy[1] and not (raw.get("delivery_method") or "").strip():
-            values["delivery_method"] = [legacy[1]]
+        implied = implied_delivery(str(format_text))
+        if implied and not (raw.get("delivery_method") or "").strip():
+            values["delivery_method"] = [implied]
     return values, problems
+
+
+_IMPLIED: dict[str, str | None] = {}
+
+
+def implied_delivery(format_text: str) -> str | None:
+    """The delivery method a legacy activity-type code (C, IL) stands for, if the format's
+    text is one; known by the text, as each row of a sheet asks."""
+    found: Any = _IMPLIED.get(format_text, _UNREAD)
+    if found is _UNREAD:
+        legacy = rules.LEGACY_ACTIVITY_TYPES.get(format_text.strip().upper())
+        found = legacy[1] if legacy else None
+        if len(_IMPLIED) >= _PARSED_LIMIT:
+            _IMPLIED.clear()
+        _IMPLIED[format_text] = found
+    return found

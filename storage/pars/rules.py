@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import operator
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -239,9 +240,20 @@ def _blank(value: object) -> bool:
 
 
 DRAFT_FIELDS = ("title", "format", "start_date", "end_date")
+_PLACE_FIELDS = ("city", "country")
+_CORE_FIELDS = ("credits", "description", "providership")
+_FINDER_FIELDS = ("finder_fee", "finder_registration", "finder_url")
+# Each group's values at once: a group all of whose values are true has none blank, and the
+# rules ask this of every row of a spreadsheet, where nearly every group is complete.
+_DRAFT_VALUES, _PLACE_VALUES, _CORE_VALUES, _FINDER_VALUES = (
+    operator.attrgetter(*names)
+    for names in (DRAFT_FIELDS, _PLACE_FIELDS, _CORE_FIELDS, _FINDER_FIELDS)
+)
 
 
 def missing_for_draft(a: ActivityLike) -> list[str]:
+    if all(_DRAFT_VALUES(a)):
+        return []
     return [f for f in DRAFT_FIELDS if _blank(getattr(a, f))]
 
 
@@ -253,16 +265,16 @@ def missing_for_active(a: ActivityLike) -> list[str]:
         if _blank(a.delivery_method):
             missing.append("delivery_method")
         elif IN_PERSON in a.delivery_method:
-            missing += [f for f in ("city", "country") if _blank(getattr(a, f))]
+            if not all(_PLACE_VALUES(a)):
+                missing += [f for f in _PLACE_FIELDS if _blank(getattr(a, f))]
             if (a.country or US) == US and _blank(a.state):
                 missing.append("state")
-    missing += [f for f in ("credits", "description", "providership") if _blank(getattr(a, f))]
+    if not all(_CORE_VALUES(a)):
+        missing += [f for f in _CORE_FIELDS if _blank(getattr(a, f))]
     if a.cme_finder is None:
         missing.append("cme_finder")
-    elif a.cme_finder:
-        missing += [
-            f for f in ("finder_fee", "finder_registration", "finder_url") if _blank(getattr(a, f))
-        ]
+    elif a.cme_finder and not all(_FINDER_VALUES(a)):
+        missing += [f for f in _FINDER_FIELDS if _blank(getattr(a, f))]
     return missing
 
 

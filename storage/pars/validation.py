@@ -19,6 +19,7 @@ from storage.pars.fields import (
     ENTRY_ONE_PARTS,
     FIELDS,
     FieldError,
+    implied_delivery,
     label,
     parse_count,
     parse_date,
@@ -251,13 +252,12 @@ def _contradictions(
                         f"{label(name)} empty",
                     )
                 )
-    legacy = rules.LEGACY_ACTIVITY_TYPES.get(str(raw.get("format") or "").strip().upper())
+    implied = implied_delivery(str(raw.get("format") or ""))
     if (
-        legacy
-        and legacy[1]
+        implied
         and _given(raw, "delivery_method")
         and "delivery_method" not in unreadable
-        and record.get("delivery_method") != [legacy[1]]
+        and record.get("delivery_method") != [implied]
     ):
         code = str(raw["format"]).strip().upper()
         said = " and ".join(
@@ -266,7 +266,7 @@ def _contradictions(
         problems.append(
             Problem(
                 "delivery_method",
-                f"Activity type {code} means {rules.DELIVERY_METHODS[legacy[1]].lower()}, but "
+                f"Activity type {code} means {rules.DELIVERY_METHODS[implied].lower()}, but "
                 f"Delivery method says {said.lower()}",
             )
         )
@@ -350,8 +350,8 @@ def _outside_accepted_years(
     years = rules.accepted_years(today)
     problems = []
     boards = values.get("moc_boards") or []
-    claims = [e["claim_date"] for e in boards if e.get("claim_date")]
-    outside = [c for c in claims if int(c[:4]) not in years]
+    claims = [e["claim_date"] for e in boards if e.get("claim_date")] if boards else []
+    outside = [c for c in claims if int(c[:4]) not in years] if claims else []
     if outside and boards != getattr(stored, "moc_boards", None):
         del values["moc_boards"]
         problems.append(
@@ -396,6 +396,13 @@ class RecordView:
         return None
 
 
+# An activity's columns that a record lacks read as None from the class: asked through
+# __getattr__, each cost a failed lookup and its AttributeError first (the rules ask a record
+# of an add for MOC, joint providers, its closing time... several times a row).
+for _column in (c.name for c in Activity.__table__.columns):
+    setattr(RecordView, _column, None)
+
+
 # --- learner counts ----------------------------------------------------------------------------
 
 
@@ -425,6 +432,12 @@ def default_as_of(activity: Activity, today: date) -> date:
     return min(activity.end_date, today)
 
 
+# Each count's text read to its number, as each row of a sheet asks; a text that is wrong is
+# read (and said to be) again on every row.
+_COUNTS_READ: dict[str, int] = {}
+_COUNTS_LIMIT = 4096
+
+
 def check_counts(
     *,
     stored: Activity,
@@ -440,11 +453,18 @@ def check_counts(
     problems: list[Problem] = []
     parsed: dict[str, int] = {}
     for category, text in counts.items():
+        if (number := _COUNTS_READ.get(text)) is not None:
+            parsed[category] = number
+            continue
         try:
-            parsed[category] = parse_count(refuse_control_characters(text))
+            parsed[category] = number = parse_count(refuse_control_characters(text))
         except FieldError as exc:
             name = rules.LEARNER_CATEGORIES[category]
             problems.append(Problem(f"learners_{category}", f"{name}: {exc}"))
+            continue
+        if len(_COUNTS_READ) >= _COUNTS_LIMIT:
+            _COUNTS_READ.clear()
+        _COUNTS_READ[text] = number
     if not counts:
         problems.append(Problem("learners", "Give at least one count: physicians=N or others=N"))
     when: date | None = default_as_of(stored, today)

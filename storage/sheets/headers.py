@@ -338,14 +338,21 @@ def _part_of(text: str) -> tuple[str, str] | None:
     if found:
         return found
     said = words(text)
-    for group, parts in GROUPS.items():
-        extra = _GROUP_WORDS[group]
-        for part, names in parts.items():
-            for name in names:
-                own = words(name) - extra
-                if own and said - extra == own:
-                    return group, part
+    for group, part, extra, own in _PART_WORDS:
+        if said - extra == own:
+            return group, part
     return None
+
+
+# Each part's names as their own words, in GROUPS' order: worked out once, not for every
+# header cell of the rows a header row is looked for in (0.02 s a file).
+_PART_WORDS = [
+    (group, part, _GROUP_WORDS[group], own)
+    for group, parts in GROUPS.items()
+    for part, names in parts.items()
+    for name in names
+    if (own := words(name) - _GROUP_WORDS[group])
+]
 
 
 def numbered_part(text: str) -> tuple[str, str, int] | None:

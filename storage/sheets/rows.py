@@ -116,6 +116,7 @@ def skipped_message(names: Sequence[str]) -> str:
 BLANK_WORDS = frozenset({"n/a", "na", "n.a.", "-", "—", "–", "none", "tbd", "not applicable"})
 # First cells of a totals row, not an activity.
 TOTAL_WORDS = frozenset({"total", "totals", "grand total", "subtotal", "sum"})
+_TOTAL_INITIALS = frozenset(word[0] for word in TOTAL_WORDS)
 
 
 # Every way each of those words can be cased ("N/A", "n/a", "Tbd", ...): the reader strips each
@@ -154,10 +155,11 @@ def _blank_words(row: BatchRow, headers: dict[int, str], cols: dict[str, int]) -
 
 def _is_totals(row: BatchRow, cells: Sequence[str], id_col: int) -> bool:
     """A row that sums the others: `Total` (or the like) as its ID, or no ID and only numbers."""
-    if " ".join(row.activity_id.lower().split()).rstrip(":") in TOTAL_WORDS:
-        return True
     if row.activity_id:
-        return False
+        # Each totals word starts with t, g or s: other IDs need not be folded to tell.
+        initial = row.activity_id.lstrip()[:1].lower()[:1]
+        folded = " ".join(row.activity_id.lower().split()) if initial in _TOTAL_INITIALS else ""
+        return folded.rstrip(":") in TOTAL_WORDS
     values = [c.strip() for i, c in enumerate(cells) if i != id_col and c.strip()]
     return bool(values) and all(_is_number(v) for v in values)
 
@@ -183,7 +185,8 @@ def sheet_rows(sheets: Sequence[Sheet], file_name: str) -> ReadRows:
         not_used += [n for n in columns.not_used if n not in not_used]
         id_col = columns.column_of("activity_id")
         assert id_col is not None
-        seen: dict[str, list[int]] = {}
+        seen: dict[str, int] = {}  # folded ID -> its first row's place in `rows`
+        repeated: dict[str, list[int]] = {}  # the places of an ID on more than one row
         sheet = sheets[layout.index]
         # Which column fills what, sorted once: this loop runs for every row of the file.
         targets = columns.targets
@@ -223,20 +226,24 @@ def sheet_rows(sheets: Sequence[Sheet], file_name: str) -> ReadRows:
                     f"Row {row.row} of {layout.name} skipped: a totals row, not an activity"
                 )
                 continue
-            _blank_words(row, columns.headers, columns_of)
+            # The reader strips each cell, so a row holds an N/A exactly when one of its cells
+            # is among _BLANK_CELLS (a supporter's or board's text joins its parts with ":",
+            # never one of them): asked of the whole row at once, nearly every row is done.
+            if row.as_of or row.close or not _BLANK_CELLS.isdisjoint(cells):
+                _blank_words(row, columns.headers, columns_of)
             if row.activity_id:
-                seen.setdefault(row.activity_id.strip().lower(), []).append(len(rows))
+                key, place = row.activity_id.strip().lower(), len(rows)
+                if (first := seen.setdefault(key, place)) != place:
+                    repeated.setdefault(key, [first]).append(place)
             rows.append(row)
-        _mark_repeated(rows, seen)
+        _mark_repeated(rows, repeated)
     return ReadRows(rows, layouts, unknown, not_used)
 
 
-def _mark_repeated(rows: list[BatchRow], seen: dict[str, list[int]]) -> None:
+def _mark_repeated(rows: list[BatchRow], repeated: dict[str, list[int]]) -> None:
     """Rows of one sheet that give the same activity ID: each an error naming the others;
     every other row is read as usual."""
-    for positions in seen.values():
-        if len(positions) < 2:
-            continue
+    for positions in repeated.values():
         numbers = [rows[i].row for i in positions]
         for i in positions:
             others = ", ".join(str(n) for n in numbers if n != rows[i].row)
