@@ -146,13 +146,14 @@ def preview_upload(
         )
 
     try:
-        data = download(file, client=client, limits=LIMITS)
         preview = preview_file(
             engine=deps.engine,
             plan_id=claim.plan_id,
             team_id=team_id,
             actor=_actor(context, deps, user_id),
-            data=data,
+            # Not kept here: the file's bytes are let go of once it is checked (the annotated
+            # copy is made from the cells the check kept).
+            data=download(file, client=client, limits=LIMITS),
             file_name=name,
             today=deps.today(),
             limits=LIMITS,

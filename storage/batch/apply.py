@@ -7,10 +7,11 @@ the commit leaves everything, the status included, as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -20,7 +21,18 @@ from storage import counts as learner_counts
 from storage import table_stats
 from storage.activities import Actor
 from storage.batch.packed import unpack_rows
-from storage.batch.plan import ADD, ERROR, UPDATE, Plan, RowPlan, Tally, data_mark, plan_rows
+from storage.batch.plan import (
+    ADD,
+    ERROR,
+    UPDATE,
+    Plan,
+    RowPlan,
+    Tally,
+    Workspace,
+    data_mark,
+    load_workspace,
+    plan_row,
+)
 from storage.batch.store import (
     APPLIED,
     PREVIEWED,
@@ -99,23 +111,27 @@ def apply_plan(
     sharer = Actor(user_id=plan.user_id, is_admin=plan.user_id in admins or (
         plan.user_id == actor.user_id and actor.is_admin
     ))  # fmt: skip
-    todo, unchanged = rows_to_check(session, team_id, plan)
-    fresh = plan_rows(
-        session=session, team_id=team_id, actor=sharer, rows=todo, today=today, notes=False
-    )
-    since = what_changed(plan.summary or {}, fresh)
+    todo = rows_to_check(session, team_id, plan)
+    before = {(r["sheet"], r["row"]): r for r in (plan.summary or {}).get("rows", [])}
+    run = _Run(
+        session=session, team_id=team_id, actor=actor, now=now, today=today, batch_id=plan.id
+    )  # fmt: skip
+    since: list[str] = []
     with collector_paused():  # thousands of rows' statements: see collector.py
-        done, errors = run_rows(
-            session=session,
-            team_id=team_id,
-            plan=fresh,
-            rows=todo,
-            actor=actor,
-            now=now,
-            today=today,
-            batch_id=plan.id,
-            progress=progress,
-        )
+        workspace = load_workspace(session, team_id, todo.named)
+        # How many of the rows still to come name each activity: once none does, what the
+        # file made of it is let go of (see _plan_chunk).
+        left = Counter(r.activity_id.strip().lower() for r in todo.named)
+        total = len(todo.named)
+        todo.named = []
+        done_rows = 0
+        for rows in _chunks(session, plan.id, todo.wanted, APPLY_CHUNK if total else 0):
+            fresh = _plan_chunk(rows, workspace, left, sharer, today)
+            since += what_changed(before, fresh)
+            _run_chunk(run, fresh, rows, progress, done_rows, total)
+            done_rows += len(rows)
+            del fresh, rows
+    done, errors, unchanged = run.done, run.errors, todo.unchanged
     done.unchanged += unchanged
     result = Applied(plan.id, done, errors, since_preview=since)
     plan.status = APPLIED
@@ -149,7 +165,31 @@ def _analyze_once_committed(session: Session, done: Tally) -> None:
     sa.event.listen(session, "after_commit", analyze, once=True)
 
 
-def rows_to_check(session: Session, team_id: str, plan: BatchPlan) -> tuple[list[BatchRow], int]:
+# Rows checked again and applied at a time: the rows and their plan are never all held at
+# once (100,000 rows: 250 MB), and a multiple of ADD_CHUNK, so that adds are written in the
+# same statements as in one go. Every chunk is written in the caller's one transaction.
+APPLY_CHUNK = 10_000
+
+
+class _Named(NamedTuple):
+    """What load_workspace needs of a row: which activity, and whether it counts or closes."""
+
+    activity_id: str
+    counts: bool
+    close: str | None
+
+
+@dataclass
+class ToCheck:
+    """The rows Apply checks again: those `wanted` (None: all), named for the workspace's
+    load; the others stay unchanged."""
+
+    wanted: set[tuple[str, int]] | None
+    named: list[_Named]
+    unchanged: int
+
+
+def rows_to_check(session: Session, team_id: str, plan: BatchPlan) -> ToCheck:
     """The rows Apply must check again, and how many rows it need not (they stay unchanged).
 
     All of them, unless nothing has been written in the workspace since the preview. Then a
@@ -159,6 +199,9 @@ def rows_to_check(session: Session, team_id: str, plan: BatchPlan) -> tuple[list
 
     Not when an activity has rows on two sheets: an earlier row's outcome (which may differ
     now, with other rights or on another day) is what a later row is compared with.
+
+    Only what names each row is kept here; the rows themselves are read again, a chunk at a
+    time, as they are applied (_chunks).
     """
     summary = plan.summary or {}
     trusted = (
@@ -166,31 +209,40 @@ def rows_to_check(session: Session, team_id: str, plan: BatchPlan) -> tuple[list
         and plan.data_mark is not None
         and plan.data_mark == data_mark(session, team_id)
     )
-    if not trusted:
-        return _loaded(session, plan, None), 0
-    previewed = summary.get("rows", [])
-    again = {
-        (r["sheet"], r["row"])
-        for r in previewed
-        if _outcome(r["action"], r["counts"], r["close"]) != "unchanged"
-    }
-    if not again:
-        return [], len(previewed)
-    rows = _loaded(session, plan, again)
-    return rows, len(previewed) - len(rows)
+    wanted: set[tuple[str, int]] | None = None
+    if trusted:
+        previewed = summary.get("rows", [])
+        wanted = {
+            (r["sheet"], r["row"])
+            for r in previewed
+            if _outcome(r["action"], r["counts"], r["close"]) != "unchanged"
+        }
+        if not wanted:
+            return ToCheck(wanted, [], len(previewed))
+    named = [
+        _Named(r["activity_id"], bool(r["counts"]), r["close"])
+        for r in unpack_rows(_packed(session, plan.id))
+        if wanted is None or (r["sheet"], r["row"]) in wanted
+    ]
+    return ToCheck(wanted, named, len(summary.get("rows", [])) - len(named) if trusted else 0)
 
 
-def _loaded(
-    session: Session, plan: BatchPlan, wanted: set[tuple[str, int]] | None
-) -> list[BatchRow]:
-    """The plan's rows (those `wanted`, or all), read from their stored text one row at a
-    time, each cell's text kept once as the reader keeps it. Parsed whole, 100,000 rows'
-    dicts and repeated texts would take 200 MB besides the rows themselves."""
+def _packed(session: Session, plan_id: str) -> bytes:
     packed = session.execute(
-        sa.select(BatchPlan.__table__.c.packed_rows).where(BatchPlan.__table__.c.id == plan.id)
+        sa.select(BatchPlan.__table__.c.packed_rows).where(BatchPlan.__table__.c.id == plan_id)
     ).scalar_one()
-    if packed is None:
-        return []
+    return packed or b""
+
+
+def _chunks(
+    session: Session, plan_id: str, wanted: set[tuple[str, int]] | None, size: int
+) -> Iterator[list[BatchRow]]:
+    """The plan's rows (those `wanted`, or all), `size` at a time, read from their stored
+    text one row at a time, each cell's text kept once in a chunk as the reader keeps it.
+    Parsed whole, 100,000 rows' dicts and repeated texts would take 200 MB besides the rows
+    themselves."""
+    if size <= 0:
+        return
     once = one_copy()
 
     def each(found: dict[str, Any]) -> Any:
@@ -201,16 +253,39 @@ def _loaded(
             return {once(k, k): once(v, v) if type(v) is str else v for k, v in found.items()}
         return BatchRow.load(found)
 
-    return [
-        r
-        for r in unpack_rows(packed, object_hook=each)
-        if wanted is None or (r.sheet, r.row) in wanted
-    ]
+    chunk: list[BatchRow] = []
+    for row in unpack_rows(_packed(session, plan_id), object_hook=each):
+        if wanted is None or (row.sheet, row.row) in wanted:
+            chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            # A new chunk's texts are kept once among themselves: one table for all would
+            # keep every row's texts to the end.
+            chunk, once = [], one_copy()
+    if chunk:
+        yield chunk
 
 
-def what_changed(preview: dict[str, Any], fresh: Plan) -> list[str]:
-    """Rows whose outcome differs from the preview: someone changed the data in between."""
-    before = {(r["sheet"], r["row"]): r for r in preview.get("rows", [])}
+def _plan_chunk(
+    rows: list[BatchRow], workspace: Workspace, left: Counter[str], actor: Actor, today: date
+) -> Plan:
+    """The rows' plans (plan_rows' without warnings nor needs, which Apply does not show),
+    against the workspace as loaded before anything was written and as the file's earlier
+    rows leave it. What the file made of an activity is let go of after its last row: kept,
+    the values of 100,000 new activities would stay to the end."""
+    planned = []
+    for row in rows:
+        planned.append(plan_row(row, workspace=workspace, actor=actor, today=today))
+        key = row.activity_id.strip().lower()
+        left[key] -= 1
+        if left[key] <= 0:
+            workspace.pending.pop(key, None)
+    return Plan(planned, workspace.mark)
+
+
+def what_changed(before: dict[tuple[str, int], dict[str, Any]], fresh: Plan) -> list[str]:
+    """Rows whose outcome differs from the preview (`before`, by sheet and row): someone
+    changed the data in between."""
     notes: list[str] = []
     for row in fresh.rows:
         old = before.get((row.sheet, row.row))
@@ -245,7 +320,8 @@ class _Run:
     now: datetime
     today: date
     batch_id: str
-    by_position: dict[tuple[str, int], BatchRow]
+    # The rows being applied (a chunk of them), by position.
+    by_position: dict[tuple[str, int], BatchRow] = field(default_factory=dict)
     done: Tally = field(default_factory=Tally)
     errors: list[tuple[int, str, str]] = field(default_factory=list)
 
@@ -264,20 +340,27 @@ def run_rows(
 ) -> tuple[Tally, list[tuple[int, str, str]]]:
     """Apply each row of `plan`; what was done, and the rows refused (row, ID, message)."""
     run = _Run(
-        session=session,
-        team_id=team_id,
-        actor=actor,
-        now=now,
-        today=today,
-        batch_id=batch_id,
-        by_position={(r.sheet, r.row): r for r in rows},
-    )
-    total = len(plan.rows)
+        session=session, team_id=team_id, actor=actor, now=now, today=today, batch_id=batch_id
+    )  # fmt: skip
+    _run_chunk(run, plan, rows, progress, 0, len(plan.rows))
+    return run.done, run.errors
+
+
+def _run_chunk(
+    run: _Run,
+    plan: Plan,
+    rows: list[BatchRow],
+    progress: Callable[[int, int], None] | None,
+    start: int,
+    total: int,
+) -> None:
+    """Apply each row of `plan`, the rows `start` on of `total` (for the progress)."""
+    run.by_position = {(r.sheet, r.row): r for r in rows}
     step = max(1, min(1000, total // 10))
     # Rows that only add (with their first counts) are written together, in file order with
     # the others: a run of them is flushed before any other row is applied.
     adds: list[RowPlan] = []
-    for index, planned in enumerate(plan.rows):
+    for index, planned in enumerate(plan.rows, start):
         if progress is not None and index and index % step == 0:
             progress(index, total)
         if planned.action == ERROR:
@@ -297,7 +380,7 @@ def run_rows(
         adds = []
         _apply_one(run, planned)
     _add_together(run, adds)
-    return run.done, run.errors
+    run.by_position = {}
 
 
 # Rows added in one statement: large enough that a statement per row is gone, small enough

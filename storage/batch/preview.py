@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from storage.activities import Actor
-from storage.batch.annotate import annotated_workbook, row_notes
+from storage.batch.annotate import PackedSheet, annotated_workbook, pack_sheets, row_notes, unpacked
 from storage.batch.packed import pack_rows
 from storage.batch.plan import ERROR, Plan, Tally, plan_rows, problem_text
 from storage.batch.store import PREVIEWED, REFUSED, get_plan, update_plan
@@ -112,7 +112,7 @@ def preview_file(
             raise
         kept = get_plan(session, team_id=team_id, plan_id=plan_id, rows=False)
         expires_at = stored_utc(kept.expires_at)
-    read, plan = checked.read, checked.plan
+    read, plan, cells = checked.read, checked.plan, checked.cells
     del checked
     summary = plan.summary()
     notes = [*read.not_used, *plan_notes(plan)]
@@ -121,8 +121,8 @@ def preview_file(
         for r in plan.rows
     ]
     # What the annotated copy needs of the plan, and of the rows read their layout: both are
-    # let go of before the rows are stored (100,000 rows: the plan is 150 MB), and the file
-    # is read again for the copy rather than its cells kept meanwhile.
+    # let go of before the rows are stored (100,000 rows: the plan is 150 MB); the cells are
+    # kept compressed (check_file), not read again from the file.
     layouts, copy_notes = read.layouts, row_notes(plan)
     preview = Preview(
         batch_id=plan_id,
@@ -132,9 +132,7 @@ def preview_file(
         expires_at=expires_at,
         unknown=read.unknown,
         not_used=notes,
-        annotate=lambda: annotated_workbook(
-            read_file(data, file_name, limits, lazy=True), layouts, copy_notes
-        ),
+        annotate=lambda: annotated_workbook(unpacked(cells), layouts, copy_notes),
         blank_template=not read.rows and kind_of(file_name) in WORKBOOK_TEMPLATES,
         warnings=first_warnings(plan),
     )
@@ -165,6 +163,8 @@ def preview_file(
 class Checked:
     read: ReadRows
     plan: Plan
+    # The cells of the data sheets, for the annotated copy (annotate.pack_sheets).
+    cells: dict[int, PackedSheet] = field(default_factory=dict)
 
 
 def check_file(
@@ -180,8 +180,12 @@ def check_file(
 ) -> Checked:
     """Read a file and plan its rows; nothing is written. Raises FileRefused."""
     with collector_paused():  # the rows read stay alive for the plan: see collector.py
-        # The cells are let go of once read into rows: the annotated copy reads the file again.
-        read = sheet_rows(read_file(data, file_name, limits), file_name)
+        sheets = read_file(data, file_name, limits)
+        read = sheet_rows(sheets, file_name)
+        # The cells are let go of once read into rows, but for the annotated copy's, kept
+        # compressed: reading the file again would cost python-calamine's whole sheet again.
+        cells = pack_sheets(sheets, read.layouts)
+        del sheets
     if progress is not None and len(read.rows) > 2000:
         progress(f"Read {len(read.rows):,} rows of {file_name}; checking them…")
     with collector_paused():
@@ -198,7 +202,7 @@ def check_file(
             today=today,
             progress=checked,
         )
-    return Checked(read, plan)
+    return Checked(read, plan, cells)
 
 
 def first_errors(plan: Plan, limit: int = FIRST_ERRORS) -> list[str]:

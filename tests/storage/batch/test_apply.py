@@ -201,18 +201,18 @@ def test_every_kind_of_change_moves_the_data_mark_and_reading_does_not(engine: E
         assert data_mark(session, "T0OTHER") == "0:0"
 
 
-def _checked_at_apply(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The activity IDs each Apply checks again (spied on the real planner)."""
+def _checked_at_apply(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The activity IDs an Apply checks again, a row at a time (spied on the real planner)."""
     from storage.batch import apply as applying
 
-    seen: list[list[str]] = []
-    real = applying.plan_rows
+    seen: list[str] = []
+    real = applying.plan_row
 
-    def spy(**kwargs):  # type: ignore[no-untyped-def]
-        seen.append([r.activity_id for r in kwargs["rows"]])
-        return real(**kwargs)
+    def spy(row, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(row.activity_id)
+        return real(row, **kwargs)
 
-    monkeypatch.setattr(applying, "plan_rows", spy)
+    monkeypatch.setattr(applying, "plan_row", spy)
     return seen
 
 
@@ -226,7 +226,7 @@ def test_a_reupload_with_nothing_written_since_checks_only_rows_that_change(
     batch = preview(engine, xlsx(table(records))).batch_id
     checked = _checked_at_apply(monkeypatch)
     result = apply(engine, batch)
-    assert checked == [["A-002"]]  # the two rows previewed unchanged were not read again
+    assert checked == ["A-002"]  # the two rows previewed unchanged were not read again
     assert (result.summary.unchanged, result.summary.updated) == (2, 1)
     assert audit(engine)[len(before) :] == [("A-002", "update", batch)]
 
@@ -239,7 +239,7 @@ def test_the_same_file_again_is_applied_without_reading_its_rows(
     batch = preview(engine, many(3)).batch_id
     checked = _checked_at_apply(monkeypatch)
     result = apply(engine, batch)
-    assert checked == [[]]
+    assert checked == []
     assert result.summary == Tally(unchanged=3)
     assert audit(engine) == before
 
@@ -256,7 +256,7 @@ def test_an_activity_on_two_sheets_is_checked_again_whole(
     batch = preview(engine, xlsx(two_sheets)).batch_id
     checked = _checked_at_apply(monkeypatch)
     result = apply(engine, batch)
-    assert checked == [["A-000", "A-000"]]
+    assert checked == ["A-000", "A-000"]
     assert result.summary.counts == 1
 
 

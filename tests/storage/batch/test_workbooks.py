@@ -5,14 +5,20 @@ from __future__ import annotations
 import io
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from storage.activities import create_activity
+from storage.batch import annotate
+from storage.batch.annotate import annotated_workbook
 from storage.batch.export import default_year, export_workbook
 from storage.batch.plan import clean_message
+from storage.batch.preview import check_file
 from storage.db import session_scope
+from storage.sheets.read import read_file
 from storage.sheets.workbooks import template_workbook
 from tests.conftest import NOW, TODAY
 from tests.storage.batch.files import grand_rounds, table, text_file, xlsx
@@ -234,3 +240,39 @@ def test_a_file_name_excel_would_refuse_as_a_sheet_name_still_gets_its_copy(
     # A CSV's sheet is named after the file; Excel refuses [ ] : * ? / \ in sheet names.
     p = preview(engine, text_file(table([grand_rounds("GR-1")])), "activities [final?].csv")
     assert opened(p.annotate() if p.annotate else b"").sheetnames == ["activities -final--"]
+
+
+def test_the_copy_made_from_the_cells_kept_is_the_copy_of_the_file_read_again(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The preview keeps the cells compressed for the copy rather than reading the file again
+    # (storage/batch/annotate.py pack_sheets); in parts of two rows here, so rows cross parts.
+    monkeypatch.setattr(annotate, "_PACKED_ROWS", 2)
+    activities = [
+        [None, "Activity ID", "Title", "Format", "Start date", "End date", "City"],
+        [None, "GR-1", "Grand Rounds ünï", "Regularly scheduled series", date(2025, 1, 7),
+         date(2025, 12, 16), "Chicago"],
+        [],
+        [None, "GR-2", "Tumor Board", "Regularly scheduled series", "2025-02-30", None, 12.5],
+        [None, "GR-3", "Short row"],
+    ]  # fmt: skip
+    counts = [["Activity ID", "Physician learners"], ["GR-1", 30], ["GR-9", "many"]]
+    data = xlsx({"Notes": [["just notes"]], "Activities": activities, "Counts": counts})
+    made = preview(engine, data, "mixed.xlsx")
+    copy = opened(made.annotate() if made.annotate else b"")
+    with Session(engine) as session:
+        checked = check_file(
+            session=session, team_id=TEAM, actor=ALICE, data=data, file_name="mixed.xlsx",
+            today=TODAY,
+        )  # fmt: skip
+    again = opened(
+        annotated_workbook(
+            read_file(data, "mixed.xlsx", lazy=True), checked.read.layouts, checked.plan
+        )
+    )
+    assert copy.sheetnames == again.sheetnames == ["Activities", "Counts"]
+    for name in copy.sheetnames:
+        cells = [[(c.value, c.data_type) for c in row] for row in copy[name].iter_rows()]
+        assert cells == [[(c.value, c.data_type) for c in row] for row in again[name].iter_rows()]
+    row = [c.value for c in copy["Activities"][2]]
+    assert row[:3] == [None, "GR-1", "Grand Rounds ünï"]  # the empty first column kept
