@@ -262,6 +262,10 @@ def _run_heavy(
 
 def opens_form(body: dict[str, Any]) -> bool:
     """Does this `/pars` open a form? Read from its words alone, before any work."""
+    text = body.get("text") or ""
+    first = _BY_NAME.get(text.split(maxsplit=1)[0].lower()) if text.strip() else None
+    if first is None or first.opens_form is None:
+        return False  # most commands: no quotes to read
     try:
         tokens = tokenize(unescape(body.get("text") or ""))
     except UsageError:

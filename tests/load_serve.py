@@ -16,7 +16,7 @@ Goals (issue 15): ack p99 under 100 ms at 10 clients and under 300 ms at 50, als
 exports run; no missed ack; every list page under 50 ms; a 10,000-row preview under 3 s; a
 worker's peak under 300 MB for 10,000 rows and under 500 MB for 100,000.
 `--quick` runs the 10,000 workspace with fewer requests and no 100,000-row upload (a few
-minutes).
+minutes); `--acks-only` measures the acks table alone (no exports, list pages or uploads).
 """
 
 from __future__ import annotations
@@ -103,11 +103,18 @@ class Load:
     def __init__(self, slack: Any, secret: str) -> None:
         self.slack, self.secret = slack, secret
         self._ids = itertools.count(1)
+        self._made = 0
         self._pool = multiprocessing.get_context("spawn").Pool(1)
+
+    @property
+    def sent(self) -> int:
+        """How many commands were made so far."""
+        return self._made
 
     def command(self, text: str, user: str) -> tuple[str, str, dict[str, str]]:
         from bot.console import payloads
 
+        self._made += 1
         name = f"load{next(self._ids)}"
         body = payloads.slash_command(
             text,
@@ -210,7 +217,12 @@ def load_average() -> str:
 
 
 def run_size(
-    size: int, quick: bool, floor: dict[int, list[Any]], table: Table, uploads: list[int]
+    size: int,
+    quick: bool,
+    floor: dict[int, list[Any]],
+    table: Table,
+    uploads: list[int],
+    acks_only: bool = False,
 ) -> None:
     from bot.console import payloads
     from bot.local_slack import LocalSlack
@@ -231,8 +243,8 @@ def run_size(
             workers = children(served.process.pid)
             load = Load(slack, SECRET)
             try:
-                _measure(served.base, load, slack, workers, size, quick, each, floor, table)
-                for rows in uploads:
+                _measure(served.base, load, slack, workers, each, floor, table, acks_only)
+                for rows in [] if acks_only else uploads:
                     _upload(served.base, slack, workers, rows, table, workbook_bytes, payloads)
             finally:
                 load.close()
@@ -244,13 +256,13 @@ def _measure(
     load: Load,
     slack: Any,
     workers: list[int],
-    size: int,
-    quick: bool,
     each: int,
     floor: dict[int, list[Any]],
     table: Table,
+    acks_only: bool,
 ) -> None:
     show = "show ACT-0000042"
+    replies_before = len(slack.of("response_url"))
     for text in ("help", show, "list ready") * 2:  # each user known to each worker
         load.burst(base, text, len(USERS), 1)
     idle = {pid: memory_kb(pid, "VmRSS") // 1024 for pid in workers}
@@ -264,6 +276,11 @@ def _measure(
         for text in ("help", show, "list ready"):
             served = load.burst(base, text, clients, each)
             table.ack_row(f"/pars {text}", clients, served, floor.get(clients))
+    if acks_only:
+        # Every reply in before serve is stopped: its workers finish their queued work first.
+        expected = replies_before + load.sent
+        slack.wait_until(lambda c: c.method == "response_url", expected, timeout=900)
+        return
 
     # Five exports of data year 2025, then the same commands while they run.
     sent: list[tuple[str, float]] = []
@@ -368,6 +385,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10k only, fewer requests")
     parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument(
+        "--acks-only", action="store_true", help="only the acks table (no exports, pages, uploads)"
+    )
     args = parser.parse_args()
     sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     table = Table()
@@ -376,7 +396,7 @@ def main() -> None:
     floor = measure_floor(3 if args.quick else 9)
     for size in sizes:
         uploads = [10_000] + ([100_000] if size == max(sizes) and not args.quick else [])
-        run_size(size, args.quick, floor, table, uploads)
+        run_size(size, args.quick, floor, table, uploads, args.acks_only)
 
 
 def measure_floor(each: int) -> dict[int, list[Any]]:

@@ -60,7 +60,7 @@ class Served:
             try:
                 urllib.request.urlopen(f"{self.base}/healthz", timeout=1)
                 return
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # URLError, a refused connection, or a slow answer (timeout)
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError(self.log()) from None
                 time.sleep(0.1)
