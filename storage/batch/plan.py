@@ -405,15 +405,18 @@ def note_needs(
         on_file |= queries.counts_on_file(session=session, team_id=team_id, activity_pks=chunk)
     counted: dict[str, set[str]] = defaultdict(set)
     for row in planned:  # every row of the file that records counts, for later rows too
-        if row.action != ERROR:
+        if row.action != ERROR and row.count_values:
             counted[row.activity_id.strip().lower()] |= row.count_values.keys()
+    nothing: set[str] = set()
     for row in going:
         folded = row.activity_id.strip().lower()
         stored = workspace.by_id.get(folded)
         record = workspace.pending.get(folded, stored)
         if record is None:
             continue
-        mine = counted[folded] | set(on_file.get(getattr(stored, "id", None) or 0, {}))
+        mine = counted.get(folded, nothing)  # read, never changed: no set of its own a row
+        if stored is not None and (kept := on_file.get(stored.id)):
+            mine = mine | kept.keys()
         row.needs = rules.still_needs(record, closed=False, counted=mine)
 
 

@@ -295,9 +295,16 @@ def still_needs(a: ActivityLike, *, closed: bool, counted: Collection[str]) -> l
     """
     if closed:
         return []
-    return [Need(f, Status.ACTIVE) for f in missing_for_active(a)] + [
-        Need(f, Status.CLOSED) for f in _missing_beyond_active(a, counted)
+    return [_need(f, Status.ACTIVE) for f in missing_for_active(a)] + [
+        _need(f, Status.CLOSED) for f in _missing_beyond_active(a, counted)
     ]
+
+
+@functools.lru_cache(maxsize=1024)
+def _need(name: str, blocks: Status) -> Need:
+    """One Need of each field and status, shared (it is frozen): a frozen dataclass costs
+    more to make than the check that found it, for every activity of a list or a file."""
+    return Need(name, blocks)
 
 
 def missing_for_close(a: ActivityLike, counted: set[str]) -> list[str]:
