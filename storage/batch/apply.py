@@ -8,7 +8,7 @@ the commit leaves everything, the status included, as it was.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -118,20 +118,27 @@ def apply_plan(
     )  # fmt: skip
     since: list[str] = []
     with collector_paused():  # thousands of rows' statements: see collector.py
-        workspace = load_workspace(session, team_id, todo.named)
+        chunks = _chunks(session, plan.id, todo.wanted, APPLY_CHUNK)
+        rows, more = next(chunks, ([], False))
+        # The workspace is loaded once, for every row: a file of one chunk is named by its
+        # rows, a longer one by a pass over its stored rows that keeps only what names each.
+        named: Sequence[Any] = _named(session, plan.id, todo.wanted) if more else rows
+        workspace = load_workspace(session, team_id, named)
         # How many of the rows still to come name each activity: once none does, what the
         # file made of it is let go of (see _plan_chunk).
-        left = Counter(r.activity_id.strip().lower() for r in todo.named)
-        total = len(todo.named)
-        todo.named = []
+        left = Counter(r.activity_id.strip().lower() for r in named)
+        total = len(named)
+        del named
         done_rows = 0
-        for rows in _chunks(session, plan.id, todo.wanted, APPLY_CHUNK if total else 0):
+        while rows:
             fresh = _plan_chunk(rows, workspace, left, sharer, today)
             since += what_changed(before, fresh)
             _run_chunk(run, fresh, rows, progress, done_rows, total)
             done_rows += len(rows)
             del fresh, rows
-    done, errors, unchanged = run.done, run.errors, todo.unchanged
+            rows, more = next(chunks, ([], False))
+    done, errors = run.done, run.errors
+    unchanged = todo.previewed - total if todo.wanted is not None else 0
     done.unchanged += unchanged
     result = Applied(plan.id, done, errors, since_preview=since)
     plan.status = APPLIED
@@ -181,16 +188,15 @@ class _Named(NamedTuple):
 
 @dataclass
 class ToCheck:
-    """The rows Apply checks again: those `wanted` (None: all), named for the workspace's
-    load; the others stay unchanged."""
+    """The rows Apply checks again: those `wanted` (None: all); the others, of the rows
+    `previewed`, stay unchanged."""
 
     wanted: set[tuple[str, int]] | None
-    named: list[_Named]
-    unchanged: int
+    previewed: int
 
 
 def rows_to_check(session: Session, team_id: str, plan: BatchPlan) -> ToCheck:
-    """The rows Apply must check again, and how many rows it need not (they stay unchanged).
+    """The rows Apply must check again, and how many rows the preview had.
 
     All of them, unless nothing has been written in the workspace since the preview. Then a
     row the preview found unchanged still is, whoever clicks and whatever the day (such a row
@@ -199,32 +205,32 @@ def rows_to_check(session: Session, team_id: str, plan: BatchPlan) -> ToCheck:
 
     Not when an activity has rows on two sheets: an earlier row's outcome (which may differ
     now, with other rights or on another day) is what a later row is compared with.
-
-    Only what names each row is kept here; the rows themselves are read again, a chunk at a
-    time, as they are applied (_chunks).
     """
     summary = plan.summary or {}
+    previewed = summary.get("rows", [])
     trusted = (
         summary.get("unique_ids") is True
         and plan.data_mark is not None
         and plan.data_mark == data_mark(session, team_id)
     )
-    wanted: set[tuple[str, int]] | None = None
-    if trusted:
-        previewed = summary.get("rows", [])
-        wanted = {
-            (r["sheet"], r["row"])
-            for r in previewed
-            if _outcome(r["action"], r["counts"], r["close"]) != "unchanged"
-        }
-        if not wanted:
-            return ToCheck(wanted, [], len(previewed))
-    named = [
+    if not trusted:
+        return ToCheck(None, len(previewed))
+    again = {
+        (r["sheet"], r["row"])
+        for r in previewed
+        if _outcome(r["action"], r["counts"], r["close"]) != "unchanged"
+    }
+    return ToCheck(again, len(previewed))
+
+
+def _named(session: Session, plan_id: str, wanted: set[tuple[str, int]] | None) -> list[_Named]:
+    """What names each row (those `wanted`, or all): a pass over the stored rows that keeps
+    only that, for the workspace's one load when the rows are more than one chunk."""
+    return [
         _Named(r["activity_id"], bool(r["counts"]), r["close"])
-        for r in unpack_rows(_packed(session, plan.id))
+        for r in unpack_rows(_packed(session, plan_id))
         if wanted is None or (r["sheet"], r["row"]) in wanted
     ]
-    return ToCheck(wanted, named, len(summary.get("rows", [])) - len(named) if trusted else 0)
 
 
 def _packed(session: Session, plan_id: str) -> bytes:
@@ -236,12 +242,12 @@ def _packed(session: Session, plan_id: str) -> bytes:
 
 def _chunks(
     session: Session, plan_id: str, wanted: set[tuple[str, int]] | None, size: int
-) -> Iterator[list[BatchRow]]:
-    """The plan's rows (those `wanted`, or all), `size` at a time, read from their stored
-    text one row at a time, each cell's text kept once in a chunk as the reader keeps it.
-    Parsed whole, 100,000 rows' dicts and repeated texts would take 200 MB besides the rows
-    themselves."""
-    if size <= 0:
+) -> Iterator[tuple[list[BatchRow], bool]]:
+    """The plan's rows (those `wanted`, or all), `size` at a time, and whether more follow;
+    read from their stored text one row at a time, each cell's text kept once in a chunk as
+    the reader keeps it. Parsed whole, 100,000 rows' dicts and repeated texts would take
+    200 MB besides the rows themselves."""
+    if wanted is not None and not wanted:
         return
     once = one_copy()
 
@@ -255,15 +261,16 @@ def _chunks(
 
     chunk: list[BatchRow] = []
     for row in unpack_rows(_packed(session, plan_id), object_hook=each):
-        if wanted is None or (row.sheet, row.row) in wanted:
-            chunk.append(row)
+        if wanted is not None and (row.sheet, row.row) not in wanted:
+            continue
         if len(chunk) == size:
-            yield chunk
+            yield chunk, True
             # A new chunk's texts are kept once among themselves: one table for all would
             # keep every row's texts to the end.
             chunk, once = [], one_copy()
+        chunk.append(row)
     if chunk:
-        yield chunk
+        yield chunk, False
 
 
 def _plan_chunk(

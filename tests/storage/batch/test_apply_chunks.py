@@ -128,3 +128,17 @@ def test_a_failure_in_a_later_chunk_undoes_the_earlier_chunks(
         assert session.get(BatchPlan, plan_id).status == PREVIEWED  # type: ignore[union-attr]
     monkeypatch.setattr(service, "add_many_checked", real)
     assert _apply(engine, "T0CHUNKS", plan_id).summary.added == 5  # Apply works again
+
+
+def test_a_reupload_in_small_chunks_checks_and_writes_only_the_rows_that_change(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = [grand_rounds(f"GR-{i}") for i in range(5)]
+    _apply(engine, "T0CHUNKS", _preview(engine, "T0CHUNKS", xlsx(table(records))))
+    records[1]["City"], records[3]["City"] = "Evanston", "Skokie"
+    plan_id = _preview(engine, "T0CHUNKS", xlsx(table(records)))
+    monkeypatch.setattr(applying, "APPLY_CHUNK", 1)
+    result = _apply(engine, "T0CHUNKS", plan_id)
+    assert (result.summary.unchanged, result.summary.updated) == (3, 2)
+    updates = [(aid, action) for aid, action, _ in _stored(engine, "T0CHUNKS")["trail"][-2:]]
+    assert updates == [("GR-1", "update"), ("GR-3", "update")]
