@@ -30,6 +30,12 @@ from storage.sheets.rows import BatchRow
 ADD, UPDATE, UNCHANGED, ERROR = "add", "update", "unchanged", "error"
 CLOSE_WORDS = {"closed", "close", "yes", "y", "x", "true"}
 OPEN_WORDS = {"no", "n", "open", "draft", "active", "ready to close", "readytoclose", "false"}
+# Problems a row keeps in full; the rest are named by their column. A row of a file at the
+# limits may have one problem per column, each quoting its cell: 100,000 such rows kept a
+# gigabyte of messages, where a few a row say what to fix first.
+PROBLEMS_PER_ROW = 3
+# Columns of the sheet that hold no field of an activity, by the target a problem names.
+_COLUMN_WORDS = {"close": "Status", "status": "Status", "as_of": "Counts as of"}
 
 
 @dataclass(slots=True)
@@ -41,7 +47,11 @@ class RowPlan:
     changes: dict[str, str] = field(default_factory=dict)  # field -> text as typed
     counts: bool = False
     close: bool = False
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (column target, message)
+    # (column target, message): the first PROBLEMS_PER_ROW of the row's problems.
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    # The targets of the problems past those, named by `more_text` (interned names, 8 bytes
+    # each, rather than their messages).
+    more: tuple[str, ...] = ()
     # Said, never refused: e.g. a probable duplicate of another activity.
     warnings: list[str] = field(default_factory=list)
     # What PARS would still need of the activity after this row (rules.still_needs).
@@ -59,6 +69,33 @@ class RowPlan:
 
     def dump(self) -> dict[str, Any]:
         return asdict(self)
+
+    def keep_problems(self, problems: Sequence[tuple[str, str]]) -> None:
+        """The row is in error: its first problems in full, the others' targets."""
+        self.action = ERROR
+        self.problems = list(problems[:PROBLEMS_PER_ROW])
+        self.more = tuple(target for target, _message in problems[PROBLEMS_PER_ROW:])
+        # What the validator passed is for the apply, which skips the row: let it go.
+        self.values = {}
+
+    def messages(self) -> list[str]:
+        """Each problem kept, then a message naming the columns of the others."""
+        said = [message for _target, message in self.problems]
+        return [*said, more_text(self.more)] if self.more else said
+
+
+def more_text(targets: Sequence[str]) -> str:
+    """The problems past a row's first ones, named by their columns: "and 2 more: State, City"."""
+    words = dict.fromkeys(column_word(target) for target in targets)
+    return f"and {len(targets)} more: {', '.join(words)}"
+
+
+def column_word(target: str) -> str:
+    """The column a problem's target is, as the sheet's header says it."""
+    try:
+        return label(target)
+    except KeyError:
+        return _COLUMN_WORDS.get(target, target.replace("_", " "))
 
 
 @dataclass
@@ -207,12 +244,10 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
     plan = RowPlan(row.sheet, row.row, row.activity_id, UNCHANGED, notes=row.notes)
     problems: list[Problem] = []
     if row.problems:
-        plan.action = ERROR
-        plan.problems += [("activity_id", message) for message in row.problems]
+        plan.keep_problems([("activity_id", message) for message in row.problems])
         return plan
     if not row.activity_id:
-        plan.action = ERROR
-        plan.problems.append(("activity_id", "Activity ID is blank: every row needs one"))
+        plan.keep_problems([("activity_id", "Activity ID is blank: every row needs one")])
         return plan
     key = row.activity_id.strip().lower()
     stored = workspace.by_id.get(key)
@@ -223,13 +258,14 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
         row.fields = dict(checks.with_stored_moc_parts(row.fields, record))
     if record is None:
         if not row.fields:
-            plan.action = ERROR
-            plan.problems.append(
-                (
-                    "activity_id",
-                    f"No activity has the ID {row.activity_id}: add it first with a row that "
-                    "gives its title, format and dates",
-                )
+            plan.keep_problems(
+                [
+                    (
+                        "activity_id",
+                        f"No activity has the ID {row.activity_id}: add it first with a row "
+                        "that gives its title, format and dates",
+                    )
+                ]
             )
             return plan
         raw = {"activity_id": row.activity_id, **row.fields}
@@ -275,8 +311,7 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
             counted |= dict.fromkeys(row.counts, when)
         problems += _plan_close(row, plan, record, actor, today, counted)
     if problems:
-        plan.action = ERROR
-        plan.problems = [(p.field, p.message) for p in problems]
+        plan.keep_problems([(p.field, p.message) for p in problems])
     return plan
 
 
