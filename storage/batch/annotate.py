@@ -4,7 +4,7 @@ would do (or what is wrong with it), and the bad cells highlighted with a note."
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from openpyxl import Workbook
@@ -83,14 +83,15 @@ def row_notes(plan: Plan) -> dict[tuple[str, int], RowNote]:
     is written after the preview). A row in error keeps its problems, not their text once
     more joined: each quotes its cell, and 100,000 such rows' texts took 50 MB."""
     once = one_copy()
-    return {
-        (r.sheet, r.row): (
-            ("", tuple(r.problems), r.more)
-            if r.action == ERROR
-            else (once(message := printable(row_message(r)), message), (), ())
-        )
-        for r in plan.rows
-    }
+    return {(r.sheet, r.row): row_note(r, once) for r in plan.rows}
+
+
+def row_note(row: RowPlan, once: Callable[[str, str], str]) -> RowNote:
+    """One row's note, its message kept `once` (one_copy) with the file's equal ones."""
+    if row.action == ERROR:
+        return "", row.problems, row.more
+    message = printable(row_message(row))
+    return once(message, message), (), ()
 
 
 def note_message(note: RowNote) -> str:
