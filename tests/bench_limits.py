@@ -3,9 +3,12 @@
     .venv/bin/python tests/bench_limits.py [--rows 100000] [--no-floor]
 
 Issue 12, item 3: the dense workbook (17 MB, 1,500 rows of 16,000 numbers under a dimension
-of A1:B1) took `pars-bot import` 35 s and 2.5 GB. For it, for an ordinary 100,000-row
-activity workbook and for the 10,000-row one of README's "< 300 MB" goal, each in a process
-of its own (peak RSS from the kernel, wall time):
+of A1:B1) took `pars-bot import` 35 s and 2.5 GB. For it, for two files at the limits (--rows
+rows of the export's first 29 columns: just under the 3,000,000 cells a file may hold, every
+row its own 250-character description and, in most columns, a value no list takes, the same
+in every row or each row's own, so that every row is an error naming many fields), for an
+ordinary 100,000-row activity workbook and for the 10,000-row one of README's "< 300 MB" goal,
+each in a process of its own (peak RSS from the kernel, wall time):
 
 - `pars-bot import FILE` (check only, on a new SQLite database): the whole path, from
   reading to the annotated copy;
@@ -23,11 +26,13 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import random
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -88,6 +93,8 @@ def measure(command: list[str], env: dict[str, str]) -> str:
 def file_names(folder: Path, rows: int) -> dict[str, Path]:
     return {
         "dense 1,500 x 16,000 (issue 12)": folder / "dense.xlsx",
+        f"at the limits, {rows:,} x 29, one bad value": folder / "limits_same.xlsx",
+        f"at the limits, {rows:,} x 29, each row's own": folder / "limits_own.xlsx",
         f"ordinary {rows:,} rows": folder / f"rows{rows}.xlsx",
         "ordinary 10,000 rows": folder / "rows10000.xlsx",
     }
@@ -97,10 +104,56 @@ def make_files(folder: Path, rows: int) -> None:
     from tests.bench_batch import workbook_bytes
     from tests.storage.batch.files import dense_xlsx
 
-    dense, ordinary, small = file_names(folder, rows).values()
+    dense, same, own, ordinary, small = file_names(folder, rows).values()
     dense_xlsx(1500, 16_000, dense)
+    same.write_bytes(limits_bytes(rows, own=False))
+    own.write_bytes(limits_bytes(rows, own=True))
     ordinary.write_bytes(workbook_bytes(rows))
     small.write_bytes(workbook_bytes(10_000))
+
+
+# Words for descriptions that differ in every row yet compress as text does (the file stays
+# under the 20 MB a file may be).
+WORDS = [
+    "case", "review", "outcome", "learner", "physician", "session", "module", "clinical",
+    "update", "practice", "guideline", "cardiology", "renal", "pediatric", "surgical", "imaging",
+    "quality", "safety", "ethics", "dosing",
+]  # fmt: skip
+
+
+def limits_bytes(rows: int, *, own: bool) -> bytes:
+    """A workbook at the limits with little repetition: `rows` rows of the export's first 29
+    columns, each row's description its own 250 characters, and in every column but the ID,
+    title, dates, city and description a value no list takes ("maybe", or with `own` one
+    naming its row, so that no two rows' messages are equal)."""
+    from openpyxl import Workbook
+
+    from storage.sheets.workbooks import export_labels
+
+    labels = export_labels()[:29]
+    plain = {"Activity ID", "Title", "Start date", "End date", "City", "Description"}
+    pick = random.Random(12).choice
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Activities")
+    sheet.append(labels)
+    for i in range(rows):
+        words = [str(i)]
+        while sum(len(w) + 1 for w in words) <= 250:
+            words.append(pick(WORDS))
+        start = date(2025, 1, 1) + timedelta(days=i % 300)
+        bad = f"maybe {i}" if own else "maybe"
+        own_cells = {
+            "Activity ID": f"LIMIT-{i:06d}",
+            "Title": f"Title {i}",
+            "Start date": start,
+            "End date": start + timedelta(days=30),
+            "City": f"City {i}",
+            "Description": " ".join(words)[:250],
+        }
+        sheet.append([own_cells[label] if label in plain else bad for label in labels])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pickle
 import re
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
-from storage.batch.plan import ERROR, Plan, RowPlan, change_words, clean_message
+from storage.batch.plan import ERROR, Plan, RowPlan, change_words, clean_message, more_text
 from storage.pars.needs import needs_text
 from storage.sheets.read import Sheet, one_copy
 from storage.sheets.rows import SheetLayout
@@ -50,7 +50,7 @@ def sheet_title(name: str) -> str:
 
 def row_message(row: RowPlan) -> str:
     if row.action == ERROR:
-        return " | ".join(clean_message(m) for _, m in row.problems)
+        return error_message(row.problems, row.more)
     parts: list[str] = []
     if row.action == "add":
         parts.append("adds this activity")
@@ -68,23 +68,48 @@ def row_message(row: RowPlan) -> str:
     return "; ".join([*(parts or ["unchanged"]), *row.notes])
 
 
-# What the copy says of one row: its message, and the problems of a row in error (column
-# target, message), each of which marks a cell.
-RowNote = tuple[str, tuple[tuple[str, str], ...]]
+def error_message(problems: Sequence[tuple[str, str]], more: Sequence[str]) -> str:
+    """What is wrong with a row in error: its problems kept, then the columns of the rest."""
+    said = [clean_message(message) for _target, message in problems]
+    return " | ".join([*said, more_text(more)] if more else said)
+
+
+# What the copy says of one row: its message (blank for a row in error, whose message is
+# made of the rest when it is written); the problems of a row in error (column target,
+# message), each of which marks a cell; and the targets of its problems past those, whose
+# cells are marked with the message that names them.
+RowNote = tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]
 
 
 def row_notes(plan: Plan) -> dict[tuple[str, int], RowNote]:
-    """What the copy needs of a plan, by (sheet, row): a text and a tuple a row, and each
+    """What the copy needs of a plan, by (sheet, row): a text and two tuples a row, and each
     equal message kept once, rather than the plan (100,000 rows: 150 MB less while the copy
-    is written after the preview)."""
+    is written after the preview). A row in error keeps its problems, not their text once
+    more joined: each quotes its cell, and 100,000 such rows' texts took 50 MB."""
     once = one_copy()
-    return {
-        (r.sheet, r.row): (
-            once(message := printable(row_message(r)), message),
-            tuple(r.problems) if r.action == ERROR else (),
-        )
-        for r in plan.rows
-    }
+    return {(r.sheet, r.row): row_note(r, once) for r in plan.rows}
+
+
+def row_note(row: RowPlan, once: Callable[[str, str], str]) -> RowNote:
+    """One row's note, its message kept `once` (one_copy) with the file's equal ones."""
+    if row.action == ERROR:
+        return "", row.problems, row.more
+    message = printable(row_message(row))
+    return once(message, message), (), ()
+
+
+def note_message(note: RowNote) -> str:
+    """The text of a row's note, in the copy's column of messages."""
+    return printable(error_message(note[1], note[2])) if note[1] else note[0]
+
+
+def cell_marks(note: RowNote) -> Iterator[tuple[str, str]]:
+    """The cells a row's note marks, by column target, each with its comment."""
+    yield from note[1]
+    if note[2]:
+        more = more_text(note[2])
+        for target in dict.fromkeys(note[2]):
+            yield target, more
 
 
 @dataclass
@@ -153,10 +178,10 @@ def annotated_workbook(
                 header.font, header.fill = HEADER_FONT, HEADER_FILL
                 out.append(header)
             elif (note := by_position.get((layout.name, number))) is not None:
-                message = text_cell(sheet, note[0])
+                message = text_cell(sheet, note_message(note))
                 if note[1]:  # a row in error
                     message.font = ERROR_FONT
-                    for target, text in note[1]:
+                    for target, text in cell_marks(note):
                         column = columns_of.get(target, columns_of.get("activity_id"))
                         if column is None or column >= len(out):
                             continue

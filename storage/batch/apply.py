@@ -372,7 +372,7 @@ def _run_chunk(
             progress(index, total)
         if planned.action == ERROR:
             run.done.errors += 1
-            run.errors += [(planned.row, planned.activity_id, m) for _, m in planned.problems]
+            run.errors += [(planned.row, planned.activity_id, m) for m in planned.messages()]
             continue
         if not planned.changes_anything:
             run.done.unchanged += 1

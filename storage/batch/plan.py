@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
+from types import MappingProxyType
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +31,22 @@ from storage.sheets.rows import BatchRow
 ADD, UPDATE, UNCHANGED, ERROR = "add", "update", "unchanged", "error"
 CLOSE_WORDS = {"closed", "close", "yes", "y", "x", "true"}
 OPEN_WORDS = {"no", "n", "open", "draft", "active", "ready to close", "readytoclose", "false"}
+# Problems a row keeps in full; the rest are named by their column. A row of a file at the
+# limits may have one problem per column, each quoting its cell: 100,000 such rows kept a
+# gigabyte of messages, where a few a row say what to fix first.
+PROBLEMS_PER_ROW = 3
+# Columns of the sheet that hold no field of an activity, by the target a problem names.
+_COLUMN_WORDS = {"close": "Status", "status": "Status", "as_of": "Counts as of"}
+
+
+# What a row has none of, shared by every row's plan: an empty dict and list of its own cost
+# each of 100,000 rows some 60 bytes apiece, 35 MB in all. Nothing writes to a plan's
+# mappings and sequences; each is replaced whole.
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
+def _nothing() -> Mapping[str, Any]:
+    return _NOTHING
 
 
 @dataclass(slots=True)
@@ -38,17 +55,21 @@ class RowPlan:
     row: int
     activity_id: str
     action: str  # add, update, unchanged or error
-    changes: dict[str, str] = field(default_factory=dict)  # field -> text as typed
+    changes: Mapping[str, str] = field(default_factory=_nothing)  # field -> text as typed
     counts: bool = False
     close: bool = False
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (column target, message)
+    # (column target, message): the first PROBLEMS_PER_ROW of the row's problems.
+    problems: tuple[tuple[str, str], ...] = ()
+    # The targets of the problems past those, named by `more_text` (interned names, 8 bytes
+    # each, rather than their messages).
+    more: tuple[str, ...] = ()
     # Said, never refused: e.g. a probable duplicate of another activity.
-    warnings: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
     # What PARS would still need of the activity after this row (rules.still_needs).
-    needs: list[rules.Need] = field(default_factory=list)
+    needs: Sequence[rules.Need] = ()
     # What the validator passed, for the apply (not kept in the database).
-    values: dict[str, Any] = field(default_factory=dict)
-    count_values: dict[str, int] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=_nothing)
+    count_values: Mapping[str, int] = field(default_factory=_nothing)
     as_of: date | None = None
     # What the reader did with its cells (an N/A read as blank).
     notes: list[str] = field(default_factory=list)
@@ -57,8 +78,32 @@ class RowPlan:
     def changes_anything(self) -> bool:
         return self.action in (ADD, UPDATE) or self.counts or self.close
 
-    def dump(self) -> dict[str, Any]:
-        return asdict(self)
+    def keep_problems(self, problems: Sequence[tuple[str, str]]) -> None:
+        """The row is in error: its first problems in full, the others' targets."""
+        self.action = ERROR
+        self.problems = tuple(problems[:PROBLEMS_PER_ROW])
+        self.more = tuple(target for target, _message in problems[PROBLEMS_PER_ROW:])
+        # What the validator passed is for the apply, which skips the row: let it go.
+        self.values = _NOTHING
+
+    def messages(self) -> list[str]:
+        """Each problem kept, then a message naming the columns of the others."""
+        said = [message for _target, message in self.problems]
+        return [*said, more_text(self.more)] if self.more else said
+
+
+def more_text(targets: Sequence[str]) -> str:
+    """The problems past a row's first ones, named by their columns: "and 2 more: State, City"."""
+    words = dict.fromkeys(column_word(target) for target in targets)
+    return f"and {len(targets)} more: {', '.join(words)}"
+
+
+def column_word(target: str) -> str:
+    """The column a problem's target is, as the sheet's header says it."""
+    try:
+        return label(target)
+    except KeyError:
+        return _COLUMN_WORDS.get(target, target.replace("_", " "))
 
 
 @dataclass
@@ -207,12 +252,10 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
     plan = RowPlan(row.sheet, row.row, row.activity_id, UNCHANGED, notes=row.notes)
     problems: list[Problem] = []
     if row.problems:
-        plan.action = ERROR
-        plan.problems += [("activity_id", message) for message in row.problems]
+        plan.keep_problems([("activity_id", message) for message in row.problems])
         return plan
     if not row.activity_id:
-        plan.action = ERROR
-        plan.problems.append(("activity_id", "Activity ID is blank: every row needs one"))
+        plan.keep_problems([("activity_id", "Activity ID is blank: every row needs one")])
         return plan
     key = row.activity_id.strip().lower()
     stored = workspace.by_id.get(key)
@@ -225,13 +268,14 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
         row = replace(row, fields=dict(checks.with_stored_moc_parts(row.fields, record)))
     if record is None:
         if not row.fields:
-            plan.action = ERROR
-            plan.problems.append(
-                (
-                    "activity_id",
-                    f"No activity has the ID {row.activity_id}: add it first with a row that "
-                    "gives its title, format and dates",
-                )
+            plan.keep_problems(
+                [
+                    (
+                        "activity_id",
+                        f"No activity has the ID {row.activity_id}: add it first with a row "
+                        "that gives its title, format and dates",
+                    )
+                ]
             )
             return plan
         raw = {"activity_id": row.activity_id, **row.fields}
@@ -259,9 +303,10 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
         if checked.values:
             plan.action = UPDATE
             plan.values = checked.values
-            plan.changes = {name: row.fields[name] for name in checked.values if name in row.fields}
+            changes = {name: row.fields[name] for name in checked.values if name in row.fields}
             for name in checked.values:  # changes the validator implies (cleared dependents)
-                plan.changes.setdefault(name, render(checked.values[name]))
+                changes.setdefault(name, render(checked.values[name]))
+            plan.changes = changes
             record = RecordView(vars_of(record) | checked.values)
             if not checked.problems:
                 workspace.pending[key] = record
@@ -277,8 +322,7 @@ def plan_row(row: BatchRow, *, workspace: Workspace, actor: Actor, today: date) 
             counted |= dict.fromkeys(row.counts, when)
         problems += _plan_close(row, plan, record, actor, today, counted)
     if problems:
-        plan.action = ERROR
-        plan.problems = [(p.field, p.message) for p in problems]
+        plan.keep_problems([(p.field, p.message) for p in problems])
     return plan
 
 
@@ -455,7 +499,7 @@ def warn_duplicates(
             if o is not row and o.activity_id.strip().lower() != row.activity_id.strip().lower()
         ]
         if others:
-            row.warnings.append(duplicates.warning_text(others))
+            row.warnings += (duplicates.warning_text(others),)
 
 
 def clean_message(message: str) -> str:
@@ -477,5 +521,5 @@ def row_text(row: int, activity_id: str, message: str) -> str:
     return f"row {row}, {text}"
 
 
-def change_words(changes: dict[str, str]) -> str:
+def change_words(changes: Mapping[str, str]) -> str:
     return ", ".join(label(name) for name in changes if name != "activity_id")

@@ -276,3 +276,39 @@ def test_the_copy_made_from_the_cells_kept_is_the_copy_of_the_file_read_again(
         assert cells == [[(c.value, c.data_type) for c in row] for row in again[name].iter_rows()]
     row = [c.value for c in copy["Activities"][2]]
     assert row[:3] == [None, "GR-1", "Grand Rounds ünï"]  # the empty first column kept
+
+
+def test_a_row_with_many_problems_says_the_first_in_full_and_names_the_columns_of_the_rest(
+    engine: Engine,
+) -> None:
+    # A row may have a problem in each of its columns, each quoting its cell: a file of such
+    # rows at the limits would keep a gigabyte of messages. The first few are said in full, the
+    # others by their column, in the preview and in the copy, whose cells are all marked.
+    wrong = {
+        "State": "Illinois",
+        "Country": "Atlantis",
+        "Providership": "Sort of",
+        "Outcome measures": "Vibes",
+        "Commercial support": "Perhaps",
+    }
+    p = preview(engine, xlsx(table([grand_rounds("BAD-1", **wrong), grand_rounds("OK-1")])))
+    assert p.summary.errors == 1 and p.summary.added == 1
+    assert p.first_errors == [
+        'row 2, State: "Illinois" is not a 2-letter US state code (activity `BAD-1`)',
+        'row 2, Country: "Atlantis" is not a country name or 3-letter country code '
+        "(activity `BAD-1`)",
+        'row 2, Providership: "Sort of" is not one of: direct, joint (activity `BAD-1`)',
+        "row 2, and 2 more: Outcome measures, Commercial support (activity `BAD-1`)",
+    ]
+    sheet = opened(p.annotate() if p.annotate else b"").worksheets[0]
+    header = [c.value for c in sheet[1]]
+    message = sheet.cell(row=2, column=header.index("pars-bot messages") + 1).value
+    assert message.startswith('State: "Illinois" is not a 2-letter US state code | ')
+    assert message.endswith(" | and 2 more: Outcome measures, Commercial support")
+    for column in wrong:
+        cell = sheet.cell(row=2, column=header.index(column) + 1)
+        assert cell.fill.fgColor.rgb.endswith("F4B6B6"), column
+        assert cell.comment is not None
+    outcome = sheet.cell(row=2, column=header.index("Outcome measures") + 1)
+    assert outcome.comment.text.startswith("and 2 more: Outcome measures")
+    assert sheet.cell(row=3, column=header.index("State") + 1).comment is None
