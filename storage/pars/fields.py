@@ -979,7 +979,9 @@ def _parse_new(name: str, text: str) -> tuple[Any, str | None]:
         found = None, f"{spec.label}: {exc}"
     except FieldError as exc:
         found = None, f"{spec.label}: {exc} (e.g. `{spec.example}`)"
-    if name in _DISTINCT:
+    # A wrong text is read again where it comes again: a file whose every row quotes its own
+    # wrong values would otherwise keep thousands of messages a field (25 MB at the limits).
+    if name in _DISTINCT or found[1] is not None:
         return found
     known = _PARSED[name]
     if len(known) >= _PARSED_LIMIT:
