@@ -109,9 +109,21 @@ def _ack_after_error(args: Args, error: Exception) -> None:
     if args.body.get("type") == "view_submission":
         # Keep the form open with the user's entries: nothing they typed is lost.
         text = DATABASE_UNREACHABLE if is_unreachable(error) else UNEXPECTED
-        args.ack(response_action="errors", errors={"title": text})
+        args.ack(response_action="errors", errors={form_error_block(args.body): text})
     else:
         args.ack()
+
+
+def form_error_block(body: dict[str, Any]) -> str:
+    """The block a form-wide message goes under: the title, else the form's first input.
+    Slack refuses an answer that names a block the form does not have, and the user sees only
+    its generic error (the counts and Program Summary forms have no title)."""
+    inputs = [
+        str(block["block_id"])
+        for block in (body.get("view") or {}).get("blocks") or []
+        if block.get("type") == "input" and block.get("block_id")
+    ]
+    return "title" if "title" in inputs or not inputs else inputs[0]
 
 
 def register(app: App) -> None:

@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 
 from handlers.slack import bot_values
 from handlers.slack.context import READ_SETTINGS, Deps, find_team
-from handlers.slack.errors import DATABASE_UNREACHABLE
+from handlers.slack.errors import DATABASE_UNREACHABLE, form_error_block
 from storage.activities import Actor
 from storage.db import deadline, is_unreachable, session_scope
 from storage.settings import workspace_zone
@@ -237,9 +237,8 @@ def _tell_uploader(
 
 def _refuse(body: dict[str, Any], context: BoltContext, text: str) -> BoltResponse:
     if body.get("type") == "view_submission":
-        return BoltResponse(
-            status=200, body={"response_action": "errors", "errors": {"title": text}}
-        )
+        errors = {form_error_block(body): text}
+        return BoltResponse(status=200, body={"response_action": "errors", "errors": errors})
     if body.get("command"):
         return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
     if context.respond is not None and context.respond.response_url:

@@ -192,7 +192,10 @@ def annotated_workbook(
                             else existing
                         )
                         cell.fill = BAD_FILL
-                        cell.comment = Comment(printable(clean_message(text))[:1000], "pars-bot")
+                        said = printable(clean_message(text))
+                        if cell.comment is not None:  # two problems of one cell: both said
+                            said = f"{cell.comment.text}\n{said}"
+                        cell.comment = Comment(said[:1000], "pars-bot")
                         out[column] = cell
                 out.append(message)
             sheet.append(out)

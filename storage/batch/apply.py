@@ -112,7 +112,7 @@ def apply_plan(
         plan.user_id == actor.user_id and actor.is_admin
     ))  # fmt: skip
     todo = rows_to_check(session, team_id, plan)
-    before = {(r["sheet"], r["row"]): r for r in (plan.summary or {}).get("rows", [])}
+    before = {(r["sheet"], r["row"]): r for r in previewed_outcomes(plan)}
     run = _Run(
         session=session, team_id=team_id, actor=actor, now=now, today=today, batch_id=plan.id
     )  # fmt: skip
@@ -207,7 +207,7 @@ def rows_to_check(session: Session, team_id: str, plan: BatchPlan) -> ToCheck:
     now, with other rights or on another day) is what a later row is compared with.
     """
     summary = plan.summary or {}
-    previewed = summary.get("rows", [])
+    previewed = previewed_outcomes(plan)
     trusted = (
         summary.get("unique_ids") is True
         and plan.data_mark is not None
@@ -288,6 +288,19 @@ def _plan_chunk(
         if left[key] <= 0:
             workspace.pending.pop(key, None)
     return Plan(planned, workspace.mark)
+
+
+# A row's outcome as the preview keeps it, in this order (preview.take_outcomes).
+OUTCOME = ("sheet", "row", "action", "counts", "close")
+
+
+def previewed_outcomes(plan: BatchPlan) -> list[dict[str, Any]]:
+    """The preview's outcome of each row; a plan previewed before they were kept as lists
+    has them as dicts."""
+    kept = (plan.summary or {}).get("rows") or []
+    if not isinstance(kept, list):
+        return []
+    return [r if isinstance(r, dict) else dict(zip(OUTCOME, r, strict=True)) for r in kept]
 
 
 def what_changed(before: dict[tuple[str, int], dict[str, Any]], fresh: Plan) -> list[str]:

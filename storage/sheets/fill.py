@@ -267,12 +267,13 @@ def _tsv_cell(value: Any) -> str:
     text = str(value)
     # Text a spreadsheet would read as a formula (an owner's name is theirs to set in Slack):
     # written as Excel writes such text, after an apostrophe. Numbers are never text here.
-    return "'" + text if isinstance(value, str) and text[:1] in _FORMULA_STARTS else text
+    return "'" + text if isinstance(value, str) and text[:1] in _GUARDED_STARTS else text
 
 
 # As the .xlsx cells guard them (workbooks.text_cell), and a tab or carriage return, which a
-# spreadsheet skips before reading the rest as a formula.
-_FORMULA_STARTS = (*FORMULA_STARTS, "\t", "\r")
+# spreadsheet skips before reading the rest as a formula; and an apostrophe, so that text
+# which begins with one reads back as it was (read.py takes exactly one off).
+_GUARDED_STARTS = (*FORMULA_STARTS, "\t", "\r", "'")
 
 
 def report_lines(report: FillReport, *, most: int | None = None) -> list[str]:

@@ -243,6 +243,8 @@ def _text_rows(data: bytes, kind: str, name: str, limits: Limits) -> list[Sheet]
     else:
         delimiter = "\t"
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # Only the tab-delimited export guards cells; a CSV's apostrophes are the office's own.
+    guarded = kind != "csv"
     sheet = Sheet(PurePath(name).stem or "rows")
     once = one_copy()
     try:
@@ -250,7 +252,7 @@ def _text_rows(data: bytes, kind: str, name: str, limits: Limits) -> list[Sheet]
             if len(sheet.rows) > limits.max_rows:
                 _too_many_rows(name, limits)
             cells = [once(text := cell.strip(), text) for cell in row]
-            if any(c[:1] == "'" for c in cells):
+            if guarded and any(c[:1] == "'" for c in cells):
                 cells = [_unguarded(c) for c in cells]
             sheet.rows.append(cells)
     except csv.Error as error:
@@ -265,7 +267,8 @@ def _text_rows(data: bytes, kind: str, name: str, limits: Limits) -> list[Sheet]
 
 # What follows the apostrophe the tab-delimited export puts before text a spreadsheet would
 # read as a formula (fill.tsv_bytes): read back, the text is as it was.
-_GUARDED = frozenset("=+-@\t\r")
+# Text that itself began with an apostrophe got one more, so that exactly one comes off.
+_GUARDED = frozenset("=+-@\t\r'")
 
 
 def _unguarded(cell: str) -> str:

@@ -22,8 +22,9 @@ from sqlmodel import Session, select
 from bot.console import payloads
 from handlers.slack import middleware
 from handlers.slack.errors import DATABASE_UNREACHABLE
-from storage.models import Activity
+from storage.models import Activity, LearnerCount
 from tests.handlers.conftest import ADD_GR, ALICE, Workspace, ack_body, form_state
+from tests.handlers.cycle.test_cycle import reminder_pass
 from tests.handlers.slack.test_identity import UPLOAD
 
 
@@ -161,6 +162,26 @@ def test_a_form_the_database_cannot_serve_stays_open_with_the_reason(
         "errors": {"title": DATABASE_UNREACHABLE},
     }
     assert activity_ids(workspace) == []
+
+
+def test_a_form_without_a_title_gets_the_reason_under_one_of_its_own_blocks(
+    workspace: Workspace, settings: Settings
+) -> None:
+    # Slack refuses errors that name a block the form lacks: the user would see only its
+    # generic error. The counts form has no title.
+    workspace.pars(ADD_GR)
+    dms = reminder_pass(workspace, "2026-03-30T09:00")
+    workspace.click(next(d for d in dms if "ended and is not closed" in d.text), "Enter counts")
+    form = workspace.opened_view()
+    blocks = {b["block_id"] for b in form["blocks"] if b["type"] == "input"}
+    assert "title" not in blocks
+    settings.fail()
+    body = ack_body(workspace.submit(form, form_state(form, physician="1040", other="212")))
+    assert body["response_action"] == "errors"
+    [(block, text)] = body["errors"].items()
+    assert block in blocks and text == DATABASE_UNREACHABLE
+    with Session(workspace.engine) as session:
+        assert session.exec(select(LearnerCount)).all() == []
 
 
 def test_every_listener_reads_its_workspace_settings(workspace: Workspace) -> None:

@@ -113,6 +113,27 @@ def test_apply_checks_again_and_says_what_changed_since_the_preview(engine: Engi
     assert result.summary.updated == 0
 
 
+def test_a_plan_previewed_when_outcomes_were_kept_as_dicts_still_applies(
+    engine: Engine,
+) -> None:
+    # A deployment during a preview: the plan was stored by the code before this one.
+    apply(engine, preview(engine, many(1)).batch_id)
+    batch = preview(engine, xlsx([["Activity ID", "City"], ["A-000", "Evanston"]])).batch_id
+    with session_scope(engine) as session:
+        plan = session.get(BatchPlan, batch)
+        assert plan is not None and plan.summary is not None
+        assert plan.summary["rows"] == [["Activities", 2, "update", False, False]]
+        keys = ("sheet", "row", "action", "counts", "close")
+        old = [dict(zip(keys, r, strict=True)) for r in plan.summary["rows"]]
+        plan.summary = {**plan.summary, "rows": old}
+        update_activity(
+            session=session, team_id=TEAM, actor=ALICE, activity_id="A-000",
+            raw={"city": "Evanston"}, now=NOW,
+        )  # fmt: skip
+    result = apply(engine, batch)
+    assert result.since_preview == ["row 2 (A-000): previewed as an update, now unchanged"]
+
+
 def test_a_change_meanwhile_to_a_row_previewed_unchanged_is_seen_at_apply(
     engine: Engine,
 ) -> None:

@@ -14,7 +14,9 @@ from sqlalchemy.engine import Engine
 from storage import reminders
 from storage.batch.export import export_tsv, export_workbook
 from storage.db import session_scope
+from storage.sheets.fill import tsv_bytes
 from storage.sheets.headers import find_columns
+from storage.sheets.read import read_file
 from storage.sheets.tables import MAX_WIDTH, MIN_WIDTH
 from tests.conftest import NOW, TODAY
 from tests.storage.batch.files import grand_rounds, table, xlsx
@@ -172,3 +174,14 @@ def test_the_tab_delimited_export_keeps_a_formula_like_name_as_text(engine: Engi
     assert rows["GR-2025B"]["Owner"] == '\'=HYPERLINK("http://evil.example","x")'
     assert rows["GR-2025"]["Owner"] == "Jane Whitfield"
     assert rows["GR-2025B"]["Start date"] == "01/07/2025"
+
+
+def test_tab_delimited_text_reads_back_as_written_whatever_it_begins_with() -> None:
+    texts = ["=SUM(A1)", "'=x", "'quoted", "-5 mg", "plain", "''"]
+    data = tsv_bytes([["Title"], *([t] for t in texts)])
+    assert data.decode("utf-8").splitlines()[1:3] == ["'=SUM(A1)", "''=x"]
+    [sheet] = read_file(data, "export.tsv")
+    assert [row[0] for row in sheet.rows[1:]] == texts
+    # A CSV is the office's own file, never the export's: its apostrophes stay.
+    [sheet] = read_file(b"Title\n'+1 555\n", "office.csv")
+    assert sheet.rows[1] == ["'+1 555"]

@@ -312,3 +312,21 @@ def test_a_row_with_many_problems_says_the_first_in_full_and_names_the_columns_o
     outcome = sheet.cell(row=2, column=header.index("Outcome measures") + 1)
     assert outcome.comment.text.startswith("and 2 more: Outcome measures")
     assert sheet.cell(row=3, column=header.index("State") + 1).comment is None
+
+
+def test_two_problems_marked_on_one_cell_are_both_said_in_its_comment(engine: Engine) -> None:
+    data = xlsx(table([grand_rounds("BAD-1"), grand_rounds("OK-1")]))
+    with Session(engine) as session:
+        checked = check_file(
+            session=session, team_id=TEAM, actor=ALICE, data=data, file_name="two.xlsx",
+            today=TODAY,
+        )  # fmt: skip
+    [layout] = checked.read.layouts
+    # Two problems of one column, as when a problem has no column of its own and falls back
+    # to the activity's ID: neither hides the other.
+    notes = {(layout.name, 2): ("", (("state", "first problem"), ("state", "second problem")), ())}
+    sheet = opened(annotated_workbook(read_file(data, "two.xlsx"), [layout], notes)).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    comment = sheet.cell(row=2, column=header.index("State") + 1).comment
+    assert comment is not None
+    assert "first problem" in comment.text and "second problem" in comment.text
